@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+// Whittle: a terminal workbench for making small language models efficient.
+// Target graph (enforced by dependencies): whittle -> WhittleCurses -> WhittleUI -> WhittleEngine -> WhittleKernels -> COpenBLAS.
+import PackageDescription
+
+/// Numeric kernels are compiled with full optimisation and the host ISA in every configuration,
+/// so debug test builds run them at full speed (see docs/DECISIONS.md). File readers and parsers
+/// live in WhittleEngine, which keeps Swift's checked arithmetic.
+let kernelFlags: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "native"])]
+
+let package = Package(
+    name: "Whittle",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "whittle", targets: ["whittle"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CNCurses", path: "Sources/CNCurses"),
+        .target(name: "WhittleKernels", dependencies: ["COpenBLAS"], swiftSettings: kernelFlags),
+        .target(name: "WhittleEngine",
+                dependencies: ["WhittleKernels", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "WhittleUI", dependencies: ["WhittleEngine"]),
+        .target(name: "WhittleCurses", dependencies: ["WhittleUI", "CNCurses"]),
+        .executableTarget(name: "whittle",
+                          dependencies: ["WhittleEngine", "WhittleUI", "WhittleCurses",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "WhittleEngineTests", dependencies: ["WhittleEngine", "WhittleKernels"],
+                    resources: [.copy("Fixtures")], swiftSettings: kernelFlags),
+        .testTarget(name: "WhittleUITests", dependencies: ["WhittleUI"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

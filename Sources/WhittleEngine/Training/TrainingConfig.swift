@@ -1,0 +1,52 @@
+// Everything a training run needs besides the data: model shape, optimisation settings,
+// schedule, evaluation and checkpoint cadence. Keys follow nanoGPT's names in config files.
+
+/// A complete description of a training run. Defaults are nanoGPT's CPU Shakespeare recipe.
+public struct TrainingConfig: Equatable, Codable, Sendable {
+    // Model (vocabulary size comes from the tokenizer).
+    public var layerCount = 4                  // n_layer
+    public var headCount = 4                   // n_head
+    public var embeddingWidth = 128            // n_embd
+    public var contextLength = 64              // block_size
+    public var hasBias = true                  // bias
+    public var dropout: Float = 0              // dropout
+
+    // Data.
+    public var datasetPath = "datasets/tinyshakespeare.txt"  // dataset
+    public var validationFraction = 0.1        // val_fraction (nanoGPT: last 10% is validation)
+
+    // Optimisation.
+    public var batchSize = 12                  // batch_size
+    public var gradientAccumulationSteps = 1   // gradient_accumulation_steps
+    public var maxIterations = 2000            // max_iters
+    public var learningRate: Float = 1e-3      // learning_rate
+    public var minLearningRate: Float = 1e-4   // min_lr
+    public var warmupIterations = 100          // warmup_iters
+    public var decayIterations: Int? = nil     // lr_decay_iters (nil: max_iters)
+    public var schedule = LearningRateSchedule.Kind.cosine  // schedule
+    public var beta1: Float = 0.9              // beta1
+    public var beta2: Float = 0.99             // beta2
+    public var epsilon: Float = 1e-8           // eps
+    public var weightDecay: Float = 0.1        // weight_decay
+    public var gradientClip: Float = 1.0       // grad_clip (0 disables)
+
+    // Evaluation, logging and checkpoints.
+    public var evalInterval = 250              // eval_interval
+    public var evalIterations = 20             // eval_iters (batches per periodic estimate)
+    public var checkpointInterval = 500        // checkpoint_interval (0: only at the end)
+    public var seed: UInt64 = 1337             // seed
+
+    // Execution.
+    public var threads = 2                     // threads (BLAS and kernel threads)
+
+    public init() {}
+
+    /// The model shape this run trains, given the tokenizer's vocabulary size.
+    public func modelConfig(vocabularySize: Int) -> ModelConfig {
+        ModelConfig(layerCount: layerCount, headCount: headCount, embeddingWidth: embeddingWidth,
+                    contextLength: contextLength, vocabularySize: vocabularySize, hasBias: hasBias)
+    }
+
+    /// Iterations over which the learning rate decays (nanoGPT's `lr_decay_iters`).
+    public var effectiveDecayIterations: Int { decayIterations ?? maxIterations }
+}
