@@ -1,0 +1,164 @@
+// Causal multi-head self-attention over a packed qkv buffer [B, T, 3C] (q | k | v per row, heads
+// side by side inside each), the layout Hugging Face's c_attn produces. Fast path: per (batch, head)
+// sgemm calls; `AttentionReference` is the plain loop the tests compare against.
+
+import Foundation
+
+/// out[b,t,h·hs..] = softmax(q·kᵀ/√hs, causal) · v for every head h.
+public enum Attention {
+    /// - Parameters: out [B,T,C]; probs [B,NH,T,T] (saved; upper triangle zero); qkv [B,T,3C].
+    public static func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
+                               qkv: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int) {
+        let hs = C / NH
+        let scale = 1 / Float(hs).squareRoot()
+        for b in 0..<B {
+            for h in 0..<NH {
+                let q = qkv + b * T * 3 * C + h * hs
+                let k = q + C
+                let v = q + 2 * C
+                let p = probs + (b * NH + h) * T * T
+                BLAS.gemm(transposeA: false, transposeB: true, m: T, n: T, k: hs, alpha: scale,
+                          a: q, lda: 3 * C, b: k, ldb: 3 * C, beta: 0, c: p, ldc: T)
+                causalSoftmax(p, T: T)
+                BLAS.gemm(transposeA: false, transposeB: false, m: T, n: hs, k: T,
+                          a: p, lda: T, b: v, ldb: 3 * C, beta: 0, c: out + b * T * C + h * hs, ldc: C)
+            }
+        }
+    }
+
+    /// Softmax of each row t over columns 0...t; columns after t become 0.
+    @inline(__always)
+    static func causalSoftmax(_ p: UnsafeMutablePointer<Float>, T: Int) {
+        for t in 0..<T {
+            let row = p + t * T
+            var maximum = -Float.greatestFiniteMagnitude
+            for j in 0...t { maximum = max(maximum, row[j]) }
+            var sum: Float = 0
+            for j in 0...t {
+                let e = FastMath.exp(row[j] - maximum)
+                row[j] = e
+                sum += e
+            }
+            let inverse = 1 / sum
+            for j in 0...t { row[j] *= inverse }
+            for j in (t + 1)..<T { row[j] = 0 }
+        }
+    }
+
+    /// Writes dqkv [B,T,3C] (every element overwritten). `scratch` holds T*T floats.
+    public static func backward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                                dout: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probs: UnsafePointer<Float>,
+                                B: Int, T: Int, C: Int, NH: Int) {
+        let hs = C / NH
+        let scale = 1 / Float(hs).squareRoot()
+        let dp = scratch
+        for b in 0..<B {
+            for h in 0..<NH {
+                let q = qkv + b * T * 3 * C + h * hs
+                let k = q + C
+                let v = q + 2 * C
+                let dq = dqkv + b * T * 3 * C + h * hs
+                let dk = dq + C
+                let dv = dq + 2 * C
+                let p = probs + (b * NH + h) * T * T
+                let dy = dout + b * T * C + h * hs
+                // dP = dY · Vᵀ ; dV = Pᵀ · dY
+                BLAS.gemm(transposeA: false, transposeB: true, m: T, n: T, k: hs,
+                          a: dy, lda: C, b: v, ldb: 3 * C, beta: 0, c: dp, ldc: T)
+                BLAS.gemm(transposeA: true, transposeB: false, m: T, n: hs, k: T,
+                          a: p, lda: T, b: dy, ldb: C, beta: 0, c: dv, ldc: 3 * C)
+                // dS = scale · P ⊙ (dP − rowsum(P ⊙ dP)), causal entries only.
+                for t in 0..<T {
+                    let pr = p + t * T
+                    let dr = dp + t * T
+                    var dot: Float = 0
+                    for j in 0...t { dot += pr[j] * dr[j] }
+                    for j in 0...t { dr[j] = scale * pr[j] * (dr[j] - dot) }
+                    for j in (t + 1)..<T { dr[j] = 0 }
+                }
+                // dQ = dS · K ; dK = dSᵀ · Q
+                BLAS.gemm(transposeA: false, transposeB: false, m: T, n: hs, k: T,
+                          a: dp, lda: T, b: k, ldb: 3 * C, beta: 0, c: dq, ldc: 3 * C)
+                BLAS.gemm(transposeA: true, transposeB: false, m: T, n: hs, k: T,
+                          a: dp, lda: T, b: q, ldb: 3 * C, beta: 0, c: dk, ldc: 3 * C)
+            }
+        }
+    }
+}
+
+/// Plain-loop reference for `Attention` with the same contract; used by tests only.
+public enum AttentionReference {
+    public static func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
+                               qkv: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int) {
+        let hs = C / NH
+        let scale = 1 / Float(hs).squareRoot()
+        for b in 0..<B {
+            for h in 0..<NH {
+                for t in 0..<T {
+                    let q = qkv + (b * T + t) * 3 * C + h * hs
+                    let p = probs + ((b * NH + h) * T + t) * T
+                    var maximum = -Float.greatestFiniteMagnitude
+                    for j in 0...t {
+                        let k = qkv + (b * T + j) * 3 * C + C + h * hs
+                        var dot: Float = 0
+                        for i in 0..<hs { dot += q[i] * k[i] }
+                        p[j] = dot * scale
+                        maximum = max(maximum, p[j])
+                    }
+                    var sum: Float = 0
+                    for j in 0...t {
+                        p[j] = Float(Foundation.exp(Double(p[j] - maximum)))
+                        sum += p[j]
+                    }
+                    for j in 0..<T { p[j] = j <= t ? p[j] / sum : 0 }
+                    let y = out + (b * T + t) * C + h * hs
+                    for i in 0..<hs {
+                        var acc: Float = 0
+                        for j in 0...t { acc += p[j] * qkv[(b * T + j) * 3 * C + 2 * C + h * hs + i] }
+                        y[i] = acc
+                    }
+                }
+            }
+        }
+    }
+
+    public static func backward(dqkv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                                qkv: UnsafePointer<Float>, probs: UnsafePointer<Float>,
+                                B: Int, T: Int, C: Int, NH: Int) {
+        let hs = C / NH
+        let scale = 1 / Float(hs).squareRoot()
+        dqkv.update(repeating: 0, count: B * T * 3 * C)
+        var dp = [Float](repeating: 0, count: T)
+        for b in 0..<B {
+            for h in 0..<NH {
+                for t in 0..<T {
+                    let p = probs + ((b * NH + h) * T + t) * T
+                    let dy = dout + (b * T + t) * C + h * hs
+                    for j in 0...t {
+                        let v = qkv + (b * T + j) * 3 * C + 2 * C + h * hs
+                        let dv = dqkv + (b * T + j) * 3 * C + 2 * C + h * hs
+                        var dot: Float = 0
+                        for i in 0..<hs {
+                            dot += dy[i] * v[i]
+                            dv[i] += p[j] * dy[i]
+                        }
+                        dp[j] = dot
+                    }
+                    var weighted: Float = 0
+                    for j in 0...t { weighted += p[j] * dp[j] }
+                    let q = qkv + (b * T + t) * 3 * C + h * hs
+                    let dq = dqkv + (b * T + t) * 3 * C + h * hs
+                    for j in 0...t {
+                        let ds = scale * p[j] * (dp[j] - weighted)
+                        let k = qkv + (b * T + j) * 3 * C + C + h * hs
+                        let dk = dqkv + (b * T + j) * 3 * C + C + h * hs
+                        for i in 0..<hs {
+                            dq[i] += ds * k[i]
+                            dk[i] += ds * q[i]
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+// GELU with the tanh approximation (`gelu_new` in Hugging Face GPT-2; Hendrycks & Gimpel 2016).
+
+/// y = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+public enum GELU {
+    static let scale: Float = 0.797_884_560_802_865_4  // √(2/π)
+    static let cubic: Float = 0.044_715
+
+    public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count {
+            let x = inp[i]
+            let u = scale * (x + cubic * x * x * x)
+            out[i] = 0.5 * x * (1 + FastMath.tanh(u))
+        }
+    }
+
+    /// dinp = gelu'(inp) * dout, overwriting dinp (which may alias dout).
+    public static func backward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+                                dout: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count {
+            let x = inp[i]
+            let u = scale * (x + cubic * x * x * x)
+            let th = FastMath.tanh(u)
+            let sech2 = 1 - th * th
+            let local = 0.5 * (1 + th) + 0.5 * x * sech2 * scale * (1 + 3 * cubic * x * x)
+            dinp[i] = local * dout[i]
+        }
+    }
+}

@@ -1,0 +1,80 @@
+// Every activation a training step keeps for backward, plus the backward scratch, allocated
+// once for a (batch, context) shape. One arena per worker; the hot loop allocates nothing.
+
+/// Activation and scratch buffers for one worker at batch size B and sequence length T.
+public final class ActivationArena: @unchecked Sendable {
+    public let dimensions: GPTDimensions
+    public let B: Int
+    public let T: Int
+
+    // Forward activations (index l = layer).
+    public let residuals: [FloatBuffer]    // x_0 ... x_L, each [B,T,C]
+    public let ln1: [FloatBuffer], ln1Mean: [FloatBuffer], ln1Rstd: [FloatBuffer]
+    public let qkv: [FloatBuffer]          // [B,T,3C]
+    public let attentionOut: [FloatBuffer] // [B,T,C], before c_proj
+    public let probs: [FloatBuffer]        // [B,NH,T,T]
+    public let residualMid: [FloatBuffer]  // x_l + attention, [B,T,C]
+    public let ln2: [FloatBuffer], ln2Mean: [FloatBuffer], ln2Rstd: [FloatBuffer]
+    public let fc: [FloatBuffer]           // [B,T,4C] before GELU
+    public let fcGelu: [FloatBuffer]       // [B,T,4C]
+    public let lnf: FloatBuffer, lnfMean: FloatBuffer, lnfRstd: FloatBuffer
+    public let logits: FloatBuffer         // [B,T,V]; reused for dlogits in backward
+    public let probsOut: FloatBuffer       // [B,T,V] softmax of the logits
+    public let losses: FloatBuffer         // [B,T]
+    public let tokens: UnsafeMutablePointer<Int32>
+    public let targets: UnsafeMutablePointer<Int32>
+
+    // Backward scratch, reused by every layer.
+    public let dResidual: FloatBuffer      // [B,T,C]
+    public let dLayerInput: FloatBuffer    // [B,T,C]
+    public let dAttentionOut: FloatBuffer  // [B,T,C]
+    public let dQKV: FloatBuffer           // [B,T,3C]
+    public let dFC: FloatBuffer            // [B,T,4C]
+    public let dScores: FloatBuffer        // [T,T]
+
+    public init(dimensions d: GPTDimensions, B: Int, T: Int) {
+        dimensions = d
+        self.B = B
+        self.T = T
+        let btc = B * T * d.C, bt = B * T
+        func many(_ count: Int, _ size: Int) -> [FloatBuffer] { (0..<count).map { _ in FloatBuffer(count: size) } }
+        residuals = many(d.L + 1, btc)
+        ln1 = many(d.L, btc); ln1Mean = many(d.L, bt); ln1Rstd = many(d.L, bt)
+        qkv = many(d.L, 3 * btc)
+        attentionOut = many(d.L, btc)
+        probs = many(d.L, B * d.NH * T * T)
+        residualMid = many(d.L, btc)
+        ln2 = many(d.L, btc); ln2Mean = many(d.L, bt); ln2Rstd = many(d.L, bt)
+        fc = many(d.L, 4 * btc)
+        fcGelu = many(d.L, 4 * btc)
+        lnf = FloatBuffer(count: btc); lnfMean = FloatBuffer(count: bt); lnfRstd = FloatBuffer(count: bt)
+        logits = FloatBuffer(count: bt * d.V)
+        probsOut = FloatBuffer(count: bt * d.V)
+        losses = FloatBuffer(count: bt)
+        tokens = .allocate(capacity: bt)
+        tokens.initialize(repeating: 0, count: bt)
+        targets = .allocate(capacity: bt)
+        targets.initialize(repeating: 0, count: bt)
+        dResidual = FloatBuffer(count: btc)
+        dLayerInput = FloatBuffer(count: btc)
+        dAttentionOut = FloatBuffer(count: btc)
+        dQKV = FloatBuffer(count: 3 * btc)
+        dFC = FloatBuffer(count: 4 * btc)
+        dScores = FloatBuffer(count: T * T)
+    }
+
+    deinit {
+        tokens.deallocate()
+        targets.deallocate()
+    }
+
+    /// Exact bytes held, split into what forward keeps for backward and backward's scratch.
+    public var byteCounts: (activations: Int, scratch: Int) {
+        let kept = [residuals, ln1, ln1Mean, ln1Rstd, qkv, attentionOut, probs, residualMid,
+                    ln2, ln2Mean, ln2Rstd, fc, fcGelu].joined().reduce(0) { $0 + $1.byteCount }
+            + [lnf, lnfMean, lnfRstd, logits, probsOut, losses].reduce(0) { $0 + $1.byteCount }
+            + 2 * B * T * MemoryLayout<Int32>.stride
+        let scratch = [dResidual, dLayerInput, dAttentionOut, dQKV, dFC, dScores].reduce(0) { $0 + $1.byteCount }
+        return (kept, scratch)
+    }
+}

@@ -1,0 +1,161 @@
+// The GPT-2 forward and backward passes over a parameter arena and an activation arena.
+// Reads top to bottom like the architecture: embed, L pre-LN blocks, final LN, tied LM head.
+
+/// Which implementation of the matmul-heavy layers to run.
+public enum KernelPath: Sendable {
+    /// OpenBLAS sgemm (the default).
+    case fast
+    /// Plain loops, for tests.
+    case reference
+}
+
+/// GPT-2 forward/backward (Radford et al. 2019) over explicit buffers.
+public enum GPT {
+    /// Runs the model on `arena.tokens` ([B,T], T ≤ maxT). With targets, computes per-token losses
+    /// into `arena.losses` and returns their mean; without, leaves logits in `arena.logits` and returns nil.
+    @discardableResult
+    public static func forward(parameters: UnsafePointer<Float>, layout: ParameterLayout,
+                               arena a: ActivationArena, withTargets: Bool, path: KernelPath = .fast) -> Float? {
+        let d = layout.dimensions
+        let B = a.B, T = a.T, C = d.C, NH = d.NH, V = d.V, N = B * T
+        let p = parameters
+        Encoder.forward(out: a.residuals[0].pointer, tokens: a.tokens, wte: p + layout.wte, wpe: p + layout.wpe,
+                        B: B, T: T, C: C)
+        for l in 0..<d.L {
+            let w = layout.blocks[l]
+            let x = a.residuals[l].pointer
+            LayerNorm.forward(out: a.ln1[l].pointer, mean: a.ln1Mean[l].pointer, rstd: a.ln1Rstd[l].pointer,
+                              inp: x, weight: p + w.ln1Weight, bias: w.ln1Bias.map { p + $0 }, N: N, C: C,
+                              epsilon: d.epsilon)
+            linear(path, out: a.qkv[l].pointer, inp: a.ln1[l].pointer, weight: p + w.attnWeight,
+                   bias: w.attnBias.map { p + $0 }, N: N, C: C, OC: 3 * C)
+            switch path {
+            case .fast:
+                Attention.forward(out: a.attentionOut[l].pointer, probs: a.probs[l].pointer,
+                                  qkv: a.qkv[l].pointer, B: B, T: T, C: C, NH: NH)
+            case .reference:
+                AttentionReference.forward(out: a.attentionOut[l].pointer, probs: a.probs[l].pointer,
+                                           qkv: a.qkv[l].pointer, B: B, T: T, C: C, NH: NH)
+            }
+            residualLinear(path, out: a.residualMid[l].pointer, residual: x, inp: a.attentionOut[l].pointer,
+                           weight: p + w.projWeight, bias: w.projBias.map { p + $0 }, N: N, C: C, OC: C)
+            LayerNorm.forward(out: a.ln2[l].pointer, mean: a.ln2Mean[l].pointer, rstd: a.ln2Rstd[l].pointer,
+                              inp: a.residualMid[l].pointer, weight: p + w.ln2Weight, bias: w.ln2Bias.map { p + $0 },
+                              N: N, C: C, epsilon: d.epsilon)
+            linear(path, out: a.fc[l].pointer, inp: a.ln2[l].pointer, weight: p + w.fcWeight,
+                   bias: w.fcBias.map { p + $0 }, N: N, C: C, OC: 4 * C)
+            GELU.forward(out: a.fcGelu[l].pointer, inp: a.fc[l].pointer, count: N * 4 * C)
+            residualLinear(path, out: a.residuals[l + 1].pointer, residual: a.residualMid[l].pointer,
+                           inp: a.fcGelu[l].pointer, weight: p + w.fcProjWeight, bias: w.fcProjBias.map { p + $0 },
+                           N: N, C: 4 * C, OC: C)
+        }
+        LayerNorm.forward(out: a.lnf.pointer, mean: a.lnfMean.pointer, rstd: a.lnfRstd.pointer,
+                          inp: a.residuals[d.L].pointer, weight: p + layout.lnfWeight,
+                          bias: layout.lnfBias.map { p + $0 }, N: N, C: C, epsilon: d.epsilon)
+        // Tied LM head: logits = lnf · wteᵀ.
+        BLAS.gemm(transposeA: false, transposeB: true, m: N, n: V, k: C, a: a.lnf.pointer, lda: C,
+                  b: p + layout.wte, ldb: C, beta: 0, c: a.logits.pointer, ldc: V)
+        guard withTargets else { return nil }
+        CrossEntropy.forward(losses: a.losses.pointer, probs: a.probsOut.pointer, logits: a.logits.pointer,
+                             targets: a.targets, N: N, V: V)
+        var total: Double = 0
+        for i in 0..<N { total += Double(a.losses[i]) }
+        return Float(total / Double(N))
+    }
+
+    /// Accumulates d(lossScale · mean loss)/dθ into `gradients` (same layout as the parameters).
+    /// Requires a preceding `forward(withTargets: true)` on the same arena.
+    public static func backward(parameters: UnsafePointer<Float>, gradients g: UnsafeMutablePointer<Float>,
+                                layout: ParameterLayout, arena a: ActivationArena, lossScale: Float = 1,
+                                path: KernelPath = .fast) {
+        let d = layout.dimensions
+        let B = a.B, T = a.T, C = d.C, NH = d.NH, V = d.V, N = B * T
+        let p = parameters
+        let dres = a.dResidual.pointer, dln = a.dLayerInput.pointer
+        // Loss head: dlogits overwrites the logits buffer.
+        let dlogits = a.logits.pointer
+        CrossEntropy.backward(dlogits: dlogits, probs: a.probsOut.pointer, targets: a.targets, N: N, V: V,
+                              scale: lossScale / Float(N))
+        BLAS.gemm(transposeA: false, transposeB: false, m: N, n: C, k: V, a: dlogits, lda: V,
+                  b: p + layout.wte, ldb: C, beta: 0, c: dln, ldc: C)
+        BLAS.gemm(transposeA: true, transposeB: false, m: V, n: C, k: N, a: dlogits, lda: V,
+                  b: a.lnf.pointer, ldb: C, beta: 1, c: g + layout.wte, ldc: C)
+        a.dResidual.zero()
+        LayerNorm.backward(dinp: dres, dweight: g + layout.lnfWeight, dbias: layout.lnfBias.map { g + $0 },
+                           dout: dln, inp: a.residuals[d.L].pointer, weight: p + layout.lnfWeight,
+                           mean: a.lnfMean.pointer, rstd: a.lnfRstd.pointer, N: N, C: C)
+        for l in stride(from: d.L - 1, through: 0, by: -1) {
+            let w = layout.blocks[l]
+            // MLP: x_{l+1} = mid + c_proj(gelu(c_fc(ln_2(mid))))
+            let dfc = a.dFC.pointer
+            linearBackward(path, dinp: dfc, dweight: g + w.fcProjWeight, dbias: w.fcProjBias.map { g + $0 },
+                           dout: dres, inp: a.fcGelu[l].pointer, weight: p + w.fcProjWeight, N: N, C: 4 * C, OC: C)
+            GELU.backward(dinp: dfc, inp: a.fc[l].pointer, dout: dfc, count: N * 4 * C)
+            linearBackward(path, dinp: dln, dweight: g + w.fcWeight, dbias: w.fcBias.map { g + $0 },
+                           dout: dfc, inp: a.ln2[l].pointer, weight: p + w.fcWeight, N: N, C: C, OC: 4 * C)
+            LayerNorm.backward(dinp: dres, dweight: g + w.ln2Weight, dbias: w.ln2Bias.map { g + $0 }, dout: dln,
+                               inp: a.residualMid[l].pointer, weight: p + w.ln2Weight,
+                               mean: a.ln2Mean[l].pointer, rstd: a.ln2Rstd[l].pointer, N: N, C: C)
+            // Attention: mid = x_l + c_proj(attn(c_attn(ln_1(x_l))))
+            let datt = a.dAttentionOut.pointer
+            linearBackward(path, dinp: datt, dweight: g + w.projWeight, dbias: w.projBias.map { g + $0 },
+                           dout: dres, inp: a.attentionOut[l].pointer, weight: p + w.projWeight, N: N, C: C, OC: C)
+            switch path {
+            case .fast:
+                Attention.backward(dqkv: a.dQKV.pointer, scratch: a.dScores.pointer, dout: datt,
+                                   qkv: a.qkv[l].pointer, probs: a.probs[l].pointer, B: B, T: T, C: C, NH: NH)
+            case .reference:
+                AttentionReference.backward(dqkv: a.dQKV.pointer, dout: datt, qkv: a.qkv[l].pointer,
+                                            probs: a.probs[l].pointer, B: B, T: T, C: C, NH: NH)
+            }
+            linearBackward(path, dinp: dln, dweight: g + w.attnWeight, dbias: w.attnBias.map { g + $0 },
+                           dout: a.dQKV.pointer, inp: a.ln1[l].pointer, weight: p + w.attnWeight,
+                           N: N, C: C, OC: 3 * C)
+            LayerNorm.backward(dinp: dres, dweight: g + w.ln1Weight, dbias: w.ln1Bias.map { g + $0 }, dout: dln,
+                               inp: a.residuals[l].pointer, weight: p + w.ln1Weight,
+                               mean: a.ln1Mean[l].pointer, rstd: a.ln1Rstd[l].pointer, N: N, C: C)
+        }
+        Encoder.backward(dwte: g + layout.wte, dwpe: g + layout.wpe, dout: dres, tokens: a.tokens, B: B, T: T, C: C)
+    }
+
+    // MARK: - Layer dispatch
+
+    @inline(__always)
+    static func linear(_ path: KernelPath, out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+                       weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, N: Int, C: Int, OC: Int) {
+        switch path {
+        case .fast: Linear.forward(out: out, inp: inp, weight: weight, bias: bias, N: N, C: C, OC: OC)
+        case .reference: LinearReference.forward(out: out, inp: inp, weight: weight, bias: bias, N: N, C: C, OC: OC)
+        }
+    }
+
+    /// out = residual + inp · W + b
+    @inline(__always)
+    static func residualLinear(_ path: KernelPath, out: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>,
+                               inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                               N: Int, C: Int, OC: Int) {
+        switch path {
+        case .fast:
+            out.update(from: residual, count: N * OC)
+            Linear.forward(out: out, inp: inp, weight: weight, bias: bias, N: N, C: C, OC: OC, accumulate: true)
+        case .reference:
+            LinearReference.forward(out: out, inp: inp, weight: weight, bias: bias, N: N, C: C, OC: OC)
+            for i in 0..<(N * OC) { out[i] += residual[i] }
+        }
+    }
+
+    @inline(__always)
+    static func linearBackward(_ path: KernelPath, dinp: UnsafeMutablePointer<Float>,
+                               dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?,
+                               dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                               N: Int, C: Int, OC: Int) {
+        switch path {
+        case .fast:
+            Linear.backward(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: inp, weight: weight,
+                            N: N, C: C, OC: OC)
+        case .reference:
+            LinearReference.backward(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: inp,
+                                     weight: weight, N: N, C: C, OC: OC)
+        }
+    }
+}
