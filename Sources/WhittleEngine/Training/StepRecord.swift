@@ -1,0 +1,27 @@
+// What one training step measured: the unit of the run log, the charts and the progress line.
+
+/// Metrics of one optimizer step (and, when it ran, the periodic evaluation after it).
+public struct StepRecord: Equatable, Codable, Sendable {
+    /// 1-based number of the optimizer step this record describes.
+    public var step: Int
+    public var loss: Float
+    public var learningRate: Float
+    public var gradientNorm: Float
+    public var milliseconds: Double
+    public var tokens: Int
+    public var evaluation: LossEstimate?
+
+    public var tokensPerSecond: Double { milliseconds > 0 ? Double(tokens) / (milliseconds / 1000) : 0 }
+
+    enum CodingKeys: String, CodingKey {
+        case step, loss, learningRate = "lr", gradientNorm = "grad_norm", milliseconds = "ms", tokens, evaluation = "eval"
+    }
+}
+
+/// Mean losses on random batches of each split (nanoGPT's `estimate_loss`).
+public struct LossEstimate: Equatable, Codable, Sendable {
+    public var train: Float
+    public var validation: Float
+
+    enum CodingKeys: String, CodingKey { case train, validation = "val" }
+}

@@ -1,0 +1,55 @@
+// AdamW (Loshchilov & Hutter 2019) over the flat parameter arena, with PyTorch's update rule:
+// decoupled weight decay first, then the bias-corrected Adam step.
+
+/// Hyperparameters of one AdamW step.
+public struct AdamWSettings: Equatable, Sendable {
+    public var learningRate: Float
+    public var beta1: Float
+    public var beta2: Float
+    public var epsilon: Float
+    public var weightDecay: Float
+
+    public init(learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+    }
+}
+
+public enum AdamW {
+    /// One update of `count` parameters; `step` is 1 for the first update (bias correction).
+    /// m and v are the first and second moment buffers; decay applies only when `decays` is true.
+    public static func update(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
+                              m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,
+                              settings s: AdamWSettings, step: Int, decays: Bool) {
+        let correction1 = 1 - Float(Double(s.beta1).power(step))
+        let correction2 = 1 - Float(Double(s.beta2).power(step))
+        let stepSize = s.learningRate / correction1
+        let inverseRootCorrection2 = 1 / correction2.squareRoot()
+        let decayFactor = decays ? 1 - s.learningRate * s.weightDecay : 1
+        for i in 0..<count {
+            let g = gradients[i]
+            let mi = s.beta1 * m[i] + (1 - s.beta1) * g
+            let vi = s.beta2 * v[i] + (1 - s.beta2) * g * g
+            m[i] = mi
+            v[i] = vi
+            let denominator = vi.squareRoot() * inverseRootCorrection2 + s.epsilon
+            parameters[i] = parameters[i] * decayFactor - stepSize * mi / denominator
+        }
+    }
+}
+
+extension Double {
+    /// self^n for a non-negative integer n (exact repeated squaring; no libm needed).
+    func power(_ n: Int) -> Double {
+        var result = 1.0, base = self, e = n
+        while e > 0 {
+            if e & 1 == 1 { result *= base }
+            base *= base
+            e >>= 1
+        }
+        return result
+    }
+}

@@ -1,0 +1,32 @@
+// Global-norm gradient clipping (as torch.nn.utils.clip_grad_norm_ with norm_type 2).
+
+public enum GradientClipping {
+    /// The L2 norm of all `count` gradients taken as one vector, accumulated in Double.
+    public static func globalNorm(_ gradients: UnsafePointer<Float>, count: Int) -> Double {
+        var sum: Double = 0
+        var chunkStart = 0
+        // Sum in Float chunks (vectorised), accumulate chunks in Double for accuracy.
+        while chunkStart < count {
+            let chunkEnd = min(chunkStart + 4096, count)
+            var partial: Float = 0
+            for i in chunkStart..<chunkEnd { partial += gradients[i] * gradients[i] }
+            sum += Double(partial)
+            chunkStart = chunkEnd
+        }
+        return sum.squareRoot()
+    }
+
+    /// Scales gradients so their global norm is at most `maxNorm` (PyTorch: coef = max / (norm + 1e-6),
+    /// applied only when below 1). Returns the norm before clipping.
+    @discardableResult
+    public static func clip(_ gradients: UnsafeMutablePointer<Float>, count: Int, maxNorm: Float) -> Double {
+        let norm = globalNorm(gradients, count: count)
+        guard maxNorm > 0, norm.isFinite else { return norm }
+        let coefficient = Double(maxNorm) / (norm + 1e-6)
+        if coefficient < 1 {
+            let c = Float(coefficient)
+            for i in 0..<count { gradients[i] *= c }
+        }
+        return norm
+    }
+}
