@@ -1,5 +1,7 @@
 // Everything a training run needs besides the data: model shape, optimisation settings,
 // schedule, evaluation and checkpoint cadence. Keys follow nanoGPT's names in config files.
+// A new setting needs a field here and one line in the key table (`TrainingConfig+Keys.swift`),
+// plus a range check in `TrainingConfig+Validation.swift`.
 
 /// A complete description of a training run. Defaults are nanoGPT's CPU Shakespeare recipe.
 public struct TrainingConfig: Equatable, Codable, Sendable {

@@ -1,0 +1,172 @@
+// The single table of training-configuration keys. TOML loading, `--set key=value` overrides,
+// the help listing, serialisation for run directories and live edits all read this table, so
+// adding a setting means adding a field to `TrainingConfig` and one line here. Names follow
+// nanoGPT's `train.py` globals where nanoGPT has the setting.
+
+extension TrainingConfig {
+    /// Every key a config file or `--set` may use, in the order they are listed and written.
+    public static let keys: [ConfigKey] = [
+        .int("n_layer", .model, \.layerCount, "number of transformer blocks"),
+        .int("n_head", .model, \.headCount, "attention heads per block (must divide n_embd)"),
+        .int("n_embd", .model, \.embeddingWidth, "width of the residual stream"),
+        .int("block_size", .model, \.contextLength, "context length in tokens"),
+        .bool("bias", .model, \.hasBias, "biases in linear layers and LayerNorms"),
+        .float("dropout", .model, \.dropout, "dropout probability in [0, 1); 0 for small CPU runs"),
+
+        .string("dataset", .data, \.datasetPath, "training text; a relative path is relative to the working directory"),
+        .float("val_fraction", .data, \.validationFraction, "fraction of the corpus (its end) held out for validation"),
+
+        .int("batch_size", .optimisation, \.batchSize, "sequences per micro-batch"),
+        .int("gradient_accumulation_steps", .optimisation, \.gradientAccumulationSteps, "micro-batches per optimizer step"),
+        .int("max_iters", .optimisation, \.maxIterations, "optimizer steps in the run"),
+        .float("learning_rate", .optimisation, \.learningRate, "peak learning rate, reached after warmup"),
+        .float("min_lr", .optimisation, \.minLearningRate, "learning rate at the end of the decay"),
+        .int("warmup_iters", .optimisation, \.warmupIterations, "steps of linear warmup from 0 to learning_rate"),
+        .optionalInt("lr_decay_iters", .optimisation, \.decayIterations, "step at which decay reaches min_lr (unset: max_iters)"),
+        .choice("schedule", .optimisation, \.schedule, "learning-rate decay after warmup"),
+        .float("beta1", .optimisation, \.beta1, "AdamW first-moment decay, in [0, 1)"),
+        .float("beta2", .optimisation, \.beta2, "AdamW second-moment decay, in [0, 1)"),
+        .float("eps", .optimisation, \.epsilon, "AdamW denominator epsilon"),
+        .float("weight_decay", .optimisation, \.weightDecay, "AdamW decoupled weight decay (matrices only)"),
+        .float("grad_clip", .optimisation, \.gradientClip, "clip the global gradient norm to this value (0 disables)"),
+
+        .int("eval_interval", .evaluation, \.evalInterval, "steps between validation-loss estimates"),
+        .int("eval_iters", .evaluation, \.evalIterations, "batches averaged per loss estimate"),
+        .int("checkpoint_interval", .evaluation, \.checkpointInterval, "steps between checkpoints (0: only at the end)"),
+        .int("seed", .evaluation, \.seed, "random seed for initialisation, data order and dropout"),
+
+        .int("threads", .execution, \.threads, "worker and BLAS threads"),
+    ]
+
+    /// Key names, in table order.
+    public static var keyNames: [String] { keys.map(\.name) }
+
+    /// The key called `name`, or nil.
+    public static func key(named name: String) -> ConfigKey? {
+        keys.first { $0.name == name }
+    }
+
+    /// The known key `name` is most likely a typo or a common synonym of, or nil when none is close.
+    public static func suggestedKey(for name: String) -> String? {
+        synonyms[name.lowercased()] ?? closestMatch(to: name, among: keyNames)
+    }
+
+    /// Names people reach for from other trainers, used only for "did you mean" hints.
+    static let synonyms = [
+        "lr": "learning_rate", "n_positions": "block_size", "n_ctx": "block_size", "context_length": "block_size",
+        "warmup": "warmup_iters", "warmup_steps": "warmup_iters", "iters": "max_iters", "max_steps": "max_iters",
+        "steps": "max_iters", "epsilon": "eps", "adam_eps": "eps", "grad_accum": "gradient_accumulation_steps",
+        "clip": "grad_clip", "max_grad_norm": "grad_clip", "lr_schedule": "schedule", "data": "dataset",
+    ]
+
+    /// The key called `name`, or an error naming it, `source`, and the closest known key.
+    static func requireKey(_ name: String, source: String) throws(WhittleError) -> ConfigKey {
+        if let key = key(named: name) { return key }
+        let hint = suggestedKey(for: name).map { "did you mean `\($0)`?" }
+            ?? "known keys: " + keyNames.joined(separator: ", ")
+        throw WhittleError.config("unknown key `\(name)` in \(source)", hint: hint)
+    }
+
+    /// The value of the key called `name` (for the TUI and for logs).
+    /// - Throws: `WhittleError.config` if no such key exists.
+    public func value(forKey name: String) throws(WhittleError) -> ConfigValue {
+        try Self.requireKey(name, source: "the training settings").value(in: self)
+    }
+
+    /// Sets the key called `name` after checking the value's type; does not validate ranges.
+    /// - Throws: `WhittleError.config` for an unknown key or a value of the wrong type.
+    public mutating func setValue(_ value: ConfigValue, forKey name: String, source: String) throws(WhittleError) {
+        try Self.requireKey(name, source: source).set(value, in: &self, source: source)
+    }
+
+    /// A plain-text table of every key with its type, default and description, grouped by section.
+    public static func keyListing() -> String {
+        let defaults = TrainingConfig()
+        let nameWidth = keys.map(\.name.count).max() ?? 0
+        let typeWidth = keys.map(\.type.description.count).max() ?? 0
+        var lines: [String] = []
+        for group in ConfigKey.Group.allCases {
+            lines.append(group.title + ":")
+            for key in keys where key.group == group {
+                let name = key.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                let type = key.type.description.padding(toLength: typeWidth, withPad: " ", startingAt: 0)
+                lines.append("  \(name)  \(type)  \(key.summary) [default: \(key.value(in: defaults))]")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+// MARK: - Typed table entries
+
+extension ConfigKey {
+    typealias Path<Value> = WritableKeyPath<TrainingConfig, Value> & Sendable
+
+    static func int<I: FixedWidthInteger & Sendable>(
+        _ name: String, _ group: Group, _ path: Path<I>, _ summary: String
+    ) -> ConfigKey {
+        ConfigKey(name: name, type: .int, group: group, summary: summary,
+                  read: { .int(Int(clamping: $0[keyPath: path])) },
+                  write: { config, value, source throws(WhittleError) in
+                      guard case .int(let integer) = value else { return }
+                      guard let converted = I(exactly: integer) else {
+                          throw WhittleError.config("`\(name)` in \(source) must be an integer in \(I.min)...\(I.max) (got \(integer))")
+                      }
+                      config[keyPath: path] = converted
+                  })
+    }
+
+    static func optionalInt(_ name: String, _ group: Group, _ path: Path<Int?>, _ summary: String) -> ConfigKey {
+        ConfigKey(name: name, type: .int, group: group, summary: summary, isOptional: true,
+                  read: { $0[keyPath: path].map(ConfigValue.int) ?? .unset },
+                  write: { config, value, _ in
+                      if case .int(let integer) = value { config[keyPath: path] = integer } else { config[keyPath: path] = nil }
+                  })
+    }
+
+    static func float<F: BinaryFloatingPoint & Sendable>(
+        _ name: String, _ group: Group, _ path: Path<F>, _ summary: String
+    ) -> ConfigKey {
+        ConfigKey(name: name, type: .float, group: group, summary: summary,
+                  // Through the shortest decimal form, so Float 0.001 reads as 0.001, not 0.0010000000474974513.
+                  read: { config in
+                      let value = config[keyPath: path]
+                      return .float(Double(String(describing: value)) ?? Double(value))
+                  },
+                  write: { config, value, source throws(WhittleError) in
+                      guard case .float(let number) = value else { return }
+                      let converted = F(number)
+                      guard converted.isFinite || !number.isFinite else {
+                          throw WhittleError.config(
+                              "`\(name)` in \(source) is too large for a \(F.significandBitCount + F.exponentBitCount + 1)-bit float (got \(number); largest \(F.greatestFiniteMagnitude))")
+                      }
+                      config[keyPath: path] = converted
+                  })
+    }
+
+    static func bool(_ name: String, _ group: Group, _ path: Path<Bool>, _ summary: String) -> ConfigKey {
+        ConfigKey(name: name, type: .bool, group: group, summary: summary,
+                  read: { .bool($0[keyPath: path]) },
+                  write: { config, value, _ in
+                      if case .bool(let flag) = value { config[keyPath: path] = flag }
+                  })
+    }
+
+    static func string(_ name: String, _ group: Group, _ path: Path<String>, _ summary: String) -> ConfigKey {
+        ConfigKey(name: name, type: .string, group: group, summary: summary,
+                  read: { .string($0[keyPath: path]) },
+                  write: { config, value, _ in
+                      if case .string(let text) = value { config[keyPath: path] = text }
+                  })
+    }
+
+    static func choice<E: RawRepresentable & CaseIterable & Sendable>(
+        _ name: String, _ group: Group, _ path: Path<E>, _ summary: String
+    ) -> ConfigKey where E.RawValue == String {
+        ConfigKey(name: name, type: .choice(E.allCases.map(\.rawValue)), group: group, summary: summary,
+                  read: { .string($0[keyPath: path].rawValue) },
+                  write: { config, value, _ in
+                      if case .string(let text) = value, let choice = E(rawValue: text) { config[keyPath: path] = choice }
+                  })
+    }
+}
