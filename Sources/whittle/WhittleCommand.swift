@@ -8,6 +8,6 @@ struct WhittleCommand: ParsableCommand {
         commandName: "whittle",
         abstract: "A terminal workbench for training and compressing small language models on the CPU.",
         version: "0.1.0",
-        subcommands: []
+        subcommands: [TrainCommand.self, EvalCommand.self, GenerateCommand.self, BenchCommand.self]
     )
 }

@@ -10,8 +10,8 @@ public final class Trainer: @unchecked Sendable {
     public let tokenizer: CharTokenizer
     public let data: TokenSplits
     /// Completed optimizer steps.
-    public private(set) var step = 0
-    public private(set) var history: [StepRecord] = []
+    public internal(set) var step = 0
+    public internal(set) var history: [StepRecord] = []
 
     let gradients: FloatBuffer
     let firstMoment: FloatBuffer

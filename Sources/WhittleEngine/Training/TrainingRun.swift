@@ -1,0 +1,136 @@
+// A training run on disk: the run directory (exact config, JSONL log of every step, checkpoints)
+// around a `Trainer`. New runs and resumed runs come from here; the CLI and the TUI drive `step()`.
+
+import Foundation
+
+/// A `Trainer` bound to its run directory.
+public final class TrainingRun: @unchecked Sendable {
+    public let directory: String
+    public let trainer: Trainer
+    /// SHA-256 of the corpus file, stored in checkpoints so a resume notices a changed dataset.
+    public let corpusSHA256: String
+    let log: FileHandle
+    public static let logName = "log.jsonl"
+
+    private init(directory: String, trainer: Trainer, corpusSHA256: String, log: FileHandle) {
+        self.directory = directory
+        self.trainer = trainer
+        self.corpusSHA256 = corpusSHA256
+        self.log = log
+    }
+
+    deinit { try? log.close() }
+
+    /// Prepared data for a config: the corpus, its tokenizer (built from the whole text, as nanoGPT
+    /// does) and the train/validation split.
+    public static func prepareData(_ config: TrainingConfig, tokenizer existing: CharTokenizer? = nil) throws
+        -> (tokenizer: CharTokenizer, splits: TokenSplits, sha256: String) {
+        let path = config.datasetURL.path
+        let text = try Corpus.load(path: path)
+        let tokenizer = existing ?? CharTokenizer(text: text)
+        let tokens = try tokenizer.encode(text)
+        let splits = TokenSplits.split(tokens, validationFraction: config.validationFraction)
+        try TokenSplits.checkLongEnough(splits, contextLength: config.contextLength)
+        return (tokenizer, splits, SHA256.hex(Array(text.utf8)))
+    }
+
+    /// Starts a new run in `directory` (created; must not already hold a run). Everything is validated
+    /// and allocated before anything is written.
+    public static func start(config: TrainingConfig, directory: String) throws -> TrainingRun {
+        try config.validate()
+        if FileManager.default.fileExists(atPath: directory + "/" + logName) || (try Checkpoint.newest(in: directory)) != nil {
+            throw WhittleError.config("'\(directory)' already holds a training run",
+                                      hint: "continue it with `whittle train --resume \(directory)` or choose another --out")
+        }
+        let data = try prepareData(config)
+        let trainer = try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits)
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw WhittleError.io("cannot create the run directory '\(directory)': \(error.localizedDescription)",
+                                  hint: "check the path and permissions")
+        }
+        try FileIO.writeFile(Array(config.tomlString().utf8), to: directory + "/" + Checkpoint.configName, sync: true)
+        let log = try openLog(directory, keepingStepsThrough: 0)
+        return TrainingRun(directory: directory, trainer: trainer, corpusSHA256: data.sha256, log: log)
+    }
+
+    /// Resumes the newest complete checkpoint in `directory`. `overrides` (key=value) may change
+    /// schedule and evaluation settings, e.g. `max_iters` to train longer.
+    public static func resume(directory: String, overrides: [String] = []) throws -> TrainingRun {
+        _ = try? AtomicDirectory.removeAbandonedTemporaries(in: directory)
+        guard let checkpoint = try Checkpoint.newest(in: directory) else {
+            throw WhittleError.file("'\(directory)' has no complete checkpoint to resume",
+                                    hint: "start a new run with `whittle train --config FILE --out \(directory)`")
+        }
+        try AtomicDirectory.verify(checkpoint)
+        var config = try TrainingConfig(toml: String(decoding: try FileIO.readFile(checkpoint + "/" + Checkpoint.configName), as: UTF8.self),
+                                        source: checkpoint + "/" + Checkpoint.configName)
+        try config.apply(overrides: overrides)
+        try config.validate()
+        let stateBytes = try FileIO.readFile(checkpoint + "/" + Checkpoint.stateName)
+        let state: TrainerState
+        do {
+            state = try JSONDecoder().decode(TrainerState.self, from: Data(stateBytes))
+        } catch {
+            throw WhittleError.file("\(checkpoint)/\(Checkpoint.stateName) is not a valid trainer state: \(error)",
+                                    hint: "resume from an earlier checkpoint")
+        }
+        let tokenizer = try CharTokenizer(tokenizerJSON: try FileIO.readFile(checkpoint + "/" + ModelDirectory.tokenizerName))
+        let data = try prepareData(config, tokenizer: tokenizer)
+        guard data.sha256 == state.corpusSHA256 else {
+            throw WhittleError.data("the dataset \(config.datasetPath) changed since the run started (SHA-256 differs)",
+                                    hint: "restore the original file, or start a new run on the new text")
+        }
+        let trainer = try Trainer(config: config, tokenizer: tokenizer, data: data.splits)
+        try trainer.restore(from: checkpoint, state: state)
+        let log = try openLog(directory, keepingStepsThrough: state.step)
+        return TrainingRun(directory: directory, trainer: trainer, corpusSHA256: data.sha256, log: log)
+    }
+
+    /// Trains one step, appends it to the log, and writes a checkpoint when one is due
+    /// (every `checkpoint_interval` steps and after the last step).
+    @discardableResult
+    public func step() throws -> StepRecord {
+        let record = try trainer.trainStep()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var line = try encoder.encode(record)
+        line.append(0x0A)
+        log.write(line)
+        let interval = trainer.config.checkpointInterval
+        if (interval > 0 && record.step % interval == 0) || trainer.isFinished {
+            try saveCheckpoint()
+        }
+        return record
+    }
+
+    /// Publishes a checkpoint of the current state; returns its directory.
+    @discardableResult
+    public func saveCheckpoint() throws -> String {
+        let path = directory + "/" + Checkpoint.directoryName(step: trainer.step)
+        try AtomicDirectory.publish(files: try trainer.checkpointFiles(corpusSHA256: corpusSHA256), to: path)
+        return path
+    }
+
+    /// Opens the run log for appending, first dropping lines of steps after `step` (they belong to
+    /// an interrupted continuation that the resumed run will redo).
+    static func openLog(_ directory: String, keepingStepsThrough step: Int) throws -> FileHandle {
+        let path = directory + "/" + logName
+        if let existing = FileManager.default.contents(atPath: path) {
+            let kept = String(decoding: existing, as: UTF8.self).split(separator: "\n").filter { line in
+                guard let record = try? JSONDecoder().decode(StepRecord.self, from: Data(line.utf8)) else { return false }
+                return record.step <= step
+            }
+            let text = kept.map { $0 + "\n" }.joined()
+            try FileIO.writeFile(Array(text.utf8), to: path, sync: true)
+        } else {
+            FileManager.default.createFile(atPath: path, contents: nil)
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw WhittleError.io("cannot open the run log '\(path)' for writing", hint: "check permissions")
+        }
+        handle.seekToEndOfFile()
+        return handle
+    }
+}

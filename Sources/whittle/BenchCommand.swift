@@ -1,0 +1,134 @@
+// `whittle bench`: measured speed. `bench train` times training steps of a config and reports
+// ms/step, tokens/s and model FLOPs utilisation against this machine's measured fp32 peak.
+
+import ArgumentParser
+import Foundation
+import WhittleEngine
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure speed (training steps).",
+        subcommands: [BenchTrainCommand.self])
+}
+
+struct BenchTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Time training steps of a config.",
+        discussion: """
+        Examples:
+          whittle bench train --config configs/shakespeare-char-cpu.toml --steps 50
+          whittle bench train --config configs/baby-gpt-cpu.toml --steps 3 --warmup 1 --json
+
+        Model FLOPs per step = (6 × non-embedding parameters + 12 × layers × width × context) × tokens
+        (nanoGPT's estimate_mfu / PaLM appendix B). MFU divides achieved FLOP/s by the fp32 peak of the
+        threads used, measured at start-up: each thread runs 12 independent 16-wide FMA chains, the
+        best of three rounds (override with --peak-gflops). Steps run without evaluation or checkpoints.
+        """)
+
+    @Option(name: .long, help: "TOML config file.")
+    var config: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config key (repeatable).", valueName: "key=value"))
+    var overrides: [String] = []
+
+    @Option(name: .long, help: "Timed steps.")
+    var steps = 20
+
+    @Option(name: .long, help: "Untimed warm-up steps first.")
+    var warmup = 3
+
+    @Option(name: .long, help: "Use this fp32 peak (GFLOP/s) instead of measuring it.")
+    var peakGflops: Double?
+
+    @Flag(name: .long, help: "Print the result as JSON on stdout.")
+    var json = false
+
+    func validate() throws {
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1 (got \(steps))") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must be ≥ 0 (got \(warmup))") }
+    }
+
+    struct Report: Encodable {
+        var config: String
+        var parameters: Int
+        var tokensPerStep: Int
+        var threads: Int
+        var steps: Int
+        var millisecondsMedian: Double
+        var millisecondsMean: Double
+        var millisecondsStandardDeviation: Double
+        var millisecondsMin: Double
+        var tokensPerSecond: Double
+        var modelGflopsPerStep: Double
+        var achievedGflops: Double
+        var peakGflops: Double
+        var peakSource: String
+        var mfu: Double
+        var residentBytes: Int
+        var peakResidentBytes: Int
+
+        enum CodingKeys: String, CodingKey {
+            case config, parameters, tokensPerStep = "tokens_per_step", threads, steps
+            case millisecondsMedian = "ms_median", millisecondsMean = "ms_mean",
+                 millisecondsStandardDeviation = "ms_sd", millisecondsMin = "ms_min"
+            case tokensPerSecond = "tokens_per_s", modelGflopsPerStep = "model_gflop_per_step",
+                 achievedGflops = "achieved_gflops", peakGflops = "peak_gflops", peakSource = "peak_source", mfu
+            case residentBytes = "rss_bytes", peakResidentBytes = "peak_rss_bytes"
+        }
+    }
+
+    func run() throws {
+        let report = try reportingErrors { try measure() }
+        if json {
+            print(try jsonText(report))
+            return
+        }
+        print("config      \(report.config): \(formatCount(report.parameters)) parameters, \(report.tokensPerStep) tokens/step, \(report.threads) threads")
+        print(String(format: "step        median %.2f ms, mean %.2f ± %.2f ms, min %.2f ms (%d steps after %d warm-up)",
+                     report.millisecondsMedian, report.millisecondsMean, report.millisecondsStandardDeviation,
+                     report.millisecondsMin, report.steps, warmup))
+        print(String(format: "throughput  %.0f tokens/s, %.1f GFLOP/s of model FLOPs (%.3f GFLOP/step)",
+                     report.tokensPerSecond, report.achievedGflops, report.modelGflopsPerStep))
+        print(String(format: "MFU         %.1f%% of %.1f GFLOP/s (%@)", report.mfu * 100, report.peakGflops, report.peakSource))
+        print(String(format: "memory      RSS %.1f MiB, peak %.1f MiB", Double(report.residentBytes) / 1048576,
+                     Double(report.peakResidentBytes) / 1048576))
+    }
+
+    func measure() throws -> Report {
+        var settings = try TrainingConfig.load(path: config)
+        try settings.apply(overrides: overrides)
+        settings.maxIterations = warmup + steps + 1
+        settings.evalInterval = settings.maxIterations + 1
+        try settings.validate()
+        let data = try TrainingRun.prepareData(settings)
+        let trainer = try Trainer(config: settings, tokenizer: data.tokenizer, data: data.splits)
+        let peak: Double
+        let peakSource: String
+        if let peakGflops {
+            peak = peakGflops
+            peakSource = "given with --peak-gflops"
+        } else {
+            if !json { printError("measuring the fp32 FMA peak on \(settings.threads) threads...") }
+            peak = PeakThroughput.measureGFLOPS(threads: settings.threads)
+            peakSource = "measured: \(settings.threads) threads × 12 FMA chains of 16 floats"
+        }
+        for _ in 0..<warmup { try trainer.trainStep() }
+        var times: [Double] = []
+        for _ in 0..<steps { times.append(try trainer.trainStep().milliseconds) }
+        let sorted = times.sorted()
+        let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        let mean = times.reduce(0, +) / Double(times.count)
+        let sd = times.count > 1 ? (times.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(times.count - 1)).squareRoot() : 0
+        let tokens = settings.batchSize * settings.contextLength * settings.gradientAccumulationSteps
+        let flops = trainer.model.trainingFlopsPerToken(sequenceLength: settings.contextLength) * Double(tokens)
+        let achieved = flops / (median / 1000) / 1e9
+        return Report(config: config, parameters: trainer.model.parameterCount, tokensPerStep: tokens,
+                      threads: settings.threads, steps: steps, millisecondsMedian: median, millisecondsMean: mean,
+                      millisecondsStandardDeviation: sd, millisecondsMin: sorted[0],
+                      tokensPerSecond: Double(tokens) / (median / 1000), modelGflopsPerStep: flops / 1e9,
+                      achievedGflops: achieved, peakGflops: peak, peakSource: peakSource, mfu: achieved / peak,
+                      residentBytes: ProcessMemory.currentResidentBytes(), peakResidentBytes: ProcessMemory.peakResidentBytes())
+    }
+}

@@ -1,0 +1,48 @@
+// Shared plumbing for the subcommands: turning engine errors into messages and exit codes,
+// and writing to stderr.
+
+import ArgumentParser
+import Foundation
+import WhittleEngine
+
+/// Writes a line to standard error (messages and progress; stdout carries only results).
+func printError(_ text: String, terminator: String = "\n") {
+    FileHandle.standardError.write(Data((text + terminator).utf8))
+}
+
+/// Whether standard error is an interactive terminal (progress bars only then).
+var standardErrorIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+
+/// Runs `body`, turning a `WhittleError` into "error: ..." plus its hint on stderr and a non-zero exit:
+/// 64 (EX_USAGE) for invalid settings, 65 (EX_DATAERR) for bad data or files, 74 (EX_IOERR) for I/O.
+func reportingErrors<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as WhittleError {
+        printError("error: \(error.message)")
+        if !error.hint.isEmpty { printError("  hint: \(error.hint)") }
+        switch error.kind {
+        case .invalidConfig: throw ExitCode(64)
+        case .invalidData, .invalidFile: throw ExitCode(65)
+        case .io: throw ExitCode(74)
+        case .numeric: throw ExitCode(70)
+        case .cancelled: throw ExitCode(130)
+        }
+    }
+}
+
+/// Formats seconds as "1h02m", "3m05s" or "12.3s".
+func formatDuration(_ seconds: Double) -> String {
+    guard seconds.isFinite, seconds >= 0 else { return "--" }
+    if seconds < 60 { return String(format: "%.1fs", seconds) }
+    let whole = Int(seconds.rounded())
+    if whole < 3600 { return String(format: "%dm%02ds", whole / 60, whole % 60) }
+    return String(format: "%dh%02dm", whole / 3600, (whole % 3600) / 60)
+}
+
+/// JSON text of an Encodable value, keys sorted.
+func jsonText<T: Encodable>(_ value: T, pretty: Bool = true) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}

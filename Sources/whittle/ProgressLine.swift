@@ -1,0 +1,63 @@
+// A one-line progress bar on stderr (only when stderr is a terminal): step, bar, loss,
+// tokens/s and ETA, redrawn in place; other messages print above it.
+
+import Foundation
+import WhittleEngine
+
+final class ProgressLine {
+    let total: Int
+    let enabled: Bool
+    private var lastDraw: UInt64 = 0
+    private var visible = false
+
+    init(total: Int, enabled: Bool) {
+        self.total = total
+        self.enabled = enabled
+    }
+
+    func update(_ record: StepRecord, history: [StepRecord]) {
+        guard enabled else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now - lastDraw > 100_000_000 || record.step == total else { return }
+        lastDraw = now
+        let recent = history.suffix(20)
+        let milliseconds = recent.map(\.milliseconds).reduce(0, +) / Double(recent.count)
+        let tokens = Double(record.tokens) / milliseconds * 1000
+        let remaining = Double(total - record.step) * milliseconds / 1000
+        let width = 24
+        let filled = min(width, width * record.step / max(total, 1))
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        let line = String(format: "\r%6d/%d %@ loss %.4f  %6.1f ms/step  %@ tok/s  ETA %@\u{1B}[K",
+                          record.step, total, bar, record.loss, milliseconds, formatCount(Int(tokens)), formatDuration(remaining))
+        printError(line, terminator: "")
+        visible = true
+    }
+
+    func printAbove(_ text: String) {
+        if enabled && visible { printError("\r\u{1B}[K", terminator: "") }
+        printError(text)
+        visible = false
+    }
+
+    func finish() {
+        if enabled && visible { printError("") }
+        visible = false
+    }
+}
+
+/// Records the first SIGINT/SIGTERM so training can stop at a step boundary; a second signal
+/// falls through to the default action (immediate exit; the previous checkpoint stays valid).
+final class StopSignals {
+    nonisolated(unsafe) private static var signalNumber: Int32 = 0
+
+    init() {
+        for signalValue in [SIGINT, SIGTERM] {
+            signal(signalValue) { received in
+                StopSignals.signalNumber = received
+                signal(received, SIG_DFL)
+            }
+        }
+    }
+
+    var received: Int32? { StopSignals.signalNumber == 0 ? nil : StopSignals.signalNumber }
+}

@@ -1,0 +1,126 @@
+// `whittle train`: trains a model from a TOML config (or resumes a run) with a progress line,
+// a JSONL log and atomic checkpoints; Ctrl-C saves a checkpoint at the next step boundary.
+
+import ArgumentParser
+import Foundation
+import WhittleEngine
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a GPT on a text file, or resume a run.",
+        discussion: """
+        Examples:
+          whittle train --config configs/shakespeare-char-cpu.toml
+          whittle train --config configs/shakespeare-char-cpu.toml --set max_iters=500 --set learning_rate=3e-4 --out runs/quick
+          whittle train --resume runs/quick --set max_iters=1000
+
+        The run directory holds config.toml (the exact settings), log.jsonl (one JSON line per step,
+        with "eval" on evaluation steps) and ckpt-NNNNNN/ checkpoints (every checkpoint_interval steps
+        and at the end). Ctrl-C or SIGTERM stops at the next step boundary and saves a checkpoint
+        (exit 130 / 143); a second Ctrl-C abandons the save. Config keys: `whittle train --list-keys`.
+        """)
+
+    @Option(name: .long, help: "TOML config file (keys as nanoGPT's; see --list-keys).")
+    var config: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config key, e.g. --set learning_rate=3e-4 (repeatable).", valueName: "key=value"))
+    var overrides: [String] = []
+
+    @Option(name: .long, help: "Run directory to create (default: runs/<config name>-<date>-<time>).")
+    var out: String?
+
+    @Option(name: .long, help: "Resume the newest complete checkpoint of this run directory.")
+    var resume: String?
+
+    @Flag(name: .long, help: "Print only the final summary.")
+    var quiet = false
+
+    @Flag(name: .long, help: "List every config key with its type, default and meaning, then exit.")
+    var listKeys = false
+
+    func validate() throws {
+        if listKeys { return }
+        if config == nil && resume == nil {
+            throw ValidationError("give --config FILE to start a run or --resume DIR to continue one")
+        }
+        if config != nil && resume != nil {
+            throw ValidationError("--config and --resume cannot be combined; a resumed run uses its own config.toml (change keys with --set)")
+        }
+        if resume != nil && out != nil {
+            throw ValidationError("--out cannot be used with --resume; the run continues in its own directory")
+        }
+    }
+
+    func run() throws {
+        if listKeys {
+            print(TrainingConfig.keyListing())
+            return
+        }
+        let run = try reportingErrors { try makeRun() }
+        let trainer = run.trainer
+        if !quiet {
+            let c = trainer.config
+            printError("run        \(run.directory)")
+            printError("model      \(c.layerCount) layers, \(c.headCount) heads, width \(c.embeddingWidth), context \(c.contextLength): \(formatCount(trainer.model.parameterCount)) parameters")
+            printError("data       \(c.datasetPath): \(formatCount(trainer.data.train.count)) train / \(formatCount(trainer.data.validation.count)) validation tokens, vocabulary \(trainer.tokenizer.vocabularySize)")
+            printError("training   steps \(trainer.step + 1)...\(c.maxIterations), batch \(c.batchSize)×\(c.gradientAccumulationSteps), lr \(c.learningRate) (\(c.schedule.rawValue)), \(c.threads) threads")
+        }
+        let signals = StopSignals()
+        let progress = ProgressLine(total: trainer.config.maxIterations, enabled: !quiet && standardErrorIsTerminal)
+        var last: StepRecord?
+        try reportingErrors {
+            while !trainer.isFinished {
+                if let signal = signals.received {
+                    progress.finish()
+                    let path = try run.saveCheckpoint()
+                    printError("stopped by \(signal == SIGINT ? "Ctrl-C" : "SIGTERM") after step \(trainer.step); checkpoint \(path)")
+                    printError("resume with: whittle train --resume \(run.directory)")
+                    throw ExitCode(signal == SIGINT ? 130 : 143)
+                }
+                let record = try run.step()
+                last = record
+                progress.update(record, history: trainer.history)
+                if let evaluation = record.evaluation, !quiet {
+                    progress.printAbove(String(format: "step %d: train loss %.4f, val loss %.4f", record.step,
+                                               evaluation.train, evaluation.validation))
+                }
+            }
+        }
+        progress.finish()
+        let history = trainer.history
+        let timed = history.suffix(max(history.count - 10, 1))
+        let median = timed.map(\.milliseconds).sorted()[timed.count / 2]
+        let tokens = Double(trainer.config.batchSize * trainer.config.contextLength * trainer.config.gradientAccumulationSteps)
+        var summary = String(format: "done: %d steps, median %.1f ms/step (%.0f tokens/s)", trainer.step, median, tokens / median * 1000)
+        if let evaluation = last?.evaluation ?? history.last(where: { $0.evaluation != nil })?.evaluation {
+            summary += String(format: ", train loss %.4f, val loss %.4f", evaluation.train, evaluation.validation)
+        }
+        printError(summary)
+        print(run.directory + "/" + Checkpoint.directoryName(step: trainer.step))
+    }
+
+    func makeRun() throws -> TrainingRun {
+        if let resume {
+            return try TrainingRun.resume(directory: resume, overrides: overrides)
+        }
+        var settings = try TrainingConfig.load(path: config!)
+        try settings.apply(overrides: overrides)
+        try settings.validate()
+        return try TrainingRun.start(config: settings, directory: out ?? defaultRunDirectory())
+    }
+
+    func defaultRunDirectory() -> String {
+        let name = URL(fileURLWithPath: config ?? "run").deletingPathExtension().lastPathComponent
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        return "runs/\(name)-\(formatter.string(from: Date()))"
+    }
+}
+
+/// "1.23M", "45.6k" or "789".
+func formatCount(_ n: Int) -> String {
+    if n >= 1_000_000 { return String(format: "%.2fM", Double(n) / 1e6) }
+    if n >= 10_000 { return String(format: "%.1fk", Double(n) / 1e3) }
+    return String(n)
+}
