@@ -31,8 +31,8 @@ import Testing
             Issue.record("unknown characters accepted")
         } catch let error as WhittleError {
             #expect(error.kind == .invalidData)
-            #expect(error.message.contains("'é' (U+00E9) ×2, first at character 3"))
-            #expect(error.message.contains("'\\t' (U+0009) ×1, first at character 4"))
+            #expect(error.message.contains("'é' (U+00E9) ×2, first at offset 3"))
+            #expect(error.message.contains("'\\t' (U+0009) ×1, first at offset 4"))
             #expect(error.message.contains("3 occurrences of 2 characters"))
             #expect(error.hint.contains("skipUnknown"))
         } catch {

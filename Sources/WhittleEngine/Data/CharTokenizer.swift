@@ -38,7 +38,7 @@ public struct CharTokenizer: Equatable, Sendable {
     public var vocabularySize: Int { symbols.count }
 
     /// The token id of every scalar of `text`. Throws `.data` listing the scalars that are not
-    /// in the vocabulary (up to 10, with counts and first positions).
+    /// in the vocabulary (up to 10, with counts and the 0-based scalar offset of the first).
     public func encode(_ text: String) throws -> [Int32] {
         var tokens: [Int32] = []
         tokens.reserveCapacity(text.unicodeScalars.count)
@@ -76,7 +76,7 @@ public struct CharTokenizer: Equatable, Sendable {
     private func unknownError(_ unknown: [Unicode.Scalar: (count: Int, first: Int)]) -> WhittleError {
         let ordered = unknown.sorted { $0.value.first < $1.value.first }
         let total = ordered.reduce(0) { $0 + $1.value.count }
-        var listed = ordered.prefix(10).map { "\(Self.describe($0.key)) ×\($0.value.count), first at character \($0.value.first)" }
+        var listed = ordered.prefix(10).map { "\(Self.describe($0.key)) ×\($0.value.count), first at offset \($0.value.first)" }
         if ordered.count > 10 { listed.append("and \(ordered.count - 10) more") }
         return .data("the text has \(total) occurrence\(total == 1 ? "" : "s") of \(ordered.count) character\(ordered.count == 1 ? "" : "s") not in the tokenizer's \(vocabularySize)-symbol vocabulary: \(listed.joined(separator: "; "))",
                      hint: "use text made of the training corpus's characters, or pass skipUnknown (--skip-unknown) to drop unknown characters")

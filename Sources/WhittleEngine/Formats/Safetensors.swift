@@ -51,7 +51,7 @@ public struct SafetensorsFile: Sendable {
         let bytes = try FileIO.readFile(path)
         do {
             try self.init(bytes: bytes)
-        } catch let error as WhittleError {
+        } catch let error as WhittleError where error.kind == .invalidFile {
             throw WhittleError(error.kind, "\(path): \(error.message)", hint: error.hint)
         }
     }

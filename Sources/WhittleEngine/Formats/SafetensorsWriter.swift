@@ -52,8 +52,9 @@ public enum SafetensorsWriter {
                 }
                 count = product
             }
-            guard count * tensor.dataType.byteSize == tensor.bytes.count else {
-                throw WhittleError.file("tensor \"\(tensor.name)\" has \(tensor.bytes.count) bytes but shape \(tensor.shape) × \(tensor.dataType.rawValue) needs \(count * tensor.dataType.byteSize)",
+            let (needed, overflow) = count.multipliedReportingOverflow(by: tensor.dataType.byteSize)
+            guard !overflow, needed == tensor.bytes.count else {
+                throw WhittleError.file("tensor \"\(tensor.name)\" has \(tensor.bytes.count) bytes but shape \(tensor.shape) × \(tensor.dataType.rawValue) needs \(overflow ? "more than Int.max" : String(needed))",
                                         hint: "this is a bug in the caller: shape and values disagree")
             }
             members.append(.init(tensor.name, .object([
