@@ -38,7 +38,8 @@ public final class TrainingRun: @unchecked Sendable {
     /// and allocated before anything is written.
     public static func start(config: TrainingConfig, directory: String) throws -> TrainingRun {
         try config.validate()
-        if FileManager.default.fileExists(atPath: directory + "/" + logName) || (try Checkpoint.newest(in: directory)) != nil {
+        let hasCheckpoint = try Checkpoint.newest(in: directory) != nil
+        if FileManager.default.fileExists(atPath: directory + "/" + logName) || hasCheckpoint {
             throw WhittleError.config("'\(directory)' already holds a training run",
                                       hint: "continue it with `whittle train --resume \(directory)` or choose another --out")
         }
