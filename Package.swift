@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // Whittle: a terminal workbench for making small language models efficient.
-// Target graph (enforced by dependencies): whittle -> WhittleCurses -> WhittleUI -> WhittleEngine -> WhittleKernels -> COpenBLAS.
+// Target graph (enforced by dependencies): whittle -> WhittleCurses -> WhittleUI -> WhittleEngine -> WhittleKernels -> COpenBLAS, CKernels.
 import PackageDescription
 
 /// Numeric kernels are compiled with full optimisation and the host ISA in every configuration,
@@ -22,7 +22,8 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CNCurses", path: "Sources/CNCurses"),
-        .target(name: "WhittleKernels", dependencies: ["COpenBLAS"], swiftSettings: kernelFlags),
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-march=native", "-fno-math-errno"])]),
+        .target(name: "WhittleKernels", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: kernelFlags),
         .target(name: "WhittleEngine",
                 dependencies: ["WhittleKernels", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "WhittleUI", dependencies: ["WhittleEngine"]),

@@ -54,6 +54,8 @@ struct BenchTrainCommand: ParsableCommand {
         var config: String
         var parameters: Int
         var tokensPerStep: Int
+        var workers: Int
+        var blasThreads: Int
         var threads: Int
         var steps: Int
         var millisecondsMedian: Double
@@ -70,7 +72,7 @@ struct BenchTrainCommand: ParsableCommand {
         var peakResidentBytes: Int
 
         enum CodingKeys: String, CodingKey {
-            case config, parameters, tokensPerStep = "tokens_per_step", threads, steps
+            case config, parameters, tokensPerStep = "tokens_per_step", workers, blasThreads = "blas_threads", threads, steps
             case millisecondsMedian = "ms_median", millisecondsMean = "ms_mean",
                  millisecondsStandardDeviation = "ms_sd", millisecondsMin = "ms_min"
             case tokensPerSecond = "tokens_per_s", modelGflopsPerStep = "model_gflop_per_step",
@@ -85,7 +87,7 @@ struct BenchTrainCommand: ParsableCommand {
             print(try jsonText(report))
             return
         }
-        print("config      \(report.config): \(formatCount(report.parameters)) parameters, \(report.tokensPerStep) tokens/step, \(report.threads) threads")
+        print("config      \(report.config): \(formatCount(report.parameters)) parameters, \(report.tokensPerStep) tokens/step, \(report.workers) workers × \(report.blasThreads) BLAS threads")
         print(String(format: "step        median %.2f ms, mean %.2f ± %.2f ms, min %.2f ms (%d steps after %d warm-up)",
                      report.millisecondsMedian, report.millisecondsMean, report.millisecondsStandardDeviation,
                      report.millisecondsMin, report.steps, warmup))
@@ -104,15 +106,17 @@ struct BenchTrainCommand: ParsableCommand {
         try settings.validate()
         let data = try TrainingRun.prepareData(settings)
         let trainer = try Trainer(config: settings, tokenizer: data.tokenizer, data: data.splits)
+        // Cores the run can keep busy: workers × BLAS threads, at most the machine's cores.
+        let threads = min(settings.workers * settings.blasThreads, ProcessInfo.processInfo.activeProcessorCount)
         let peak: Double
         let peakSource: String
         if let peakGflops {
             peak = peakGflops
             peakSource = "given with --peak-gflops"
         } else {
-            if !json { printError("measuring the fp32 FMA peak on \(settings.threads) threads...") }
-            peak = PeakThroughput.measureGFLOPS(threads: settings.threads)
-            peakSource = "measured: \(settings.threads) threads × 12 FMA chains of 16 floats"
+            if !json { printError("measuring the fp32 FMA peak on \(threads) threads...") }
+            peak = PeakThroughput.measureGFLOPS(threads: threads)
+            peakSource = "measured: \(threads) threads × 12 FMA chains of 16 floats"
         }
         for _ in 0..<warmup { try trainer.trainStep() }
         var times: [Double] = []
@@ -125,7 +129,7 @@ struct BenchTrainCommand: ParsableCommand {
         let flops = trainer.model.trainingFlopsPerToken(sequenceLength: settings.contextLength) * Double(tokens)
         let achieved = flops / (median / 1000) / 1e9
         return Report(config: config, parameters: trainer.model.parameterCount, tokensPerStep: tokens,
-                      threads: settings.threads, steps: steps, millisecondsMedian: median, millisecondsMean: mean,
+                      workers: settings.workers, blasThreads: settings.blasThreads, threads: threads, steps: steps, millisecondsMedian: median, millisecondsMean: mean,
                       millisecondsStandardDeviation: sd, millisecondsMin: sorted[0],
                       tokensPerSecond: Double(tokens) / (median / 1000), modelGflopsPerStep: flops / 1e9,
                       achievedGflops: achieved, peakGflops: peak, peakSource: peakSource, mfu: achieved / peak,

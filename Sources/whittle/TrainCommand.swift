@@ -64,7 +64,7 @@ struct TrainCommand: ParsableCommand {
             printError("run        \(run.directory)")
             printError("model      \(c.layerCount) layers, \(c.headCount) heads, width \(c.embeddingWidth), context \(c.contextLength): \(formatCount(trainer.model.parameterCount)) parameters")
             printError("data       \(c.datasetPath): \(formatCount(trainer.data.train.count)) train / \(formatCount(trainer.data.validation.count)) validation tokens, vocabulary \(trainer.tokenizer.vocabularySize)")
-            printError("training   steps \(trainer.step + 1)...\(c.maxIterations), batch \(c.batchSize)×\(c.gradientAccumulationSteps), lr \(c.learningRate) (\(c.schedule.rawValue)), \(c.threads) threads")
+            printError("training   steps \(trainer.step + 1)...\(c.maxIterations), batch \(c.batchSize)×\(c.gradientAccumulationSteps), lr \(c.learningRate) (\(c.schedule.rawValue)), \(c.workers) workers × \(c.blasThreads) BLAS threads")
         }
         let signals = StopSignals()
         let progress = ProgressLine(total: trainer.config.maxIterations, enabled: !quiet && standardErrorIsTerminal)

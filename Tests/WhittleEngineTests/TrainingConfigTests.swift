@@ -239,8 +239,9 @@ import Testing
         (["eval_interval=0"], "eval_interval"),
         (["eval_iters=0"], "eval_iters"),
         (["checkpoint_interval=-1"], "checkpoint_interval"),
-        (["threads=0"], "threads"),
-        (["threads=65"], "threads"),
+        (["workers=0"], "workers"),
+        (["blas_threads=65"], "blas_threads"),
+        (["workers=13"], "workers"),
     ])
     func testValidate_rejectsOutOfRangeNamingField(overrides: [String], expected: String) throws {
         var config = TrainingConfig()
@@ -254,7 +255,7 @@ import Testing
         var config = TrainingConfig()
         try config.apply(overrides: ["learning_rate=0", "min_lr=0", "beta1=0", "beta2=0.999", "weight_decay=0",
                                      "grad_clip=0", "warmup_iters=0", "lr_decay_iters=0", "checkpoint_interval=0",
-                                     "threads=64", "n_head=1", "dropout=0.5"])
+                                     "workers=12", "blas_threads=64", "n_head=1", "dropout=0.5"])
         try config.validate()
     }
 
@@ -273,10 +274,10 @@ import Testing
         for name in ["n_layer", "n_head", "n_embd", "block_size", "bias", "dropout", "dataset", "val_fraction",
                      "batch_size", "gradient_accumulation_steps", "max_iters", "learning_rate", "min_lr",
                      "warmup_iters", "lr_decay_iters", "schedule", "beta1", "beta2", "eps", "weight_decay",
-                     "grad_clip", "eval_interval", "eval_iters", "checkpoint_interval", "seed", "threads"] {
+                     "grad_clip", "eval_interval", "eval_iters", "checkpoint_interval", "seed", "workers", "blas_threads"] {
             #expect(names.contains(name), "missing key \(name)")
         }
-        #expect(names.count == 26)
+        #expect(names.count == 27)
     }
 
     @Test func testKeys_valueForKeyAndSetValueForKey() throws {

@@ -13,10 +13,14 @@ public final class Trainer: @unchecked Sendable {
     public internal(set) var step = 0
     public internal(set) var history: [StepRecord] = []
 
+    /// Summed gradients of the step (worker 0 accumulates here directly).
     let gradients: FloatBuffer
     let firstMoment: FloatBuffer
     let secondMoment: FloatBuffer
-    let arena: ActivationArena
+    /// Data-parallel workers, each with its own activations and gradients for a slice of the batch.
+    let workers: [TrainingWorker]
+    /// Start offsets of the current batch's windows, drawn in order so any worker count sees the same data.
+    var batchStarts: [Int]
     /// Draws training batch positions; its state is the data cursor.
     var dataGenerator: RandomGenerator
     /// Draws the batches of periodic loss estimates, separately so evaluation never shifts training data.
@@ -36,10 +40,12 @@ public final class Trainer: @unchecked Sendable {
         gradients = FloatBuffer(count: model.parameterCount)
         firstMoment = FloatBuffer(count: model.parameterCount)
         secondMoment = FloatBuffer(count: model.parameterCount)
-        arena = ActivationArena(dimensions: model.config.dimensions, B: config.batchSize, T: config.contextLength)
+        workers = TrainingWorker.split(batchSize: config.batchSize, count: config.workers, T: config.contextLength,
+                                       dimensions: model.config.dimensions, sharedGradients: gradients)
+        batchStarts = Array(repeating: 0, count: config.batchSize)
         dataGenerator = RandomGenerator(seed: config.seed &+ 1)
         evaluationGenerator = RandomGenerator(seed: config.seed &+ 2)
-        BLAS.setThreadCount(config.threads)
+        BLAS.setThreadCount(config.blasThreads)
     }
 
     /// Whether the run has reached `max_iters`.
@@ -51,16 +57,13 @@ public final class Trainer: @unchecked Sendable {
     public func trainStep() throws -> StepRecord {
         let start = DispatchTime.now().uptimeNanoseconds
         let micro = config.gradientAccumulationSteps
-        gradients.zero()
+        for worker in workers { worker.gradients.zero() }
         var lossSum: Double = 0
         for _ in 0..<micro {
-            sampleBatch(from: data.train, into: arena, generator: &dataGenerator)
-            let loss = GPT.forward(parameters: model.parameters.pointer, layout: model.layout, arena: arena,
-                                   withTargets: true)!
-            lossSum += Double(loss)
-            GPT.backward(parameters: model.parameters.pointer, gradients: gradients.pointer, layout: model.layout,
-                         arena: arena, lossScale: 1 / Float(micro))
+            drawBatch(from: data.train, generator: &dataGenerator)
+            lossSum += runWorkers(on: data.train, backward: true, lossScale: 1 / Float(micro))
         }
+        reduceWorkerGradients()
         let loss = Float(lossSum / Double(micro))
         let norm = GradientClipping.clip(gradients.pointer, count: gradients.count, maxNorm: config.gradientClip)
         guard loss.isFinite, norm.isFinite else {
@@ -97,13 +100,48 @@ public final class Trainer: @unchecked Sendable {
         func mean(_ split: [Int32]) -> Float {
             var total: Double = 0
             for _ in 0..<config.evalIterations {
-                sampleBatch(from: split, into: arena, generator: &evaluationGenerator)
-                total += Double(GPT.forward(parameters: model.parameters.pointer, layout: model.layout,
-                                            arena: arena, withTargets: true)!)
+                drawBatch(from: split, generator: &evaluationGenerator)
+                total += runWorkers(on: split, backward: false, lossScale: 1)
             }
             return Float(total / Double(config.evalIterations))
         }
         return LossEstimate(train: mean(data.train), validation: mean(data.validation))
+    }
+
+    /// Draws the start of every window of the next batch (nanoGPT's get_batch: uniform in 0..<n−T).
+    func drawBatch(from tokens: [Int32], generator: inout RandomGenerator) {
+        for b in 0..<batchStarts.count { batchStarts[b] = generator.nextInt(below: tokens.count - config.contextLength) }
+    }
+
+    /// Every worker runs forward (and backward) on its slice of the drawn batch; returns the batch's mean loss.
+    func runWorkers(on tokens: [Int32], backward: Bool, lossScale: Float) -> Double {
+        let batchSize = Float(config.batchSize)
+        tokens.withUnsafeBufferPointer { source in
+            Parallel.forEach(workers.count) { index in
+                let worker = workers[index]
+                worker.load(source, starts: batchStarts)
+                worker.loss = GPT.forward(parameters: model.parameters.pointer, layout: model.layout,
+                                          arena: worker.arena, withTargets: true)!
+                if backward {
+                    GPT.backward(parameters: model.parameters.pointer, gradients: worker.gradients.pointer,
+                                 layout: model.layout, arena: worker.arena,
+                                 lossScale: lossScale * Float(worker.arena.B) / batchSize)
+                }
+            }
+        }
+        return workers.reduce(0) { $0 + Double($1.loss) * Double($1.arena.B) } / Double(config.batchSize)
+    }
+
+    /// gradients = g₀ + g₁ + … in worker order, in parallel over disjoint ranges (same bits every run).
+    func reduceWorkerGradients() {
+        guard workers.count > 1 else { return }
+        let total = gradients.pointer
+        Parallel.forEachRange(gradients.count, parts: workers.count) { range in
+            for worker in workers.dropFirst() {
+                let g = worker.gradients.pointer
+                for i in range { total[i] += g[i] }
+            }
+        }
     }
 
     /// Changes a hyperparameter between steps (live edits); the new config is validated first.
@@ -120,12 +158,39 @@ public final class Trainer: @unchecked Sendable {
     }
 }
 
-/// Fills the arena's tokens and targets with `B` random windows of `T + 1` tokens (nanoGPT's get_batch).
-func sampleBatch(from tokens: [Int32], into arena: ActivationArena, generator: inout RandomGenerator) {
-    let B = arena.B, T = arena.T
-    tokens.withUnsafeBufferPointer { source in
+/// One data-parallel worker: an activation arena for its slice of the batch and a gradient buffer.
+final class TrainingWorker: @unchecked Sendable {
+    let arena: ActivationArena
+    let gradients: FloatBuffer
+    /// Index of this worker's first window in the batch.
+    let firstWindow: Int
+    var loss: Float = 0
+
+    init(arena: ActivationArena, gradients: FloatBuffer, firstWindow: Int) {
+        self.arena = arena
+        self.gradients = gradients
+        self.firstWindow = firstWindow
+    }
+
+    /// Splits `batchSize` windows over `count` workers (the first ones take one more when uneven);
+    /// worker 0 accumulates straight into `sharedGradients`.
+    static func split(batchSize: Int, count: Int, T: Int, dimensions: GPTDimensions,
+                      sharedGradients: FloatBuffer) -> [TrainingWorker] {
+        var first = 0
+        return (0..<count).map { index in
+            let size = batchSize / count + (index < batchSize % count ? 1 : 0)
+            defer { first += size }
+            return TrainingWorker(arena: ActivationArena(dimensions: dimensions, B: size, T: T),
+                                  gradients: index == 0 ? sharedGradients : FloatBuffer(count: sharedGradients.count),
+                                  firstWindow: first)
+        }
+    }
+
+    /// Copies this worker's windows (T tokens and their T next tokens) into the arena.
+    func load(_ source: UnsafeBufferPointer<Int32>, starts: [Int]) {
+        let B = arena.B, T = arena.T
         for b in 0..<B {
-            let start = generator.nextInt(below: source.count - T)
+            let start = starts[firstWindow + b]
             for t in 0..<T {
                 arena.tokens[b * T + t] = source[start + t]
                 arena.targets[b * T + t] = source[start + t + 1]

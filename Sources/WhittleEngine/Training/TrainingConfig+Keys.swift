@@ -35,7 +35,8 @@ extension TrainingConfig {
         .int("checkpoint_interval", .evaluation, \.checkpointInterval, "steps between checkpoints (0: only at the end)"),
         .int("seed", .evaluation, \.seed, "random seed for initialisation, data order and dropout"),
 
-        .int("threads", .execution, \.threads, "worker and BLAS threads"),
+        .int("workers", .execution, \.workers, "data-parallel worker threads; each takes a slice of the batch"),
+        .int("blas_threads", .execution, \.blasThreads, "OpenBLAS threads per matmul call"),
     ]
 
     /// Key names, in table order.

@@ -28,8 +28,13 @@ extension TrainingConfig {
         try atLeast(evalIterations, 1, "eval_iters")
         try atLeast(checkpointInterval, 0, "checkpoint_interval", hint: "0 writes a checkpoint only at the end")
         try check(seed <= UInt64(Int64.max), "seed must be at most \(Int64.max) so config files can store it (got \(seed))")
-        try check((1...Self.threadLimit).contains(threads),
-                  "threads must be between 1 and \(Self.threadLimit) (got \(threads))",
+        try check((1...Self.threadLimit).contains(workers),
+                  "workers must be between 1 and \(Self.threadLimit) (got \(workers))",
+                  hint: "use at most the number of cores")
+        try check(workers <= batchSize, "workers (\(workers)) cannot exceed batch_size (\(batchSize)): each worker needs at least one sequence",
+                  hint: "lower workers or raise batch_size")
+        try check((1...Self.threadLimit).contains(blasThreads),
+                  "blas_threads must be between 1 and \(Self.threadLimit) (got \(blasThreads))",
                   hint: "use at most the number of cores")
     }
 

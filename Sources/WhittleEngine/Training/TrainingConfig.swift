@@ -39,7 +39,8 @@ public struct TrainingConfig: Equatable, Codable, Sendable {
     public var seed: UInt64 = 1337             // seed
 
     // Execution.
-    public var threads = 2                     // threads (BLAS and kernel threads)
+    public var workers = 2                     // workers (data-parallel threads, each with its own activations)
+    public var blasThreads = 1                 // blas_threads (OpenBLAS threads per matmul call)
 
     public init() {}
 

@@ -126,7 +126,7 @@ public final class TrainingRun: @unchecked Sendable {
             let text = kept.map { $0 + "\n" }.joined()
             try FileIO.writeFile(Array(text.utf8), to: path, sync: true)
         } else {
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
         }
         guard let handle = FileHandle(forWritingAtPath: path) else {
             throw WhittleError.io("cannot open the run log '\(path)' for writing", hint: "check permissions")

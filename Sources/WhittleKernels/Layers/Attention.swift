@@ -31,15 +31,9 @@ public enum Attention {
     static func causalSoftmax(_ p: UnsafeMutablePointer<Float>, T: Int) {
         for t in 0..<T {
             let row = p + t * T
-            var maximum = -Float.greatestFiniteMagnitude
-            for j in 0...t { maximum = max(maximum, row[j]) }
-            var sum: Float = 0
-            for j in 0...t {
-                let e = FastMath.exp(row[j] - maximum)
-                row[j] = e
-                sum += e
-            }
-            let inverse = 1 / sum
+            let maximum = VectorMath.maximum(row, t + 1)
+            for j in 0...t { row[j] = FastMath.exp(row[j] - maximum) }
+            let inverse = 1 / VectorMath.sum(row, t + 1)
             for j in 0...t { row[j] *= inverse }
             for j in (t + 1)..<T { row[j] = 0 }
         }
@@ -71,8 +65,7 @@ public enum Attention {
                 for t in 0..<T {
                     let pr = p + t * T
                     let dr = dp + t * T
-                    var dot: Float = 0
-                    for j in 0...t { dot += pr[j] * dr[j] }
+                    let dot = VectorMath.dot(pr, dr, t + 1)
                     for j in 0...t { dr[j] = scale * pr[j] * (dr[j] - dot) }
                     for j in (t + 1)..<T { dr[j] = 0 }
                 }

@@ -10,14 +10,9 @@ public enum CrossEntropy {
         for n in 0..<N {
             let z = logits + n * V
             let p = probs + n * V
-            var maximum = -Float.greatestFiniteMagnitude
-            for i in 0..<V { maximum = max(maximum, z[i]) }
-            var sum: Float = 0
-            for i in 0..<V {
-                let e = FastMath.exp(z[i] - maximum)
-                p[i] = e
-                sum += e
-            }
+            let maximum = VectorMath.maximum(z, V)
+            for i in 0..<V { p[i] = FastMath.exp(z[i] - maximum) }
+            let sum = VectorMath.sum(p, V)
             let inverse = 1 / sum
             for i in 0..<V { p[i] *= inverse }
             let target = Int(targets[n])

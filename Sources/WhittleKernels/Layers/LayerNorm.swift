@@ -9,15 +9,8 @@ public enum LayerNorm {
                                N: Int, C: Int, epsilon: Float) {
         for row in 0..<N {
             let x = inp + row * C
-            var sum: Float = 0
-            for i in 0..<C { sum += x[i] }
-            let m = sum / Float(C)
-            var variance: Float = 0
-            for i in 0..<C {
-                let d = x[i] - m
-                variance += d * d
-            }
-            variance /= Float(C)
+            let m = VectorMath.sum(x, C) / Float(C)
+            let variance = VectorMath.sumOfSquares(x, C, center: m) / Float(C)
             let s = 1 / (variance + epsilon).squareRoot()
             let y = out + row * C
             if let bias {
@@ -41,16 +34,18 @@ public enum LayerNorm {
             let dx = dinp + row * C
             let m = mean[row]
             let s = rstd[row]
-            var meanDNorm: Float = 0
-            var meanDNormNorm: Float = 0
-            for i in 0..<C {
-                let norm = (x[i] - m) * s
-                let dnorm = weight[i] * dy[i]
-                meanDNorm += dnorm
-                meanDNormNorm += dnorm * norm
+            // mean(dnorm) and mean(dnorm·norm), with dnorm = w·dy and norm = (x − m)·s.
+            let weightedSum = VectorMath.dot(weight, dy, C)
+            var weightedX = SIMD16<Float>()
+            var i = 0
+            while i + 16 <= C {
+                weightedX.addProduct(VectorMath.load(weight + i) * VectorMath.load(dy + i), VectorMath.load(x + i))
+                i += 16
             }
-            meanDNorm /= Float(C)
-            meanDNormNorm /= Float(C)
+            var dnormX = weightedX.sum()
+            while i < C { dnormX += weight[i] * dy[i] * x[i]; i += 1 }
+            let meanDNorm = weightedSum / Float(C)
+            let meanDNormNorm = (dnormX - m * weightedSum) * s / Float(C)
             for i in 0..<C {
                 let norm = (x[i] - m) * s
                 let dnorm = weight[i] * dy[i]

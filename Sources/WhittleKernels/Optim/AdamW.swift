@@ -1,5 +1,8 @@
 // AdamW (Loshchilov & Hutter 2019) over the flat parameter arena, with PyTorch's update rule:
-// decoupled weight decay first, then the bias-corrected Adam step.
+// decoupled weight decay first, then the bias-corrected Adam step. The loop runs in C (CKernels)
+// because Swift's squareRoot() does not vectorise; `referenceUpdate` is the plain Swift twin.
+
+import CKernels
 
 /// Hyperparameters of one AdamW step.
 public struct AdamWSettings: Equatable, Sendable {
@@ -24,6 +27,19 @@ public enum AdamW {
     public static func update(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
                               m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,
                               settings s: AdamWSettings, step: Int, decays: Bool) {
+        let correction1 = 1 - Float(Double(s.beta1).power(step))
+        let correction2 = 1 - Float(Double(s.beta2).power(step))
+        let stepSize = s.learningRate / correction1
+        let inverseRootCorrection2 = 1 / correction2.squareRoot()
+        let decayFactor = decays ? 1 - s.learningRate * s.weightDecay : 1
+        ck_adamw_update(parameters, gradients, m, v, count, s.beta1, s.beta2, s.epsilon, stepSize,
+                        inverseRootCorrection2, decayFactor)
+    }
+
+    /// Plain Swift version of `update` (same formula), the reference the C kernel is tested against.
+    public static func referenceUpdate(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
+                                       m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,
+                                       settings s: AdamWSettings, step: Int, decays: Bool) {
         let correction1 = 1 - Float(Double(s.beta1).power(step))
         let correction2 = 1 - Float(Double(s.beta2).power(step))
         let stepSize = s.learningRate / correction1

@@ -5,12 +5,10 @@ public enum GradientClipping {
     public static func globalNorm(_ gradients: UnsafePointer<Float>, count: Int) -> Double {
         var sum: Double = 0
         var chunkStart = 0
-        // Sum in Float chunks (vectorised), accumulate chunks in Double for accuracy.
+        // Sum in Float chunks (16 SIMD lanes), accumulate chunks in Double for accuracy.
         while chunkStart < count {
             let chunkEnd = min(chunkStart + 4096, count)
-            var partial: Float = 0
-            for i in chunkStart..<chunkEnd { partial += gradients[i] * gradients[i] }
-            sum += Double(partial)
+            sum += Double(VectorMath.sumOfSquares(gradients + chunkStart, chunkEnd - chunkStart))
             chunkStart = chunkEnd
         }
         return sum.squareRoot()

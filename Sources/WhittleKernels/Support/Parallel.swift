@@ -1,0 +1,33 @@
+// Coarse-grained parallel loops (≥ ~1 ms per chunk): data-parallel workers, optimizer and
+// gradient-reduction passes. Chunk boundaries depend only on the sizes, so results repeat exactly.
+
+import Dispatch
+
+public enum Parallel {
+    /// Runs body(i) for i in 0..<count, concurrently when count > 1.
+    @inline(__always)
+    public static func forEach(_ count: Int, _ body: (Int) -> Void) {
+        if count == 1 { return body(0) }
+        // The callers hand each iteration disjoint memory; the box only carries the closure across.
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedBox(body)
+            DispatchQueue.concurrentPerform(iterations: count) { box.value($0) }
+        }
+    }
+
+    /// Splits 0..<total into `parts` contiguous ranges (the last ones one shorter) and runs them concurrently.
+    public static func forEachRange(_ total: Int, parts: Int, _ body: (Range<Int>) -> Void) {
+        let parts = max(1, min(parts, total))
+        forEach(parts) { part in
+            let base = total / parts, extra = total % parts
+            let start = part * base + min(part, extra)
+            body(start..<(start + base + (part < extra ? 1 : 0)))
+        }
+    }
+}
+
+/// Carries a value into concurrent code whose safety the caller guarantees (disjoint writes).
+struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
