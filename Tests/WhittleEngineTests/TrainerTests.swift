@@ -1,0 +1,192 @@
+// The training loop: AdamW against hand-computed values, overfitting a tiny batch, data-parallel
+// determinism, checkpoint round trips and bit-exact resume.
+
+import Foundation
+import Testing
+@testable import WhittleEngine
+
+/// A temporary directory removed when the value is released.
+final class TemporaryDirectory {
+    let path: String
+    init() {
+        path = NSTemporaryDirectory() + "whittle-test-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A tiny run config over a small generated corpus written into `directory`.
+func tinyConfig(in directory: String, workers: Int = 1) throws -> TrainingConfig {
+    let corpus = directory + "/corpus.txt"
+    let text = String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 60)
+    try text.write(toFile: corpus, atomically: true, encoding: .utf8)
+    var config = TrainingConfig()
+    config.layerCount = 2
+    config.headCount = 2
+    config.embeddingWidth = 16
+    config.contextLength = 16
+    config.batchSize = 4
+    config.maxIterations = 8
+    config.warmupIterations = 2
+    config.evalInterval = 4
+    config.evalIterations = 2
+    config.checkpointInterval = 4
+    config.datasetPath = corpus
+    config.workers = workers
+    config.blasThreads = 1
+    return config
+}
+
+@Suite(.serialized) struct TrainerTests {
+    /// Relative tolerance for float32 arithmetic against Double hand computation.
+    static let handTolerance: Float = 1e-5
+
+    @Test func testAdamW_twoStepsMatchHandComputedValues() {
+        let settings = AdamWSettings(learningRate: 0.1, beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.5)
+        let p = FloatBuffer([1.0, -2.0]), m = FloatBuffer(count: 2), v = FloatBuffer(count: 2)
+        let g1 = FloatBuffer([0.5, -1.0]), g2 = FloatBuffer([-0.25, 2.0])
+        AdamW.update(parameters: p.pointer, gradients: g1.pointer, m: m.pointer, v: v.pointer, count: 2,
+                     settings: settings, step: 1, decays: true)
+        // Step 1: m = 0.1 g, v = 0.01 g²; m̂ = g, v̂ = g², so the Adam step is lr·sign(g) (up to eps).
+        // p ← p·(1 − lr·wd) − lr·m̂/(√v̂ + eps): 1·0.95 − 0.1 = 0.85 ; −2·0.95 + 0.1 = −1.8
+        #expect(abs(p[0] - 0.85) < Self.handTolerance)
+        #expect(abs(p[1] - -1.8) < Self.handTolerance)
+        AdamW.update(parameters: p.pointer, gradients: g2.pointer, m: m.pointer, v: v.pointer, count: 2,
+                     settings: settings, step: 2, decays: true)
+        // Step 2 by hand in Double.
+        func expected(_ p1: Double, _ ga: Double, _ gb: Double) -> Double {
+            let m = 0.9 * (0.1 * ga) + 0.1 * gb
+            let v = 0.99 * (0.01 * ga * ga) + 0.01 * gb * gb
+            let mHat = m / (1 - 0.81), vHat = v / (1 - 0.9801)
+            return p1 * (1 - 0.05) - 0.1 * mHat / (vHat.squareRoot() + 1e-8)
+        }
+        #expect(abs(Double(p[0]) - expected(0.85, 0.5, -0.25)) < 1e-5)
+        #expect(abs(Double(p[1]) - expected(-1.8, -1.0, 2.0)) < 1e-5)
+    }
+
+    @Test func testAdamW_noDecayForVectorsAndCKernelMatchesReference() {
+        var generator = RandomGenerator(seed: 7)
+        let n = 1000
+        let values = (0..<n).map { _ in generator.nextNormal() }
+        let grads = FloatBuffer((0..<n).map { _ in generator.nextNormal() })
+        let settings = AdamWSettings(learningRate: 0.01, beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.1)
+        for decays in [true, false] {
+            let fast = FloatBuffer(values), reference = FloatBuffer(values)
+            let m1 = FloatBuffer(count: n), v1 = FloatBuffer(count: n), m2 = FloatBuffer(count: n), v2 = FloatBuffer(count: n)
+            for step in 1...3 {
+                AdamW.update(parameters: fast.pointer, gradients: grads.pointer, m: m1.pointer, v: v1.pointer, count: n,
+                             settings: settings, step: step, decays: decays)
+                AdamW.referenceUpdate(parameters: reference.pointer, gradients: grads.pointer, m: m2.pointer, v: v2.pointer,
+                                      count: n, settings: settings, step: step, decays: decays)
+            }
+            #expect(maxRelativeError(fast.array, reference.array) < 1e-6)
+        }
+        // Without decay and with zero gradient the parameters do not move.
+        let p = FloatBuffer([3.0]), zero = FloatBuffer([0.0]), m = FloatBuffer(count: 1), v = FloatBuffer(count: 1)
+        AdamW.update(parameters: p.pointer, gradients: zero.pointer, m: m.pointer, v: v.pointer, count: 1,
+                     settings: settings, step: 1, decays: false)
+        #expect(p[0] == 3.0)
+    }
+
+    @Test func testGradientClipping_scalesToMaxNormAndReportsNormBefore() {
+        let g = FloatBuffer([3, 4])
+        let norm = GradientClipping.clip(g.pointer, count: 2, maxNorm: 1)
+        #expect(abs(norm - 5) < 1e-9)
+        #expect(abs(g[0] - 0.6) < 1e-6 && abs(g[1] - 0.8) < 1e-6)
+        let small = FloatBuffer([0.3, 0.4])
+        GradientClipping.clip(small.pointer, count: 2, maxNorm: 1)
+        #expect(small.array == [0.3, 0.4])
+    }
+
+    @Test func testTrainer_overfitsATinyBatch() throws {
+        let directory = TemporaryDirectory()
+        var config = try tinyConfig(in: directory.path)
+        config.maxIterations = 150
+        config.learningRate = 3e-3
+        config.minLearningRate = 3e-3
+        config.warmupIterations = 0
+        config.weightDecay = 0
+        config.evalInterval = 1000
+        let data = try TrainingRun.prepareData(config)
+        // Train on one short stretch of text (two possible windows): the loss must collapse.
+        let window = Array(data.splits.train.prefix(config.contextLength + 2))
+        let splits = TokenSplits(train: window, validation: data.splits.validation)
+        let trainer = try Trainer(config: config, tokenizer: data.tokenizer, data: splits)
+        let first = try trainer.trainStep().loss
+        var last = first
+        for _ in 1..<150 { last = try trainer.trainStep().loss }
+        #expect(first > 2.0)
+        #expect(last < 0.05, "loss after 150 steps on one window: \(last)")
+    }
+
+    func losses(_ trainer: Trainer, steps: Int) throws -> [Float] {
+        try (0..<steps).map { _ in try trainer.trainStep().loss }
+    }
+
+    @Test func testTrainer_workersRepeatExactlyAndMatchOneWorker() throws {
+        let directory = TemporaryDirectory()
+        func run(workers: Int) throws -> [Float] {
+            let config = try tinyConfig(in: directory.path, workers: workers)
+            let data = try TrainingRun.prepareData(config)
+            return try losses(try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits), steps: 6)
+        }
+        let two = try run(workers: 2), twoAgain = try run(workers: 2), one = try run(workers: 1), three = try run(workers: 3)
+        #expect(two == twoAgain)
+        #expect(maxRelativeError(two, one) < 1e-4)
+        #expect(maxRelativeError(three, one) < 1e-4)
+    }
+
+    @Test func testCheckpoint_roundTripRestoresEverything() throws {
+        let directory = TemporaryDirectory()
+        let config = try tinyConfig(in: directory.path)
+        let run = try TrainingRun.start(config: config, directory: directory.path + "/run")
+        for _ in 0..<3 { try run.step() }
+        let path = try run.saveCheckpoint()
+        try AtomicDirectory.verify(path)
+        let resumed = try TrainingRun.resume(directory: directory.path + "/run")
+        #expect(resumed.trainer.step == 3)
+        #expect(resumed.trainer.model.parameters.array == run.trainer.model.parameters.array)
+        #expect(resumed.trainer.firstMoment.array == run.trainer.firstMoment.array)
+        #expect(resumed.trainer.secondMoment.array == run.trainer.secondMoment.array)
+        #expect(resumed.trainer.dataGenerator == run.trainer.dataGenerator)
+        #expect(resumed.trainer.history == run.trainer.history)
+        let loaded = try ModelDirectory.load(path)
+        #expect(loaded.model.parameters.array == run.trainer.model.parameters.array)
+        #expect(loaded.tokenizer == run.trainer.tokenizer)
+    }
+
+    @Test func testResume_continuesBitForBitLikeAnUninterruptedRun() throws {
+        let directory = TemporaryDirectory()
+        let config = try tinyConfig(in: directory.path)
+        let straight = try TrainingRun.start(config: config, directory: directory.path + "/straight")
+        let reference = try (0..<8).map { _ in try straight.step().loss }
+
+        let first = try TrainingRun.start(config: config, directory: directory.path + "/split")
+        var split = try (0..<4).map { _ in try first.step().loss }   // checkpoint_interval = 4 writes ckpt-000004
+        let second = try TrainingRun.resume(directory: directory.path + "/split")
+        #expect(second.trainer.step == 4)
+        split += try (0..<4).map { _ in try second.step().loss }
+        #expect(split == reference)
+        #expect(second.trainer.model.parameters.array == straight.trainer.model.parameters.array)
+        let log = try String(contentsOfFile: directory.path + "/split/" + TrainingRun.logName, encoding: .utf8)
+        #expect(log.split(separator: "\n").count == 8)
+    }
+
+    @Test func testTrainingRun_refusesToOverwriteARun() throws {
+        let directory = TemporaryDirectory()
+        let config = try tinyConfig(in: directory.path)
+        let run = try TrainingRun.start(config: config, directory: directory.path + "/run")
+        try run.step()
+        #expect(throws: WhittleError.self) { _ = try TrainingRun.start(config: config, directory: directory.path + "/run") }
+    }
+
+    @Test func testResume_detectsAChangedDataset() throws {
+        let directory = TemporaryDirectory()
+        let config = try tinyConfig(in: directory.path)
+        let run = try TrainingRun.start(config: config, directory: directory.path + "/run")
+        for _ in 0..<4 { try run.step() }
+        try String(repeating: "the lazy dog sleeps. ", count: 80).write(toFile: config.datasetPath, atomically: true, encoding: .utf8)
+        let error = #expect(throws: WhittleError.self) { _ = try TrainingRun.resume(directory: directory.path + "/run") }
+        #expect(error?.message.contains("changed") == true)
+    }
+}
