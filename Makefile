@@ -1,5 +1,5 @@
 # Two commands do all set-up on a fresh Debian/Ubuntu machine with Swift installed:
-#   make run    installs missing system libraries, builds (release) and opens Whittle on the sample model
+#   make run    installs missing system libraries, builds (release), evaluates and samples the sample model
 #   make test   installs missing system libraries and runs the test suite
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SAMPLE_MODEL ?= sample-models/shakespeare-char-tiny
@@ -16,7 +16,8 @@ build: deps
 	swift build -c release
 
 run: build
-	.build/release/whittle $(ARGS)
+	.build/release/whittle eval --model $(SAMPLE_MODEL)
+	.build/release/whittle generate --model $(SAMPLE_MODEL) --prompt "ROMEO:" --tokens 300 --stats
 
 test: deps
 	swift test

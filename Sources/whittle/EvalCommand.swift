@@ -26,6 +26,9 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: "Evaluate on this whole text file instead of the validation split.")
     var data: String?
 
+    @Option(name: .long, help: "Window length in tokens (default and maximum: the model's context length).")
+    var context: Int?
+
     @Option(name: .long, help: "Context windows per forward pass.")
     var batchSize = 16
 
@@ -56,9 +59,10 @@ struct EvalCommand: ParsableCommand {
         let report = try reportingErrors { () -> Report in
             let loaded = try ModelDirectory.load(model)
             let (tokens, source, skipped) = try evaluationTokens(loaded.directory, tokenizer: loaded.tokenizer)
-            let result = try Evaluator.evaluate(model: loaded.model, tokens: tokens, batchSize: batchSize)
+            let result = try Evaluator.evaluate(model: loaded.model, tokens: tokens, contextLength: context,
+                                                batchSize: batchSize)
             return Report(model: loaded.directory, data: source, parameters: loaded.model.parameterCount,
-                          contextLength: loaded.model.config.contextLength, skippedCharacters: skipped, result: result)
+                          contextLength: context ?? loaded.model.config.contextLength, skippedCharacters: skipped, result: result)
         }
         if json {
             print(try jsonText(report))

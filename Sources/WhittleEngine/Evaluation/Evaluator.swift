@@ -32,7 +32,8 @@ public enum Evaluator {
                                 batchSize: Int = 16) throws -> EvaluationResult {
         let T = contextLength ?? model.config.contextLength
         guard T >= 1, T <= model.config.contextLength else {
-            throw WhittleError.config("evaluation context \(T) is outside 1...\(model.config.contextLength) (the model's block_size)")
+            throw WhittleError.config("the evaluation context (\(T) tokens) must be within 1...\(model.config.contextLength), the model's number of positions (n_positions)",
+                                      hint: "a GPT-2 model has no position embedding past n_positions; use --context \(model.config.contextLength) or less")
         }
         let windowCount = tokens.count > 0 ? (tokens.count - 1) / T : 0
         guard windowCount >= 1 else {
