@@ -28,7 +28,7 @@ public enum AxisFormat: Equatable, Sendable {
 
     func format(_ value: Double) -> String {
         switch self {
-        case .number: NumberFormat.compact(value.rounded() == value ? value : value.rounded())
+        case .number: abs(value) < 10_000 ? String(Int(value.rounded())) : NumberFormat.compact(value.rounded())
         case .duration: NumberFormat.duration(value)
         }
     }

@@ -24,19 +24,23 @@ public enum Overlays {
     }
 
     /// One status line: key hints on the left (keys in `keyStyle`), `right` text at the right edge.
+    /// Hints win over `right` unless `rightHasPriority` (a message the user must see).
     public static func statusBar(into screen: inout Screen, area: Rect, hints: [KeyHint], right: String,
-                                 style: CellStyle, keyStyle: CellStyle) {
+                                 rightHasPriority: Bool = false, style: CellStyle, keyStyle: CellStyle) {
         guard area.width > 0, area.height > 0 else { return }
         screen.fill(Rect(x: area.x, y: area.y, width: area.width, height: 1), style: style)
-        let rightStart = area.maxX - right.count - 1
+        let hintsWidth = hints.reduce(1) { $0 + $1.keys.count + 1 + $1.description.count + 2 }
+        let showRight = rightHasPriority || hintsWidth + right.count + 1 <= area.width
+        let rightText = String(right.prefix(max(area.width - 2, 0)))
+        let limit = showRight ? area.maxX - rightText.count - 1 : area.maxX
         var x = area.x + 1
         for hint in hints {
             let needed = hint.keys.count + 1 + hint.description.count
-            if x + needed >= rightStart { break }
+            if x + needed > limit { break }
             x = screen.put(hint.keys, x: x, y: area.y, style: keyStyle)
             x = screen.put(" " + hint.description, x: x, y: area.y, style: style) + 2
         }
-        if rightStart > area.x { screen.put(right, x: rightStart, y: area.y, style: style) }
+        if showRight { screen.put(rightText, x: area.maxX - rightText.count - 1, y: area.y, style: style) }
     }
 
     /// A help box listing `sections` of key hints, starting at line `scroll`; returns the number of
