@@ -28,7 +28,7 @@ public enum Command: String, Equatable, Sendable, CaseIterable {
     case cycleTheme, toggleLogScale, toggleTimeAxis, smoothMore, smoothLess, toggleScreen
     case moveUp, moveDown, edit, decrease, increase
     case confirm, deleteBackward, deleteForward, cursorLeft, cursorRight, cursorHome, cursorEnd
-    case accept, reject
+    case accept, reject, saveAndQuit
     case scrollUp, scrollDown, close
 }
 
@@ -90,6 +90,7 @@ public enum Keymap {
         KeyBinding([.end], .cursorEnd, "cursor to end", .editing),
         KeyBinding([.enter, ch("y")], .accept, "confirm", .dialog, statusBar: true),
         KeyBinding([.escape, ch("n")], .reject, "cancel", .dialog, statusBar: true),
+        KeyBinding([ch("c")], .saveAndQuit, "save a checkpoint, then quit (quit dialog)", .dialog),
         KeyBinding([.up, ch("k")], .scrollUp, "scroll up", .help),
         KeyBinding([.down, ch("j")], .scrollDown, "scroll down", .help),
         KeyBinding([.escape, ch("?"), ch("q")], .close, "close help", .help, statusBar: true),

@@ -92,11 +92,11 @@ private func renderModal(_ state: AppState, _ theme: Theme, into screen: inout S
                       style: theme.base, borderStyle: border, titleStyle: title,
                       keyStyle: theme.style(.highlight, bold: true), glyphs: g)
     case .confirmQuit:
-        let inner = Overlays.dialog(into: &screen, area: body, width: 46, height: 6, title: "quit", style: theme.base,
+        let inner = Overlays.dialog(into: &screen, area: body, width: 52, height: 7, title: "quit", style: theme.base,
                                     borderStyle: border, titleStyle: title, glyphs: g)
         screen.put("Steps since the last checkpoint are unsaved.", in: inner.inset(left: 1), row: inner.y, style: theme.base)
-        screen.put("Quit anyway? (c saves first)", in: inner.inset(left: 1), row: inner.y + 1, style: theme.style(.warning))
-        screen.put("y/Enter quit   n/Esc stay", in: inner.inset(left: 1), row: inner.y + 3,
+        screen.put("Quit anyway?", in: inner.inset(left: 1), row: inner.y + 1, style: theme.style(.warning))
+        screen.put("y/Enter quit   c save, then quit   n/Esc stay", in: inner.inset(left: 1), row: inner.y + 3,
                    style: theme.style(.highlight, bold: true))
     case .runSteps(let field, let error):
         let inner = Overlays.dialog(into: &screen, area: body, width: 44, height: 7, title: "run N steps",

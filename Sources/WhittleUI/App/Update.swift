@@ -168,6 +168,10 @@ private func performPaneCommand(_ command: Command, _ state: inout AppState) -> 
     case .cursorHome: state.editing?.moveHome()
     case .cursorEnd: state.editing?.moveEnd()
     case .accept: return acceptDialog(&state)
+    case .saveAndQuit:
+        guard state.modal == .confirmQuit else { return [] }
+        state.modal = nil
+        return [.saveCheckpoint, .quit]
     case .reject, .close: state.modal = nil
     case .scrollUp: if case .help(let scroll) = state.modal { state.modal = .help(scroll: max(scroll - 1, 0)) }
     case .scrollDown: if case .help(let scroll) = state.modal { state.modal = .help(scroll: scroll + 1) }
