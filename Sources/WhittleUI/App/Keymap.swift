@@ -62,7 +62,7 @@ public enum Keymap {
     public static let bindings: [KeyBinding] = [
         KeyBinding([ch(" ")], .toggleRun, "start / pause / resume training", .global, statusBar: true),
         KeyBinding([ch("s")], .singleStep, "run one step (when paused)", .global, statusBar: true),
-        KeyBinding([ch("n")], .runSteps, "run N steps…", .global),
+        KeyBinding([ch("n")], .runSteps, "run N steps (asks how many)", .global),
         KeyBinding([ch("c")], .checkpoint, "save a checkpoint now", .global, statusBar: true),
         KeyBinding([.tab], .nextPane, "next pane", .global, statusBar: true),
         KeyBinding([.backTab], .previousPane, "previous pane", .global),

@@ -81,7 +81,7 @@ private func perform(_ command: Command, _ state: inout AppState) -> [Effect] {
         return []
     case .checkpoint:
         guard state.runState != .idle else { state.show("nothing to save: no run yet"); return [] }
-        state.show("saving checkpoint…")
+        state.show("saving checkpoint...")
         return [.saveCheckpoint]
     case .nextPane, .previousPane:
         let panes = Pane.allCases

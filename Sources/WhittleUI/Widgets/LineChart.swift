@@ -62,7 +62,7 @@ public enum LineChart {
     /// Plots `series` into `area`, with axis labels inside the area and `markers` (x values) as vertical lines.
     public static func draw(into screen: inout Screen, area: Rect, series: [ChartSeries], markers: [Double] = [],
                             options: LineChartOptions, glyphs: Glyphs) {
-        guard area.width >= 4, area.height >= 1 else { return }
+        guard area.width >= 1, area.height >= 1 else { return }
         let transformed = series.map { s in
             s.points.compactMap { p -> ChartPoint? in
                 guard p.x.isFinite, p.y.isFinite else { return nil }
