@@ -50,7 +50,10 @@ public final class CursesTerminal: Terminal {
     private let directColor: Bool
     private var active = false
 
-    private struct PairKey: Hashable { var foreground: Int32; var background: Int32 }
+    private struct PairKey: Hashable {
+        var foreground: Int32
+        var background: Int32
+    }
 
     /// Initialises curses: locale (falling back to C.UTF-8 so wide characters work), cbreak, noecho,
     /// keypad, hidden cursor, default colours, mouse, and the signal handlers that restore the terminal.
@@ -70,8 +73,12 @@ public final class CursesTerminal: Terminal {
         if has_colors() {
             start_color()
             use_default_colors()
-            let capability: ColorMode = cn_colors() >= 1 << 24 ? .truecolor : cn_colors() >= 256 ? .xterm256
-                : cn_colors() >= 8 ? .ansi8 : .none
+            let capability: ColorMode =
+                cn_colors() >= 1 << 24
+                ? .truecolor
+                : cn_colors() >= 256
+                    ? .xterm256
+                    : cn_colors() >= 8 ? .ansi8 : .none
             let wanted = ColorMode.detect(environment: options.environment, terminalColors: Int(cn_colors()))
             mode = wanted.rank < capability.rank ? wanted : capability
         }
@@ -92,6 +99,7 @@ public final class CursesTerminal: Terminal {
         cn_mouse_enable(0)
         curs_set(1)
         endwin()
+        TerminalSignals.uninstall()
     }
 
     /// Columns and rows right now.
@@ -125,7 +133,8 @@ public final class CursesTerminal: Terminal {
             previous = nil
             return .resize(width: Int(cn_cols()), height: Int(cn_lines()))
         case KEY_MOUSE:
-            var x: Int32 = 0, y: Int32 = 0
+            var x: Int32 = 0
+            var y: Int32 = 0
             switch cn_read_mouse(&x, &y) {
             case 1: return .mouse(MouseEvent(x: Int(x), y: Int(y), kind: .press))
             case 2: return .mouse(MouseEvent(x: Int(x), y: Int(y), kind: .wheelUp))
@@ -174,7 +183,7 @@ public final class CursesTerminal: Terminal {
         if cell.style.underline { attributes |= cn_a_underline() }
         let pair = pairNumber(foreground: cell.style.foreground, background: cell.style.background)
         var scalar = cell.character.unicodeScalars.first?.value ?? 32
-        if !supportsUnicode && scalar > 0x7E { scalar = 0x3F }   // '?' for anything non-ASCII
+        if !supportsUnicode && scalar > 0x7E { scalar = 0x3F }  // '?' for anything non-ASCII
         _ = cn_put_wch(y, x, wchar_t(bitPattern: scalar), attributes | cn_color_pair(Int32(pair)), pair)
     }
 
@@ -184,8 +193,10 @@ public final class CursesTerminal: Terminal {
         case .none: return -1
         case .ansi8: return Int32(color.ansi8Index)
         case .xterm256: return Int32(color.xterm256Index)
-        case .truecolor: return directColor ? Int32(color.red) << 16 | Int32(color.green) << 8 | Int32(color.blue)
-                                            : Int32(color.xterm256Index)
+        case .truecolor:
+            return directColor
+                ? Int32(color.red) << 16 | Int32(color.green) << 8 | Int32(color.blue)
+                : Int32(color.xterm256Index)
         }
     }
 

@@ -8,29 +8,36 @@ import WhittleUI
 /// Runs the Train screen with synthetic data until `q` (or a signal); returns the exit status
 /// (0, or 128 + the signal number after SIGINT/SIGTERM/SIGHUP, with the terminal already restored).
 public func runDemo(options: CursesOptions, totalSteps: Int = 5000) -> Int32 {
-    let catalog = ThemeCatalog.load(from: ThemeCatalog.searchDirectories(
-        environment: options.environment, workingDirectory: FileManager.default.currentDirectoryPath,
-        executableDirectory: Bundle.main.executableURL?.deletingLastPathComponent().path))
+    let catalog = ThemeCatalog.load(
+        from: ThemeCatalog.searchDirectories(
+            environment: options.environment, workingDirectory: FileManager.default.currentDirectoryPath,
+            executableDirectory: Bundle.main.executableURL?.deletingLastPathComponent().path))
     let terminal = CursesTerminal(options: options)
     let themeFor = { (name: String) -> Theme in
         terminal.colorMode == .none ? .monochrome : catalog.theme(named: name) ?? .builtinDefault
     }
     let size = terminal.size
-    var state = AppState(width: size.width, height: size.height, themeName: "default", themeNames: catalog.names,
-                         useASCII: !terminal.supportsUnicode)
+    var state = AppState(
+        width: size.width, height: size.height, themeName: "default", themeNames: catalog.names,
+        useASCII: !terminal.supportsUnicode)
     var theme = themeFor(state.themeName)
     var run = DemoRun(totalSteps: totalSteps)
     var stepsOwed = 0
     var exitSignal: Int32?
 
     frames: while true {
-        if let signal = TerminalSignals.takePending() { exitSignal = signal; break }
+        if let signal = TerminalSignals.takePending() {
+            exitSignal = signal
+            break
+        }
         let effects = terminal.nextAction(timeoutMilliseconds: 33).map { update(&state, $0) } ?? update(&state, .tick)
         for effect in effects {
             switch effect {
             case .startTraining, .resume: run.setRunState(.running)
             case .pause: run.setRunState(.paused)
-            case .step(let count): stepsOwed = count; run.setRunState(.paused)
+            case .step(let count):
+                stepsOwed = count
+                run.setRunState(.paused)
             case .setHyperparameter(let id, let value): run.apply(id, value)
             case .saveCheckpoint: _ = update(&state, .checkpointSaved)
             case .cycleTheme(let name): theme = themeFor(name)

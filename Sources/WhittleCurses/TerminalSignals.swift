@@ -5,6 +5,7 @@
 
 import CNCurses
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -32,6 +33,11 @@ public enum TerminalSignals {
                 raise(received)
             }
         }
+    }
+
+    /// Restores the default action for every signal `install` handled (after the terminal is restored).
+    public static func uninstall() {
+        for number in graceful + fatal { signal(number, SIG_DFL) }
     }
 
     /// The graceful signal received since the last call, if any (clears it).

@@ -1,6 +1,7 @@
 // Tests for the line chart (braille, block and ASCII), decimation, markers, log scale and smoothing.
 
 import Testing
+
 @testable import WhittleUI
 
 @Suite struct ChartTests {
@@ -41,8 +42,9 @@ import Testing
         var options = LineChartOptions(symbols: .ascii)
         options.logScale = true
         let points = (1...200).map { ChartPoint(x: Double($0), y: 5 / Double($0) + Double($0 % 7) * 0.01) }
-        LineChart.draw(into: &screen, area: screen.bounds, series: [ChartSeries(points: points, style: .plain)],
-                       markers: [50], options: options, glyphs: .ascii)
+        LineChart.draw(
+            into: &screen, area: screen.bounds, series: [ChartSeries(points: points, style: .plain)],
+            markers: [50], options: options, glyphs: .ascii)
         #expect(screen.text.utf8.allSatisfy { $0 < 0x80 })
         #expect(screen.text.contains("|") || screen.text.contains("-"))
     }
@@ -51,16 +53,18 @@ import Testing
         var screen = Screen(width: 10, height: 4)
         var points = (0..<10_000).map { ChartPoint(x: Double($0), y: 1) }
         points[5_000].y = 100
-        LineChart.draw(into: &screen, area: screen.bounds, series: [ChartSeries(points: points, style: .plain)],
-                       options: Self.bare, glyphs: .unicode)
+        LineChart.draw(
+            into: &screen, area: screen.bounds, series: [ChartSeries(points: points, style: .plain)],
+            options: Self.bare, glyphs: .unicode)
         #expect(screen.line(0).contains { $0 != " " }, "the spike reaches the top row")
     }
 
     @Test func testLineChart_axisLabelsShowRange() {
         var screen = Screen(width: 30, height: 6)
         let points = [ChartPoint(x: 0, y: 2), ChartPoint(x: 100, y: 4)]
-        LineChart.draw(into: &screen, area: screen.bounds, series: [ChartSeries(points: points, style: .plain)],
-                       options: LineChartOptions(symbols: .braille), glyphs: .unicode)
+        LineChart.draw(
+            into: &screen, area: screen.bounds, series: [ChartSeries(points: points, style: .plain)],
+            options: LineChartOptions(symbols: .braille), glyphs: .unicode)
         #expect(screen.line(0).hasPrefix("4.00"))
         #expect(screen.line(4).hasPrefix("2.00"))
         #expect(screen.line(5).contains("0") && screen.line(5).hasSuffix("100"))
@@ -69,8 +73,9 @@ import Testing
     @Test func testLineChart_markerDrawnInEmptyCells() {
         var screen = Screen(width: 10, height: 3)
         let points = [ChartPoint(x: 0, y: 0), ChartPoint(x: 9, y: 0)]
-        LineChart.draw(into: &screen, area: screen.bounds, series: [ChartSeries(points: points, style: .plain)],
-                       markers: [9], options: Self.bare, glyphs: .unicode)
+        LineChart.draw(
+            into: &screen, area: screen.bounds, series: [ChartSeries(points: points, style: .plain)],
+            markers: [9], options: Self.bare, glyphs: .unicode)
         #expect(screen[9, 0].character == "┊")
     }
 
@@ -79,16 +84,18 @@ import Testing
         var options = LineChartOptions(symbols: .braille)
         options.logScale = true
         let points = [ChartPoint(x: 0, y: -1), ChartPoint(x: 1, y: 1), ChartPoint(x: 2, y: 1000)]
-        LineChart.draw(into: &screen, area: screen.bounds, series: [ChartSeries(points: points, style: .plain)],
-                       options: options, glyphs: .unicode)
+        LineChart.draw(
+            into: &screen, area: screen.bounds, series: [ChartSeries(points: points, style: .plain)],
+            options: options, glyphs: .unicode)
         #expect(screen.line(0).hasPrefix("1000"))
         #expect(screen.line(2).hasPrefix("1.00"))
     }
 
     @Test func testLineChart_emptySeriesSaysSo() {
         var screen = Screen(width: 20, height: 3)
-        LineChart.draw(into: &screen, area: screen.bounds, series: [ChartSeries(points: [], style: .plain)],
-                       options: LineChartOptions(symbols: .braille), glyphs: .unicode)
+        LineChart.draw(
+            into: &screen, area: screen.bounds, series: [ChartSeries(points: [], style: .plain)],
+            options: LineChartOptions(symbols: .braille), glyphs: .unicode)
         #expect(screen.line(1).contains("no data yet"))
     }
 

@@ -1,6 +1,7 @@
 // Tests for Screen drawing helpers, Rect layout and boxes.
 
 import Testing
+
 @testable import WhittleUI
 
 @Suite struct LayoutTests {

@@ -3,6 +3,7 @@
 // too-small screen show what they should.
 
 import Testing
+
 @testable import WhittleUI
 
 @Suite struct RenderTests {
@@ -25,10 +26,12 @@ import Testing
         let screen = render(Self.state(width: 80, height: 24), Self.demoSnapshot(), .builtinDefault)
         #expect(screen.width == 80 && screen.height == 24)
         let text = screen.text
-        for label in ["whittle", "train", "step 600/2,000", "ETA", "loss", "lr", "grad norm", "tokens/s",
-                      "hyperparameters", "learning rate", "schedule", "weight decay", "beta1", "beta2", "grad clip",
-                      "batch size", "grad accum", "eval interval", "memory", "weights", "RSS", "peak", "running",
-                      "help", "q quit"] {
+        for label in [
+            "whittle", "train", "step 600/2,000", "ETA", "loss", "lr", "grad norm", "tokens/s",
+            "hyperparameters", "learning rate", "schedule", "weight decay", "beta1", "beta2", "grad clip",
+            "batch size", "grad accum", "eval interval", "memory", "weights", "RSS", "peak", "running",
+            "help", "q quit",
+        ] {
             #expect(text.contains(label), "80x24 lacks '\(label)'")
         }
         #expect(text.contains("┊"), "the learning-rate change is marked on the charts")
@@ -38,8 +41,10 @@ import Testing
     @Test func testRender_trainScreenAt160x48ShowsMore() {
         let screen = render(Self.state(width: 160, height: 48), Self.demoSnapshot(), .builtinDefault)
         let text = screen.text
-        for label in ["learning rate", "elapsed", "tokens", "● train", "● val", "activations", "workspace",
-                      "ledger total", "tok/s", "Space"] {
+        for label in [
+            "learning rate", "elapsed", "tokens", "● train", "● val", "activations", "workspace",
+            "ledger total", "tok/s", "Space",
+        ] {
             #expect(text.contains(label), "160x48 lacks '\(label)'")
         }
         #expect(screen.lines.allSatisfy { $0.count == 160 })

@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+
 @testable import WhittleUI
 
 @Suite struct ThemeTests {
@@ -12,12 +13,12 @@ import Testing
 
     @Test func testTheme_parsesAllColourFormsAndComments() throws {
         let text = """
-        # comment
-        theme[main_bg]=""
-          theme[main_fg]="#A0B1C2"   
-        theme[title]="#80"
-        theme[hi_fg]="10 20 30"
-        """
+            # comment
+            theme[main_bg]=""
+              theme[main_fg]="#A0B1C2"   
+            theme[title]="#80"
+            theme[hi_fg]="10 20 30"
+            """
         let theme = try Theme.parse(name: "t", text: text)
         #expect(theme.color(.mainBackground) == nil)
         #expect(theme.color(.mainForeground) == RGB(0xA0, 0xB1, 0xC2))
@@ -28,7 +29,8 @@ import Testing
     }
 
     @Test func testTheme_malformedLineReportsLineNumber() {
-        #expect(throws: ThemeError(themeName: "bad", line: 3, message: "expected theme[key]=\"#RRGGBB\", found 'oops'")) {
+        #expect(throws: ThemeError(themeName: "bad", line: 3, message: "expected theme[key]=\"#RRGGBB\", found 'oops'"))
+        {
             try Theme.parse(name: "bad", text: "# ok\ntheme[title]=\"#FFFFFF\"\noops")
         }
     }
@@ -55,7 +57,9 @@ import Testing
     }
 
     @Test func testTheme_everyShippedThemeDefinesEveryKey() throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: Self.themesDirectory).filter { $0.hasSuffix(".theme") }
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.themesDirectory).filter {
+            $0.hasSuffix(".theme")
+        }
         #expect(Set(files).isSuperset(of: ["default.theme", "light.theme", "mono.theme", "ember.theme"]))
         for file in files {
             let text = try String(contentsOfFile: Self.themesDirectory + "/" + file, encoding: .utf8)
@@ -77,19 +81,24 @@ import Testing
         let user = FileManager.default.temporaryDirectory.appendingPathComponent("whittle-theme-test-\(getpid())")
         try FileManager.default.createDirectory(at: user, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: user) }
-        try "theme[title]=\"#010203\"\n".write(to: user.appendingPathComponent("default.theme"), atomically: true, encoding: .utf8)
+        try "theme[title]=\"#010203\"\n".write(
+            to: user.appendingPathComponent("default.theme"), atomically: true, encoding: .utf8)
         try "nonsense\n".write(to: user.appendingPathComponent("broken.theme"), atomically: true, encoding: .utf8)
         let catalog = ThemeCatalog.load(from: [user.path, Self.themesDirectory])
         #expect(catalog.theme(named: "default")?.color(.title) == RGB(1, 2, 3))
-        #expect(catalog.theme(named: "default")?.color(.lossTrain) == Theme.builtinDefault.color(.lossTrain), "missing keys inherit")
+        #expect(
+            catalog.theme(named: "default")?.color(.lossTrain) == Theme.builtinDefault.color(.lossTrain),
+            "missing keys inherit")
         #expect(catalog.errors.map(\.themeName) == ["broken"])
     }
 
     @Test func testThemeCatalog_searchDirectoriesFollowXDG() {
-        let xdg = ThemeCatalog.searchDirectories(environment: ["XDG_CONFIG_HOME": "/x", "HOME": "/h"],
-                                                 workingDirectory: "/w", executableDirectory: "/b")
+        let xdg = ThemeCatalog.searchDirectories(
+            environment: ["XDG_CONFIG_HOME": "/x", "HOME": "/h"],
+            workingDirectory: "/w", executableDirectory: "/b")
         #expect(xdg == ["/x/whittle/themes", "/w/themes", "/b/../share/whittle/themes"])
-        let home = ThemeCatalog.searchDirectories(environment: ["HOME": "/h"], workingDirectory: nil, executableDirectory: nil)
+        let home = ThemeCatalog.searchDirectories(
+            environment: ["HOME": "/h"], workingDirectory: nil, executableDirectory: nil)
         #expect(home == ["/h/.config/whittle/themes"])
     }
 
@@ -106,8 +115,11 @@ import Testing
     }
 
     @Test func testColorMode_detectHonoursNoColorAndColorterm() {
-        #expect(ColorMode.detect(environment: ["NO_COLOR": "1", "COLORTERM": "truecolor"], terminalColors: 256) == .none)
-        #expect(ColorMode.detect(environment: ["NO_COLOR": ""], terminalColors: 256) == .xterm256, "empty NO_COLOR is ignored")
+        #expect(
+            ColorMode.detect(environment: ["NO_COLOR": "1", "COLORTERM": "truecolor"], terminalColors: 256) == .none)
+        #expect(
+            ColorMode.detect(environment: ["NO_COLOR": ""], terminalColors: 256) == .xterm256,
+            "empty NO_COLOR is ignored")
         #expect(ColorMode.detect(environment: ["COLORTERM": "24bit"], terminalColors: 256) == .truecolor)
         #expect(ColorMode.detect(environment: [:], terminalColors: 8) == .ansi8)
         #expect(ColorMode.detect(environment: ["TERM": "dumb"], terminalColors: 8) == .none)
@@ -118,7 +130,8 @@ import Testing
         #expect(Glyphs.select(forceASCII: true, localeIsUTF8: true) == .ascii)
         #expect(Glyphs.select(forceASCII: false, localeIsUTF8: false) == .ascii)
         let g = Glyphs.ascii
-        let all = [g.horizontal, g.vertical, g.topLeft, g.markerLine, g.pointer, g.ellipsis, g.bullet, g.times]
+        let all =
+            [g.horizontal, g.vertical, g.topLeft, g.markerLine, g.pointer, g.ellipsis, g.bullet, g.times]
             + g.sparkLevels + g.barLevels + g.stackFills
         #expect(all.allSatisfy { $0.isASCII } && g.separator.allSatisfy(\.isASCII))
     }

@@ -2,6 +2,7 @@
 // keys emit the right effects, hyperparameter editing validates, mouse hits, and a scripted session.
 
 import Testing
+
 @testable import WhittleUI
 
 @Suite struct UpdateTests {
@@ -34,8 +35,9 @@ import Testing
                 #expect(before.keyContext == binding.context)
                 var after = before
                 let effects = update(&after, .key(key))
-                #expect(after != before || !effects.isEmpty,
-                        "\(key.label) (\(binding.command)) did nothing in \(binding.context)")
+                #expect(
+                    after != before || !effects.isEmpty,
+                    "\(key.label) (\(binding.command)) did nothing in \(binding.context)")
             }
         }
     }
@@ -71,7 +73,10 @@ import Testing
         for _ in 0..<3 { _ = update(&state, .key(.backspace)) }
         _ = update(&state, .key(.character("0")))
         #expect(update(&state, .key(.enter)).isEmpty)
-        guard case .runSteps(_, let error?) = state.modal else { Issue.record("expected a validation error"); return }
+        guard case .runSteps(_, let error?) = state.modal else {
+            Issue.record("expected a validation error")
+            return
+        }
         #expect(error.contains("whole number"))
         _ = update(&state, .key(.backspace))
         _ = update(&state, .key(.character("2")))
@@ -139,7 +144,8 @@ import Testing
     @Test func testUpdate_mouseClickSelectsHyperparameterRow() {
         var state = AppState(width: 80, height: 24)
         let layout = TrainLayout(width: 80, height: 24)
-        _ = update(&state, .mouse(MouseEvent(x: layout.hyperparameters.x + 3, y: layout.hyperparameters.y + 4, kind: .press)))
+        _ = update(
+            &state, .mouse(MouseEvent(x: layout.hyperparameters.x + 3, y: layout.hyperparameters.y + 4, kind: .press)))
         #expect(state.focus == .hyperparameters && state.selectedHyperparameter == 3)
         _ = update(&state, .mouse(MouseEvent(x: layout.lossChart.x + 3, y: layout.lossChart.y + 3, kind: .press)))
         #expect(state.focus == .charts)
@@ -161,20 +167,20 @@ import Testing
         func press(_ keys: Key...) { for key in keys { effects += update(&state, .key(key)) } }
         func type(_ text: String) { for c in text { effects += update(&state, .key(.character(c))) } }
 
-        press(.character(" "))                        // start
-        press(.character(" "))                        // pause
-        press(.tab)                                   // focus the hyperparameter panel
+        press(.character(" "))  // start
+        press(.character(" "))  // pause
+        press(.tab)  // focus the hyperparameter panel
         #expect(state.focus == .hyperparameters && state.selectedID == .learningRate)
-        press(.enter)                                 // edit learning rate
+        press(.enter)  // edit learning rate
         #expect(state.editing?.text == "0.001")
         for _ in 0..<5 { press(.backspace) }
         type("3e-4")
-        press(.enter)                                 // apply
-        press(.character(" "))                        // resume
-        press(.character("?"))                        // help
+        press(.enter)  // apply
+        press(.character(" "))  // resume
+        press(.character("?"))  // help
         #expect(state.modal == .help(scroll: 0))
-        press(.escape)                                // close help
-        press(.character("q"))                        // quit asks: the run is unsaved
+        press(.escape)  // close help
+        press(.character("q"))  // quit asks: the run is unsaved
         #expect(state.modal == .confirmQuit)
         press(.character("y"))
 

@@ -1,6 +1,7 @@
 // Tests for the sparkline, bars, table, text field, overlays and number formats.
 
 import Testing
+
 @testable import WhittleUI
 
 @Suite struct WidgetTests {
@@ -18,32 +19,37 @@ import Testing
 
     @Test func testBars_meterUsesPartialBlocks() {
         var screen = Screen(width: 4, height: 1)
-        Bars.meter(into: &screen, area: screen.bounds, fraction: 0.625, style: .plain, emptyStyle: .plain,
-                   glyphs: .unicode)
+        Bars.meter(
+            into: &screen, area: screen.bounds, fraction: 0.625, style: .plain, emptyStyle: .plain,
+            glyphs: .unicode)
         #expect(screen.line(0) == "██▌ ")
     }
 
     @Test func testBars_stackedSegmentsAddUpAndLeaveTail() {
         var screen = Screen(width: 10, height: 1)
         let segments = [BarSegment(value: 2, style: .plain, fill: "a"), BarSegment(value: 3, style: .plain, fill: "b")]
-        Bars.stacked(into: &screen, area: screen.bounds, segments: segments, total: 10, emptyStyle: .plain, emptyFill: ".")
+        Bars.stacked(
+            into: &screen, area: screen.bounds, segments: segments, total: 10, emptyStyle: .plain, emptyFill: ".")
         #expect(screen.line(0) == "aabbb.....")
     }
 
     @Test func testTable_alignsColumnsAndHighlightsSelection() {
         var screen = Screen(width: 12, height: 3)
         let selected = CellStyle(reverse: true)
-        Table.draw(into: &screen, area: screen.bounds, columns: [TableColumn("name", width: 5), TableColumn("n", alignment: .right)],
-                   rows: [["a", "1"], ["bb", "22"]], selected: 1, headerStyle: .plain, style: .plain,
-                   selectedStyle: selected, glyphs: .unicode)
+        Table.draw(
+            into: &screen, area: screen.bounds,
+            columns: [TableColumn("name", width: 5), TableColumn("n", alignment: .right)],
+            rows: [["a", "1"], ["bb", "22"]], selected: 1, headerStyle: .plain, style: .plain,
+            selectedStyle: selected, glyphs: .unicode)
         #expect(screen.lines == ["name       n", "a          1", "bb        22"])
         #expect(screen[0, 2].style.reverse && !screen[0, 1].style.reverse)
     }
 
     @Test func testTable_scrollsToKeepSelectionVisible() {
         var screen = Screen(width: 4, height: 2)
-        Table.draw(into: &screen, area: screen.bounds, columns: [TableColumn("x")], rows: (0..<9).map { [String($0)] },
-                   selected: 7, showHeader: false, headerStyle: .plain, style: .plain, selectedStyle: .plain, glyphs: .unicode)
+        Table.draw(
+            into: &screen, area: screen.bounds, columns: [TableColumn("x")], rows: (0..<9).map { [String($0)] },
+            selected: 7, showHeader: false, headerStyle: .plain, style: .plain, selectedStyle: .plain, glyphs: .unicode)
         #expect(screen.lines == ["6   ", "7   "])
     }
 
@@ -70,15 +76,17 @@ import Testing
 
     @Test func testOverlays_statusBarKeepsRightTextWhenItFits() {
         var screen = Screen(width: 30, height: 1)
-        Overlays.statusBar(into: &screen, area: screen.bounds, hints: [KeyHint(keys: "q", description: "quit")],
-                           right: "ok", style: .plain, keyStyle: .plain)
+        Overlays.statusBar(
+            into: &screen, area: screen.bounds, hints: [KeyHint(keys: "q", description: "quit")],
+            right: "ok", style: .plain, keyStyle: .plain)
         #expect(screen.line(0).hasPrefix(" q quit ") && screen.line(0).hasSuffix(" ok "))
     }
 
     @Test func testOverlays_helpListsEverySection() {
         var screen = Screen(width: 80, height: 60)
-        let total = Overlays.help(into: &screen, area: screen.bounds, sections: Keymap.helpSections(ascii: false), scroll: 0,
-                                  style: .plain, borderStyle: .plain, titleStyle: .plain, keyStyle: .plain, glyphs: .unicode)
+        let total = Overlays.help(
+            into: &screen, area: screen.bounds, sections: Keymap.helpSections(ascii: false), scroll: 0,
+            style: .plain, borderStyle: .plain, titleStyle: .plain, keyStyle: .plain, glyphs: .unicode)
         for context in KeyContext.allCases { #expect(screen.text.contains(context.title)) }
         #expect(total >= Keymap.bindings.count)
     }

@@ -79,8 +79,10 @@ public struct AppState: Equatable, Sendable {
     public var message: String?
     public var messageTicks = 0
 
-    public init(width: Int = 80, height: Int = 24, hyperparameters: HyperparameterValues = HyperparameterValues(),
-                themeName: String = "default", themeNames: [String] = ["default", "mono"], useASCII: Bool = false) {
+    public init(
+        width: Int = 80, height: Int = 24, hyperparameters: HyperparameterValues = HyperparameterValues(),
+        themeName: String = "default", themeNames: [String] = ["default", "mono"], useASCII: Bool = false
+    ) {
         terminalWidth = width
         terminalHeight = height
         self.hyperparameters = hyperparameters

@@ -43,7 +43,8 @@ public struct DemoRun: Sendable {
 
     private mutating func advanceOne() {
         snapshot.step += 1
-        let step = snapshot.step, t = Double(step)
+        let step = snapshot.step
+        let t = Double(step)
         snapshot.elapsedSeconds += secondsPerStep
         let seconds = snapshot.elapsedSeconds
         let total = Double(snapshot.totalSteps)
@@ -60,7 +61,8 @@ public struct DemoRun: Sendable {
         snapshot.tokensPerSecond.append(MetricPoint(step: step, seconds: seconds, value: tokens))
         snapshot.tokensSeen += 12 * 64
         if step % 50 == 0 {
-            snapshot.validationLoss.append(MetricPoint(step: step, seconds: seconds, value: base + 0.08 + (uniform() - 0.5) * 0.05))
+            snapshot.validationLoss.append(
+                MetricPoint(step: step, seconds: seconds, value: base + 0.08 + (uniform() - 0.5) * 0.05))
         }
         snapshot.residentBytes = min(snapshot.residentBytes + Int(uniform() * 2000), snapshot.peakResidentBytes)
     }
@@ -75,7 +77,9 @@ public struct DemoRun: Sendable {
         if id == .learningRate, case .real(let new) = value, case .real(let previous)? = old, previous > 0 {
             learningRateScale *= new / previous
         }
-        snapshot.changes.append(SettingChange(step: snapshot.step, seconds: snapshot.elapsedSeconds,
-                                              summary: "\(id.rawValue) \(old?.text ?? "?") → \(value.text)"))
+        snapshot.changes.append(
+            SettingChange(
+                step: snapshot.step, seconds: snapshot.elapsedSeconds,
+                summary: "\(id.rawValue) \(old?.text ?? "?") → \(value.text)"))
     }
 }

@@ -3,8 +3,10 @@
 
 /// Renders the hyperparameter panel.
 enum HyperparameterPanel {
-    static func render(_ state: AppState, _ snapshot: TrainingMetricsSnapshot, _ theme: Theme, area: Rect,
-                       into screen: inout Screen) {
+    static func render(
+        _ state: AppState, _ snapshot: TrainingMetricsSnapshot, _ theme: Theme, area: Rect,
+        into screen: inout Screen
+    ) {
         let focused = state.focus == .hyperparameters
         let inner = TrainView.frame(area, title: "hyperparameters", focused: focused, state, theme, into: &screen)
         guard inner.width > 8 else { return }
@@ -24,17 +26,23 @@ enum HyperparameterPanel {
             }
             let value = state.hyperparameters[id]
             let pending = snapshot.hyperparameters.map { $0[id] != value } ?? false
-            let valueStyle = rowStyle.foreground == nil || !(selected && focused) ? theme.style(.highlight) : rowStyle
-            let x = screen.put(value.text, in: valueArea, row: y, style: selected && focused ? rowStyle : valueStyle)
+            let x = screen.put(
+                value.text, in: valueArea, row: y, style: selected && focused ? rowStyle : theme.style(.highlight))
             if pending { screen.put(" *", x: x, y: y, style: theme.style(.warning, bold: true)) }
         }
         let footer = Rect(x: inner.x, y: inner.maxY - 1, width: inner.width, height: 1)
         if let error = state.validationError {
-            screen.put(error, in: footer, row: footer.y, style: theme.style(.error, bold: true), ellipsis: state.glyphs.ellipsis)
+            screen.put(
+                error, in: footer, row: footer.y, style: theme.style(.error, bold: true),
+                ellipsis: state.glyphs.ellipsis)
         } else {
-            let hint = state.editing != nil ? "Enter apply  Esc cancel"
+            let hint =
+                state.editing != nil
+                ? "Enter apply  Esc cancel"
                 : focused ? "Enter edit  \(state.useASCII ? "Left/Right" : "←→") adjust" : "Tab to edit"
-            screen.put(hint, in: footer, row: footer.y, style: theme.style(.inactiveForeground), ellipsis: state.glyphs.ellipsis)
+            screen.put(
+                hint, in: footer, row: footer.y, style: theme.style(.inactiveForeground),
+                ellipsis: state.glyphs.ellipsis)
         }
     }
 }

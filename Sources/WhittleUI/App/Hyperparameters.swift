@@ -68,12 +68,16 @@ public enum HyperparameterID: String, CaseIterable, Sendable, Hashable {
     public func parse(_ text: String) -> Result<HyperparameterValue, HyperparameterError> {
         let trimmed = text.trimmingWhitespace()
         func real(_ range: ClosedRange<Double>, _ rule: String) -> Result<HyperparameterValue, HyperparameterError> {
-            guard let v = Double(trimmed), v.isFinite else { return .failure(.init(message: "\(label): '\(trimmed)' is not a number")) }
+            guard let v = Double(trimmed), v.isFinite else {
+                return .failure(.init(message: "\(label): '\(trimmed)' is not a number"))
+            }
             guard range.contains(v) else { return .failure(.init(message: "\(label) must be \(rule)")) }
             return .success(.real(v))
         }
         func integer(_ range: ClosedRange<Int>) -> Result<HyperparameterValue, HyperparameterError> {
-            guard let v = Int(trimmed) else { return .failure(.init(message: "\(label): '\(trimmed)' is not a whole number")) }
+            guard let v = Int(trimmed) else {
+                return .failure(.init(message: "\(label): '\(trimmed)' is not a whole number"))
+            }
             guard range.contains(v) else {
                 return .failure(.init(message: "\(label) must be \(range.lowerBound)...\(range.upperBound)"))
             }
@@ -88,12 +92,17 @@ public enum HyperparameterID: String, CaseIterable, Sendable, Hashable {
         case .schedule:
             let name = trimmed.lowercased()
             guard HyperparameterID.scheduleChoices.contains(name) else {
-                return .failure(.init(message: "schedule must be one of: \(HyperparameterID.scheduleChoices.joined(separator: ", "))"))
+                return .failure(
+                    .init(
+                        message: "schedule must be one of: \(HyperparameterID.scheduleChoices.joined(separator: ", "))")
+                )
             }
             return .success(.choice(name))
         case .weightDecay: return real(0...1, "between 0 and 1")
         case .beta1, .beta2:
-            if let v = Double(trimmed), v >= 1 { return .failure(.init(message: "\(label) must be below 1 (e.g. 0.9)")) }
+            if let v = Double(trimmed), v >= 1 {
+                return .failure(.init(message: "\(label) must be below 1 (e.g. 0.9)"))
+            }
             return real(0...0.999999, "between 0 and 1 (exclusive)")
         case .gradientClip: return real(0...1000, "between 0 (off) and 1000")
         case .batchSize: return integer(1...4096)

@@ -41,8 +41,10 @@ public struct KeyBinding: Equatable, Sendable {
     /// Shown in the status bar for its context.
     public var inStatusBar: Bool
 
-    public init(_ keys: [Key], _ command: Command, _ description: String, _ context: KeyContext,
-                statusBar: Bool = false) {
+    public init(
+        _ keys: [Key], _ command: Command, _ description: String, _ context: KeyContext,
+        statusBar: Bool = false
+    ) {
         self.keys = keys
         self.command = command
         self.description = description
@@ -51,7 +53,9 @@ public struct KeyBinding: Equatable, Sendable {
     }
 
     /// The keys as written in help ("k/↑").
-    public func keysLabel(ascii: Bool) -> String { keys.map { ascii ? $0.asciiLabel : $0.label }.joined(separator: "/") }
+    public func keysLabel(ascii: Bool) -> String {
+        keys.map { ascii ? $0.asciiLabel : $0.label }.joined(separator: "/")
+    }
 }
 
 /// The workbench's key bindings.
@@ -112,7 +116,9 @@ public enum Keymap {
         let own = rows.filter { $0.context == context }
         let essential = rows.filter { $0.context != context && [.help, .quit].contains($0.command) }
         rows = own + essential + rows.filter { $0.context != context && ![.help, .quit].contains($0.command) }
-        return rows.map { KeyHint(keys: $0.keysLabel(ascii: ascii), description: shortDescription($0.command) ?? $0.description) }
+        return rows.map {
+            KeyHint(keys: $0.keysLabel(ascii: ascii), description: shortDescription($0.command) ?? $0.description)
+        }
     }
 
     /// Help sections, one per context.
@@ -120,7 +126,9 @@ public enum Keymap {
         KeyContext.allCases.map { context in
             var hints = bindings.filter { $0.context == context }
                 .map { KeyHint(keys: $0.keysLabel(ascii: ascii), description: $0.description) }
-            if context == .editing { hints.insert(KeyHint(keys: "0-9 . e -", description: "type the new value"), at: 0) }
+            if context == .editing {
+                hints.insert(KeyHint(keys: "0-9 . e -", description: "type the new value"), at: 0)
+            }
             return (context.title, hints)
         }
     }

@@ -37,7 +37,9 @@ public struct TrainLayout: Equatable, Sendable {
     public func pane(atX x: Int, y: Int) -> Pane? {
         if hyperparameters.contains(x: x, y: y) { return .hyperparameters }
         if memory.contains(x: x, y: y) { return .memory }
-        for chart in [lossChart, learningRateChart, gradientChart, tokens] where chart.contains(x: x, y: y) { return .charts }
+        for chart in [lossChart, learningRateChart, gradientChart, tokens] where chart.contains(x: x, y: y) {
+            return .charts
+        }
         return nil
     }
 

@@ -67,20 +67,28 @@ private func handleKey(_ state: inout AppState, _ key: Key) -> [Effect] {
     return perform(command, &state)
 }
 
-// swiftlint:disable:next cyclomatic_complexity
 private func perform(_ command: Command, _ state: inout AppState) -> [Effect] {
     switch command {
     case .toggleRun: return toggleRun(&state)
     case .singleStep:
-        guard state.runState != .running else { state.show("pause first (Space) to step"); return [] }
-        guard state.runState != .finished else { state.show("the run is finished"); return [] }
+        guard state.runState != .running else {
+            state.show("pause first (Space) to step")
+            return []
+        }
+        guard state.runState != .finished else {
+            state.show("the run is finished")
+            return []
+        }
         state.hasUnsavedProgress = true
         return [.step(1)]
     case .runSteps:
         state.modal = .runSteps(TextField(String(state.runStepCount)), error: nil)
         return []
     case .checkpoint:
-        guard state.runState != .idle else { state.show("nothing to save: no run yet"); return [] }
+        guard state.runState != .idle else {
+            state.show("nothing to save: no run yet")
+            return []
+        }
         state.show("saving checkpoint...")
         return [.saveCheckpoint]
     case .nextPane, .previousPane:
@@ -102,6 +110,16 @@ private func perform(_ command: Command, _ state: inout AppState) -> [Effect] {
         state.validationError = nil
         state.message = nil
         return []
+    case .cycleTheme, .toggleLogScale, .toggleTimeAxis, .smoothMore, .smoothLess, .toggleScreen:
+        return performViewCommand(command, &state)
+    default:
+        return performPaneCommand(command, &state)
+    }
+}
+
+/// Commands that change how things are shown, not the run.
+private func performViewCommand(_ command: Command, _ state: inout AppState) -> [Effect] {
+    switch command {
     case .cycleTheme:
         guard !state.themeNames.isEmpty else { return [] }
         let index = state.themeNames.firstIndex(of: state.themeName) ?? -1
@@ -124,7 +142,7 @@ private func perform(_ command: Command, _ state: inout AppState) -> [Effect] {
         state.screen = state.screen == .train ? .generate : .train
         return []
     default:
-        return performPaneCommand(command, &state)
+        return []
     }
 }
 

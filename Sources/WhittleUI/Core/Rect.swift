@@ -46,14 +46,17 @@ public struct Rect: Equatable, Hashable, Sendable {
 
     /// The overlap of two rectangles (empty if they do not overlap).
     public func intersection(_ other: Rect) -> Rect {
-        let left = max(x, other.x), top = max(y, other.y)
-        let right = min(maxX, other.maxX), bottom = min(maxY, other.maxY)
+        let left = max(x, other.x)
+        let top = max(y, other.y)
+        let right = min(maxX, other.maxX)
+        let bottom = min(maxY, other.maxY)
         return Rect(x: left, y: top, width: right - left, height: bottom - top)
     }
 
     /// A `width` x `height` rectangle centred in this one (clamped to fit).
     public func centered(width w: Int, height h: Int) -> Rect {
-        let cw = min(w, width), ch = min(h, height)
+        let cw = min(w, width)
+        let ch = min(h, height)
         return Rect(x: x + (width - cw) / 2, y: y + (height - ch) / 2, width: cw, height: ch)
     }
 
@@ -80,17 +83,21 @@ public struct Rect: Equatable, Hashable, Sendable {
         var lengths = sizes.map { size -> Int in
             switch size {
             case .fixed(let n):
-                let length = min(max(n, 0), remaining); remaining -= length; return length
+                let length = min(max(n, 0), remaining)
+                remaining -= length
+                return length
             case .fraction(let f):
                 let length = min(Int((Double(total) * min(max(f, 0), 1)).rounded()), remaining)
-                remaining -= length; return length
+                remaining -= length
+                return length
             case .fill:
                 return 0
             }
         }
         let fillIndices = sizes.indices.filter { sizes[$0] == .fill }
         guard !fillIndices.isEmpty else { return lengths }
-        let share = remaining / fillIndices.count, extra = remaining % fillIndices.count
+        let share = remaining / fillIndices.count
+        let extra = remaining % fillIndices.count
         for (k, index) in fillIndices.enumerated() { lengths[index] = share + (k < extra ? 1 : 0) }
         return lengths
     }

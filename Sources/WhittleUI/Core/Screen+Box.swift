@@ -6,8 +6,10 @@ extension Screen {
     ///   - title: written as " title " after the top-left corner, clipped to the box.
     ///   - titleStyle: style of the title text; the border uses `style`.
     @discardableResult
-    public mutating func box(_ rect: Rect, title: String? = nil, glyphs: Glyphs,
-                             style: CellStyle, titleStyle: CellStyle? = nil) -> Rect {
+    public mutating func box(
+        _ rect: Rect, title: String? = nil, glyphs: Glyphs,
+        style: CellStyle, titleStyle: CellStyle? = nil
+    ) -> Rect {
         guard rect.width >= 2, rect.height >= 2 else { return Rect(x: rect.x, y: rect.y, width: 0, height: 0) }
         for x in rect.x + 1..<rect.maxX - 1 {
             set(glyphs.horizontal, x: x, y: rect.y, style: style)

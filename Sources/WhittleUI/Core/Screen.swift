@@ -14,8 +14,10 @@ public struct CellStyle: Equatable, Hashable, Sendable {
     public var reverse = false
     public var underline = false
 
-    public init(foreground: RGB? = nil, background: RGB? = nil,
-                bold: Bool = false, dim: Bool = false, reverse: Bool = false, underline: Bool = false) {
+    public init(
+        foreground: RGB? = nil, background: RGB? = nil,
+        bold: Bool = false, dim: Bool = false, reverse: Bool = false, underline: Bool = false
+    ) {
         self.foreground = foreground
         self.background = background
         self.bold = bold
@@ -28,11 +30,23 @@ public struct CellStyle: Equatable, Hashable, Sendable {
     public static let plain = CellStyle()
 
     /// A copy with `bold` set.
-    public func bolded(_ on: Bool = true) -> CellStyle { var s = self; s.bold = on; return s }
+    public func bolded(_ on: Bool = true) -> CellStyle {
+        var s = self
+        s.bold = on
+        return s
+    }
     /// A copy with `dim` set.
-    public func dimmed(_ on: Bool = true) -> CellStyle { var s = self; s.dim = on; return s }
+    public func dimmed(_ on: Bool = true) -> CellStyle {
+        var s = self
+        s.dim = on
+        return s
+    }
     /// A copy with `reverse` set.
-    public func reversed(_ on: Bool = true) -> CellStyle { var s = self; s.reverse = on; return s }
+    public func reversed(_ on: Bool = true) -> CellStyle {
+        var s = self
+        s.reverse = on
+        return s
+    }
 }
 
 /// One character position on screen.
@@ -91,8 +105,10 @@ public struct Screen: Equatable, Sendable {
 
     /// Writes `text` inside `rect`'s row `y`, clipped to the rectangle (truncated with `ellipsis` if given).
     @discardableResult
-    public mutating func put(_ text: String, in rect: Rect, row y: Int, style: CellStyle,
-                             ellipsis: Character? = nil) -> Int {
+    public mutating func put(
+        _ text: String, in rect: Rect, row y: Int, style: CellStyle,
+        ellipsis: Character? = nil
+    ) -> Int {
         guard rect.width > 0, y >= rect.y, y < rect.maxY else { return rect.x }
         var chars = Array(text)
         if chars.count > rect.width {

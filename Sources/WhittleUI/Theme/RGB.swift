@@ -53,20 +53,25 @@ public struct RGB: Equatable, Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The 8 basic ANSI colours in index order (black, red, green, yellow, blue, magenta, cyan, white).
-    static let ansi8: [RGB] = [RGB(0, 0, 0), RGB(205, 0, 0), RGB(0, 205, 0), RGB(205, 205, 0),
-                               RGB(0, 0, 238), RGB(205, 0, 205), RGB(0, 205, 205), RGB(229, 229, 229)]
+    static let ansi8: [RGB] = [
+        RGB(0, 0, 0), RGB(205, 0, 0), RGB(0, 205, 0), RGB(205, 205, 0),
+        RGB(0, 0, 238), RGB(205, 0, 205), RGB(0, 205, 205), RGB(229, 229, 229),
+    ]
 
     /// The nearest of the 8 basic ANSI colours (0...7), judged by hue for saturated colours.
     public var ansi8Index: Int {
-        let maxC = max(red, green, blue), minC = min(red, green, blue)
-        if Int(maxC) - Int(minC) < 40 { return Int(maxC) >= 128 ? 7 : 0 }   // greys: black or white
+        let maxC = max(red, green, blue)
+        let minC = min(red, green, blue)
+        if Int(maxC) - Int(minC) < 40 { return Int(maxC) >= 128 ? 7 : 0 }  // greys: black or white
         let threshold = (Int(maxC) + Int(minC)) / 2
         let bits = (Int(red) > threshold ? 1 : 0) | (Int(green) > threshold ? 2 : 0) | (Int(blue) > threshold ? 4 : 0)
         return bits == 0 ? 0 : bits
     }
 
     func distanceSquared(to other: RGB) -> Int {
-        let dr = Int(red) - Int(other.red), dg = Int(green) - Int(other.green), db = Int(blue) - Int(other.blue)
+        let dr = Int(red) - Int(other.red)
+        let dg = Int(green) - Int(other.green)
+        let db = Int(blue) - Int(other.blue)
         return dr * dr + dg * dg + db * db
     }
 }

@@ -74,15 +74,20 @@ public struct Theme: Equatable, Sendable {
         return theme
     }
 
-    private static func parseAssignment(_ line: String, lineNumber: Int,
-                                        themeName: String) throws(ThemeError) -> (ThemeKey, RGB?) {
-        func fail(_ message: String) -> ThemeError { ThemeError(themeName: themeName, line: lineNumber, message: message) }
+    private static func parseAssignment(
+        _ line: String, lineNumber: Int,
+        themeName: String
+    ) throws(ThemeError) -> (ThemeKey, RGB?) {
+        func fail(_ message: String) -> ThemeError {
+            ThemeError(themeName: themeName, line: lineNumber, message: message)
+        }
         guard line.hasPrefix("theme["), let close = line.firstIndex(of: "]") else {
             throw fail("expected theme[key]=\"#RRGGBB\", found '\(line)'")
         }
         let keyText = String(line[line.index(line.startIndex, offsetBy: 6)..<close])
         guard let key = ThemeKey(rawValue: keyText) else {
-            throw fail("unknown key '\(keyText)'; known keys: \(ThemeKey.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw fail(
+                "unknown key '\(keyText)'; known keys: \(ThemeKey.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var rest = line[line.index(after: close)...].trimmingWhitespace()
         guard rest.hasPrefix("=") else { throw fail("expected '=' after theme[\(keyText)]") }

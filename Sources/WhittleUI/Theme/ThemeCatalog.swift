@@ -14,7 +14,8 @@ public struct ThemeCatalog: Sendable {
     /// A catalog of the given themes (built-ins are added if missing).
     public init(themes: [Theme], errors: [ThemeError] = []) {
         var all = themes
-        for builtin in [Theme.builtinDefault, Theme.monochrome] where !all.contains(where: { $0.name == builtin.name }) {
+        for builtin in [Theme.builtinDefault, Theme.monochrome] where !all.contains(where: { $0.name == builtin.name })
+        {
             all.append(builtin)
         }
         let preferred = ["default", "light", "mono"]
@@ -37,8 +38,10 @@ public struct ThemeCatalog: Sendable {
     ///   - environment: reads `XDG_CONFIG_HOME` and `HOME`.
     ///   - workingDirectory: the project checkout (its `themes/` is searched).
     ///   - executableDirectory: the binary's directory (`../share/whittle/themes` is searched).
-    public static func searchDirectories(environment: [String: String], workingDirectory: String?,
-                                         executableDirectory: String?) -> [String] {
+    public static func searchDirectories(
+        environment: [String: String], workingDirectory: String?,
+        executableDirectory: String?
+    ) -> [String] {
         var directories: [String] = []
         if let xdg = environment["XDG_CONFIG_HOME"], !xdg.isEmpty {
             directories.append(xdg + "/whittle/themes")
@@ -52,14 +55,16 @@ public struct ThemeCatalog: Sendable {
 
     /// Loads every `*.theme` in `directories`; an earlier directory wins for a repeated name.
     public static func load(from directories: [String]) -> ThemeCatalog {
-        var themes: [Theme] = [], errors: [ThemeError] = []
+        var themes: [Theme] = []
+        var errors: [ThemeError] = []
         for directory in directories {
             let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
             for file in files.sorted() where file.hasSuffix(".theme") {
                 let name = String(file.dropLast(".theme".count))
                 guard !themes.contains(where: { $0.name == name }) else { continue }
                 guard let data = FileManager.default.contents(atPath: directory + "/" + file),
-                      let text = String(data: data, encoding: .utf8) else {
+                    let text = String(data: data, encoding: .utf8)
+                else {
                     errors.append(ThemeError(themeName: name, line: 0, message: "cannot read \(directory)/\(file)"))
                     continue
                 }

@@ -17,8 +17,10 @@ public struct BarSegment: Equatable, Sendable {
 /// Draws horizontal bars into a Screen.
 public enum Bars {
     /// A meter filled to `fraction` (0...1) of `area`'s first row; the rest is drawn in `emptyStyle`.
-    public static func meter(into screen: inout Screen, area: Rect, fraction: Double, style: CellStyle,
-                             emptyStyle: CellStyle, glyphs: Glyphs) {
+    public static func meter(
+        into screen: inout Screen, area: Rect, fraction: Double, style: CellStyle,
+        emptyStyle: CellStyle, glyphs: Glyphs
+    ) {
         guard area.width > 0, area.height > 0 else { return }
         let clamped = fraction.isFinite ? min(max(fraction, 0), 1) : 0
         let steps = glyphs.barLevels.count - 1
@@ -33,8 +35,10 @@ public enum Bars {
     /// Segments side by side in `area`'s first row, scaled so that `total` fills the row
     /// (use a total above the segments' sum, e.g. peak RSS, to leave an empty tail).
     /// Each boundary is rounded from the running sum, so the cells always add up.
-    public static func stacked(into screen: inout Screen, area: Rect, segments: [BarSegment], total: Double,
-                               emptyStyle: CellStyle, emptyFill: Character = " ") {
+    public static func stacked(
+        into screen: inout Screen, area: Rect, segments: [BarSegment], total: Double,
+        emptyStyle: CellStyle, emptyFill: Character = " "
+    ) {
         guard area.width > 0, area.height > 0 else { return }
         let sum = segments.reduce(0) { $0 + max($1.value, 0) }
         let scale = max(total, sum)
@@ -45,7 +49,9 @@ public enum Bars {
             let start = Int((running / scale * Double(area.width)).rounded())
             running += max(segment.value, 0)
             let end = Int((running / scale * Double(area.width)).rounded())
-            for x in start..<max(start, end) { screen.set(segment.fill, x: area.x + x, y: area.y, style: segment.style) }
+            for x in start..<max(start, end) {
+                screen.set(segment.fill, x: area.x + x, y: area.y, style: segment.style)
+            }
         }
     }
 }

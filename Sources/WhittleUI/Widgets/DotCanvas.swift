@@ -22,22 +22,32 @@ public struct DotCanvas: Equatable, Sendable {
 
     /// Sets every dot on the straight segment from (x0, y0) to (x1, y1) (Bresenham).
     public mutating func line(from x0: Int, _ y0: Int, to x1: Int, _ y1: Int) {
-        let dx = abs(x1 - x0), dy = -abs(y1 - y0)
-        let sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1
+        let dx = abs(x1 - x0)
+        let dy = -abs(y1 - y0)
+        let sx = x0 < x1 ? 1 : -1
+        let sy = y0 < y1 ? 1 : -1
         var (x, y, error) = (x0, y0, dx + dy)
         while true {
             self[x, y] = true
             if x == x1 && y == y1 { break }
             let e2 = 2 * error
-            if e2 >= dy { error += dy; x += sx }
-            if e2 <= dx { error += dx; y += sy }
+            if e2 >= dy {
+                error += dy
+                x += sx
+            }
+            if e2 <= dx {
+                error += dx
+                y += sy
+            }
         }
     }
 
     /// Braille dot bits by [row][column] inside a cell.
     static let brailleBits: [[UInt32]] = [[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]]
     /// Quadrant blocks indexed by bits (top-left 1, top-right 2, bottom-left 4, bottom-right 8).
-    static let quadrants: [Character] = [" ", "▘", "▝", "▀", "▖", "▌", "▞", "▛", "▗", "▚", "▐", "▜", "▄", "▙", "▟", "█"]
+    static let quadrants: [Character] = [
+        " ", "▘", "▝", "▀", "▖", "▌", "▞", "▛", "▗", "▚", "▐", "▜", "▄", "▙", "▟", "█",
+    ]
     /// ASCII cells indexed by bits (top 1, middle 2, bottom 4).
     static let asciiCells: [Character] = [" ", "'", "-", "|", ".", ":", "|", "|"]
 

@@ -9,14 +9,20 @@ import Foundation
 public struct ChartPoint: Equatable, Sendable {
     public var x: Double
     public var y: Double
-    public init(x: Double, y: Double) { self.x = x; self.y = y }
+    public init(x: Double, y: Double) {
+        self.x = x
+        self.y = y
+    }
 }
 
 /// A series to plot, in one style.
 public struct ChartSeries: Equatable, Sendable {
     public var points: [ChartPoint]
     public var style: CellStyle
-    public init(points: [ChartPoint], style: CellStyle) { self.points = points; self.style = style }
+    public init(points: [ChartPoint], style: CellStyle) {
+        self.points = points
+        self.style = style
+    }
 }
 
 /// How x-axis labels are written.
@@ -47,8 +53,10 @@ public struct LineChartOptions: Equatable, Sendable {
     /// Text shown when there is nothing to plot.
     public var emptyText = "no data yet"
 
-    public init(symbols: ChartSymbols, logScale: Bool = false, xFormat: AxisFormat = .number,
-                labelStyle: CellStyle = .plain, markerStyle: CellStyle = .plain) {
+    public init(
+        symbols: ChartSymbols, logScale: Bool = false, xFormat: AxisFormat = .number,
+        labelStyle: CellStyle = .plain, markerStyle: CellStyle = .plain
+    ) {
         self.symbols = symbols
         self.logScale = logScale
         self.xFormat = xFormat
@@ -60,19 +68,26 @@ public struct LineChartOptions: Equatable, Sendable {
 /// Draws line charts into a Screen.
 public enum LineChart {
     /// Plots `series` into `area`, with axis labels inside the area and `markers` (x values) as vertical lines.
-    public static func draw(into screen: inout Screen, area: Rect, series: [ChartSeries], markers: [Double] = [],
-                            options: LineChartOptions, glyphs: Glyphs) {
+    public static func draw(
+        into screen: inout Screen, area: Rect, series: [ChartSeries], markers: [Double] = [],
+        options: LineChartOptions, glyphs: Glyphs
+    ) {
         guard area.width >= 1, area.height >= 1 else { return }
-        let transformed = series.map { s in
-            s.points.compactMap { p -> ChartPoint? in
-                guard p.x.isFinite, p.y.isFinite else { return nil }
-                if options.logScale { return p.y > 0 ? ChartPoint(x: p.x, y: log10(p.y)) : nil }
-                return p
+        let log = options.logScale
+        var xMin = Double.infinity
+        var xMax = -Double.infinity
+        var yMin = Double.infinity
+        var yMax = -Double.infinity
+        for s in series {
+            for p in s.points where p.x.isFinite && p.y.isFinite && (!log || p.y > 0) {
+                let y = log ? log10(p.y) : p.y
+                xMin = min(xMin, p.x)
+                xMax = max(xMax, p.x)
+                yMin = min(yMin, y)
+                yMax = max(yMax, y)
             }
         }
-        let all = Array(transformed.joined())
-        let xs = all.map { $0.x }, ys = all.map { $0.y }
-        guard let xMin = xs.min(), let xMax = xs.max(), var yMin = ys.min(), var yMax = ys.max() else {
+        guard xMin <= xMax else {
             let row = area.y + area.height / 2
             let text = String(options.emptyText.prefix(area.width))
             screen.put(text, x: area.x + (area.width - text.count) / 2, y: row, style: options.labelStyle)
@@ -91,7 +106,7 @@ public enum LineChart {
         let plot = area.inset(left: gutter, bottom: options.showXLabels && area.height >= 3 ? 1 : 0)
         guard !plot.isEmpty else { return }
         let scale = ChartScale(xMin: xMin, xSpan: xSpan, yMin: yMin, yMax: yMax, plot: plot, symbols: options.symbols)
-        let canvases = transformed.map { plotPoints($0, scale: scale) }
+        let canvases = series.map { plotPoints($0.points, scale: scale, log: log) }
         compose(canvases, styles: series.map { $0.style }, into: &screen, plot: plot, symbols: options.symbols)
         for marker in markers where marker >= xMin && marker <= xMin + xSpan {
             let column = plot.x + scale.dotColumn(marker) / scale.dotsPerCell.columns
@@ -99,14 +114,17 @@ public enum LineChart {
                 screen.set(glyphs.markerLine, x: column, y: y, style: options.markerStyle)
             }
         }
-        if options.showYLabels { drawYLabels(labels, into: &screen, area: area, gutter: gutter, plot: plot, style: options.labelStyle) }
+        if options.showYLabels {
+            drawYLabels(labels, into: &screen, area: area, gutter: gutter, plot: plot, style: options.labelStyle)
+        }
         if options.showXLabels, plot.maxY < area.maxY {
             drawXLabels(into: &screen, plot: plot, row: plot.maxY, xMin: xMin, xMax: xMin + xSpan, options: options)
         }
     }
 
-    /// Plots one series with per-column min/max decimation; non-finite gaps were removed earlier.
-    static func plotPoints(_ points: [ChartPoint], scale: ChartScale) -> DotCanvas {
+    /// Plots one series with per-column min/max decimation, skipping non-finite (and, in log scale,
+    /// non-positive) values. One pass, no allocation besides the canvas.
+    static func plotPoints(_ points: [ChartPoint], scale: ChartScale, log: Bool) -> DotCanvas {
         var canvas = DotCanvas(width: scale.dotWidth, height: scale.dotHeight)
         var previous: (column: Int, row: Int)?
         var current: (column: Int, first: Int, last: Int, low: Int, high: Int)?
@@ -116,8 +134,9 @@ public enum LineChart {
             canvas.line(from: c.column, c.low, to: c.column, c.high)
             previous = (c.column, c.last)
         }
-        for point in points {
-            let column = scale.dotColumn(point.x), row = scale.dotRow(point.y)
+        for point in points where point.x.isFinite && point.y.isFinite && (!log || point.y > 0) {
+            let column = scale.dotColumn(point.x)
+            let row = scale.dotRow(log ? log10(point.y) : point.y)
             if let c = current, c.column == column {
                 current = (column, c.first, row, min(c.low, row), max(c.high, row))
             } else {
@@ -130,18 +149,26 @@ public enum LineChart {
     }
 
     /// Turns the per-series canvases into characters; a cell takes the style of the topmost series in it.
-    static func compose(_ canvases: [DotCanvas], styles: [CellStyle], into screen: inout Screen,
-                        plot: Rect, symbols: ChartSymbols) {
+    static func compose(
+        _ canvases: [DotCanvas], styles: [CellStyle], into screen: inout Screen,
+        plot: Rect, symbols: ChartSymbols
+    ) {
         for row in 0..<plot.height {
             for column in 0..<plot.width {
                 var bits: UInt32 = 0
                 var style: CellStyle?
                 for (canvas, seriesStyle) in zip(canvases, styles) {
                     let b = canvas.cellBits(column: column, row: row, symbols: symbols)
-                    if b != 0 { bits |= b; style = seriesStyle }
+                    if b != 0 {
+                        bits |= b
+                        style = seriesStyle
+                    }
                 }
-                if let style { screen.set(DotCanvas.character(bits: bits, symbols: symbols),
-                                          x: plot.x + column, y: plot.y + row, style: style) }
+                if let style {
+                    screen.set(
+                        DotCanvas.character(bits: bits, symbols: symbols),
+                        x: plot.x + column, y: plot.y + row, style: style)
+                }
             }
         }
     }
@@ -153,18 +180,24 @@ public enum LineChart {
         return labels
     }
 
-    static func drawYLabels(_ labels: [String], into screen: inout Screen, area: Rect, gutter: Int,
-                            plot: Rect, style: CellStyle) {
-        let rows = labels.count == 3 ? [plot.y, plot.y + (plot.height - 1) / 2, plot.maxY - 1] : [plot.y, plot.maxY - 1]
+    static func drawYLabels(
+        _ labels: [String], into screen: inout Screen, area: Rect, gutter: Int,
+        plot: Rect, style: CellStyle
+    ) {
+        let rows =
+            labels.count == 3 ? [plot.y, plot.y + (plot.height - 1) / 2, plot.maxY - 1] : [plot.y, plot.maxY - 1]
         for (label, row) in zip(labels, rows) {
             let text = String(label.suffix(gutter - 1))
             screen.put(text.leftPadded(to: gutter - 1), x: area.x, y: row, style: style)
         }
     }
 
-    static func drawXLabels(into screen: inout Screen, plot: Rect, row: Int, xMin: Double, xMax: Double,
-                            options: LineChartOptions) {
-        let left = options.xFormat.format(xMin), right = options.xFormat.format(xMax)
+    static func drawXLabels(
+        into screen: inout Screen, plot: Rect, row: Int, xMin: Double, xMax: Double,
+        options: LineChartOptions
+    ) {
+        let left = options.xFormat.format(xMin)
+        let right = options.xFormat.format(xMax)
         screen.put(left, x: plot.x, y: row, style: options.labelStyle)
         if plot.width > left.count + right.count + 1 {
             screen.put(right, x: plot.maxX - right.count, y: row, style: options.labelStyle)

@@ -23,8 +23,12 @@ public enum NumberFormat {
     /// A byte count with binary units: "512 B", "12.5 KiB", "3.2 MiB", "1.1 GiB".
     public static func bytes(_ count: Int) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(count), unit = 0
-        while abs(value) >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
+        var value = Double(count)
+        var unit = 0
+        while abs(value) >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
         return unit == 0 ? "\(count) B" : String(format: value >= 100 ? "%.0f %@" : "%.1f %@", value, units[unit])
     }
 

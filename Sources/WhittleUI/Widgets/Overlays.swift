@@ -16,8 +16,10 @@ public enum Overlays {
     /// A centred box of `width` x `height` (clamped to `area`) with a title, cleared inside;
     /// returns the inner rectangle for the caller to fill.
     @discardableResult
-    public static func dialog(into screen: inout Screen, area: Rect, width: Int, height: Int, title: String,
-                              style: CellStyle, borderStyle: CellStyle, titleStyle: CellStyle, glyphs: Glyphs) -> Rect {
+    public static func dialog(
+        into screen: inout Screen, area: Rect, width: Int, height: Int, title: String,
+        style: CellStyle, borderStyle: CellStyle, titleStyle: CellStyle, glyphs: Glyphs
+    ) -> Rect {
         let rect = area.centered(width: width, height: height)
         screen.fill(rect, style: style)
         return screen.box(rect, title: title, glyphs: glyphs, style: borderStyle, titleStyle: titleStyle)
@@ -25,8 +27,10 @@ public enum Overlays {
 
     /// One status line: key hints on the left (keys in `keyStyle`), `right` text at the right edge.
     /// Hints win over `right` unless `rightHasPriority` (a message the user must see).
-    public static func statusBar(into screen: inout Screen, area: Rect, hints: [KeyHint], right: String,
-                                 rightHasPriority: Bool = false, style: CellStyle, keyStyle: CellStyle) {
+    public static func statusBar(
+        into screen: inout Screen, area: Rect, hints: [KeyHint], right: String,
+        rightHasPriority: Bool = false, style: CellStyle, keyStyle: CellStyle
+    ) {
         guard area.width > 0, area.height > 0 else { return }
         screen.fill(Rect(x: area.x, y: area.y, width: area.width, height: 1), style: style)
         let hintsWidth = hints.reduce(1) { $0 + $1.keys.count + 1 + $1.description.count + 2 }
@@ -46,9 +50,11 @@ public enum Overlays {
     /// A help box listing `sections` of key hints, starting at line `scroll`; returns the number of
     /// lines in full so the caller can clamp scrolling.
     @discardableResult
-    public static func help(into screen: inout Screen, area: Rect, sections: [(title: String, hints: [KeyHint])],
-                            scroll: Int, style: CellStyle, borderStyle: CellStyle, titleStyle: CellStyle,
-                            keyStyle: CellStyle, glyphs: Glyphs) -> Int {
+    public static func help(
+        into screen: inout Screen, area: Rect, sections: [(title: String, hints: [KeyHint])],
+        scroll: Int, style: CellStyle, borderStyle: CellStyle, titleStyle: CellStyle,
+        keyStyle: CellStyle, glyphs: Glyphs
+    ) -> Int {
         var lines: [(keys: String, text: String, isTitle: Bool)] = []
         for section in sections {
             if !lines.isEmpty { lines.append(("", "", false)) }
@@ -59,8 +65,9 @@ public enum Overlays {
         let textWidth = lines.map(\.text.count).max() ?? 0
         let width = min(area.width - 2, keyWidth + textWidth + 6)
         let height = min(area.height - 2, lines.count + 3)
-        let inner = dialog(into: &screen, area: area, width: width, height: height, title: "help",
-                           style: style, borderStyle: borderStyle, titleStyle: titleStyle, glyphs: glyphs)
+        let inner = dialog(
+            into: &screen, area: area, width: width, height: height, title: "help",
+            style: style, borderStyle: borderStyle, titleStyle: titleStyle, glyphs: glyphs)
         let visible = max(inner.height - 1, 0)
         let first = min(max(scroll, 0), max(lines.count - visible, 0))
         for (row, line) in lines.dropFirst(first).prefix(visible).enumerated() {
@@ -69,7 +76,8 @@ public enum Overlays {
                 screen.put(line.text, in: inner.inset(left: 1), row: y, style: titleStyle)
             } else {
                 screen.put(line.keys.leftPadded(to: keyWidth), x: inner.x + 1, y: y, style: keyStyle)
-                screen.put(line.text, in: inner.inset(left: keyWidth + 3), row: y, style: style, ellipsis: glyphs.ellipsis)
+                screen.put(
+                    line.text, in: inner.inset(left: keyWidth + 3), row: y, style: style, ellipsis: glyphs.ellipsis)
             }
         }
         let more = lines.count > visible ? "\(glyphs.arrowUp)\(glyphs.arrowDown) scroll  " : ""

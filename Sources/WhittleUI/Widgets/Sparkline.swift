@@ -4,12 +4,16 @@
 public enum Sparkline {
     /// Draws the last `area.width` values of `values` in `area`'s first row, scaled from 0 (or the
     /// minimum when `fromZero` is false) to the maximum. Non-finite values draw as blanks.
-    public static func draw(into screen: inout Screen, area: Rect, values: [Double], style: CellStyle,
-                            glyphs: Glyphs, fromZero: Bool = true) {
+    public static func draw(
+        into screen: inout Screen, area: Rect, values: [Double], style: CellStyle,
+        glyphs: Glyphs, fromZero: Bool = true
+    ) {
         guard area.width > 0, area.height > 0 else { return }
         let recent = Array(values.suffix(area.width))
         let finite = recent.filter(\.isFinite)
-        guard let high = finite.max(), let low = fromZero ? Optional(min(0, finite.min() ?? 0)) : finite.min() else { return }
+        guard let high = finite.max(), let low = fromZero ? Optional(min(0, finite.min() ?? 0)) : finite.min() else {
+            return
+        }
         let levels = glyphs.sparkLevels.count - 1
         let offset = area.width - recent.count
         for (i, value) in recent.enumerated() {

@@ -21,15 +21,18 @@ public struct TableColumn: Equatable, Sendable {
 public enum Table {
     /// Draws `rows` under a header (if `showHeader`) in `area`; `selected` is highlighted with
     /// `selectedStyle`. `rowStyles` may override the style of individual rows (by index).
-    public static func draw(into screen: inout Screen, area: Rect, columns: [TableColumn], rows: [[String]],
-                            selected: Int?, showHeader: Bool = true, headerStyle: CellStyle, style: CellStyle,
-                            selectedStyle: CellStyle, rowStyles: [Int: CellStyle] = [:], glyphs: Glyphs) {
+    public static func draw(
+        into screen: inout Screen, area: Rect, columns: [TableColumn], rows: [[String]],
+        selected: Int?, showHeader: Bool = true, headerStyle: CellStyle, style: CellStyle,
+        selectedStyle: CellStyle, rowStyles: [Int: CellStyle] = [:], glyphs: Glyphs
+    ) {
         guard !area.isEmpty, !columns.isEmpty else { return }
         let widths = columnWidths(columns, total: area.width)
         var y = area.y
         if showHeader {
-            drawRow(columns.map(\.title), into: &screen, x: area.x, y: y, widths: widths, columns: columns,
-                    style: headerStyle, glyphs: glyphs)
+            drawRow(
+                columns.map(\.title), into: &screen, x: area.x, y: y, widths: widths, columns: columns,
+                style: headerStyle, glyphs: glyphs)
             y += 1
         }
         let visible = area.maxY - y
@@ -38,7 +41,8 @@ public enum Table {
         for (index, row) in rows.enumerated().dropFirst(first).prefix(visible) {
             let rowStyle = index == selected ? selectedStyle : rowStyles[index] ?? style
             screen.fill(Rect(x: area.x, y: y, width: area.width, height: 1), style: rowStyle)
-            drawRow(row, into: &screen, x: area.x, y: y, widths: widths, columns: columns, style: rowStyle, glyphs: glyphs)
+            drawRow(
+                row, into: &screen, x: area.x, y: y, widths: widths, columns: columns, style: rowStyle, glyphs: glyphs)
             y += 1
         }
     }
@@ -51,13 +55,16 @@ public enum Table {
         return columns.map { $0.width == 0 ? share : $0.width }
     }
 
-    static func drawRow(_ cells: [String], into screen: inout Screen, x: Int, y: Int, widths: [Int],
-                        columns: [TableColumn], style: CellStyle, glyphs: Glyphs) {
+    static func drawRow(
+        _ cells: [String], into screen: inout Screen, x: Int, y: Int, widths: [Int],
+        columns: [TableColumn], style: CellStyle, glyphs: Glyphs
+    ) {
         var column = x
         for (i, width) in widths.enumerated() {
             let text = i < cells.count ? cells[i] : ""
-            screen.put(aligned(text, width: width, alignment: columns[i].alignment, ellipsis: glyphs.ellipsis),
-                       x: column, y: y, style: style)
+            screen.put(
+                aligned(text, width: width, alignment: columns[i].alignment, ellipsis: glyphs.ellipsis),
+                x: column, y: y, style: style)
             column += width + 1
         }
     }
@@ -70,7 +77,8 @@ public enum Table {
         switch alignment {
         case .left: return text + String(repeating: " ", count: pad)
         case .right: return String(repeating: " ", count: pad) + text
-        case .center: return String(repeating: " ", count: pad / 2) + text + String(repeating: " ", count: pad - pad / 2)
+        case .center:
+            return String(repeating: " ", count: pad / 2) + text + String(repeating: " ", count: pad - pad / 2)
         }
     }
 }
