@@ -151,6 +151,18 @@ import Testing
         #expect(state.focus == .charts)
     }
 
+    @Test func testUpdate_helpScrollStopsAtTheLastPage() {
+        var state = AppState(width: 80, height: 24)
+        _ = update(&state, .key(.character("?")))
+        for _ in 0..<200 { _ = update(&state, .key(.down)) }
+        let maxScroll = Keymap.maxHelpScroll(height: 24, ascii: false)
+        #expect(maxScroll > 0 && state.modal == .help(scroll: maxScroll))
+        let lastLine = Keymap.helpSections(ascii: false).last?.hints.last?.description ?? "?"
+        #expect(render(state, .empty, .builtinDefault).text.contains(lastLine))
+        _ = update(&state, .key(.up))
+        #expect(state.modal == .help(scroll: maxScroll - 1))
+    }
+
     @Test func testUpdate_resizeAndTick() {
         var state = AppState()
         _ = update(&state, .resize(width: 120, height: 40))
@@ -188,5 +200,23 @@ import Testing
         #expect(state.hyperparameters[.learningRate] == .real(3e-4))
         let screen = render(state, .empty, .builtinDefault)
         #expect(screen.text.contains("0.0003"))
+    }
+}
+
+@Suite struct MemoryTerminalTests {
+    @Test func testMemoryTerminal_drivesTheLoopUntilQuit() {
+        let terminal = MemoryTerminal(width: 80, height: 24, actions: [.key(.character(" ")), .key(.character("?")),
+                                                                       .key(.escape), .key(.character(" ")),
+                                                                       .key(.character("q")), .key(.character("y"))])
+        var state = AppState(width: terminal.size.width, height: terminal.size.height)
+        var effects: [Effect] = []
+        while let action = terminal.nextAction(timeoutMilliseconds: 0), !effects.contains(.quit) {
+            effects += update(&state, action)
+            terminal.present(render(state, .empty, .builtinDefault))
+        }
+        #expect(effects == [.startTraining, .pause, .quit])
+        #expect(terminal.presented.count == 6)
+        #expect(terminal.presented[1].text.contains("help"))
+        #expect(terminal.lastScreen?.text.contains("paused") == true)
     }
 }

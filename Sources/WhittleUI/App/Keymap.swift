@@ -133,6 +133,19 @@ public enum Keymap {
         }
     }
 
+    /// Lines the help overlay has in full (section titles, blank separators and one per hint).
+    public static func helpLineCount(ascii: Bool) -> Int {
+        let sections = helpSections(ascii: ascii)
+        return sections.reduce(0) { $0 + $1.hints.count + 1 } + max(sections.count - 1, 0)
+    }
+
+    /// The largest useful help scroll offset for a terminal `height` rows tall (see `Overlays.help`).
+    public static func maxHelpScroll(height: Int, ascii: Bool) -> Int {
+        let lines = helpLineCount(ascii: ascii)
+        let visible = min(height - 4, lines + 3) - 3
+        return max(lines - max(visible, 0), 0)
+    }
+
     private static func shortDescription(_ command: Command) -> String? {
         switch command {
         case .toggleRun: "run/pause"

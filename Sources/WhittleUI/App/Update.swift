@@ -31,6 +31,11 @@ public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
 }
 
 extension AppState {
+    /// `scroll` clamped to what the help overlay can show at this terminal height.
+    func helpScroll(_ scroll: Int) -> Int {
+        min(max(scroll, 0), Keymap.maxHelpScroll(height: terminalHeight, ascii: useASCII))
+    }
+
     /// Shows `text` in the status bar for about two seconds of ticks.
     mutating func show(_ text: String, ticks: Int = 40) {
         message = text
@@ -192,7 +197,8 @@ private func performPaneCommand(_ command: Command, _ state: inout AppState) -> 
         return [.saveCheckpoint, .quit]
     case .reject, .close: state.modal = nil
     case .scrollUp: if case .help(let scroll) = state.modal { state.modal = .help(scroll: max(scroll - 1, 0)) }
-    case .scrollDown: if case .help(let scroll) = state.modal { state.modal = .help(scroll: scroll + 1) }
+    case .scrollDown:
+        if case .help(let scroll) = state.modal { state.modal = .help(scroll: state.helpScroll(scroll + 1)) }
     default: break
     }
     return []
@@ -244,7 +250,7 @@ private func handleMouse(_ state: inout AppState, _ event: MouseEvent) -> [Effec
     guard !state.isTooSmall, state.screen == .train else { return [] }
     if case .help(let scroll) = state.modal {
         if event.kind == .wheelUp { state.modal = .help(scroll: max(scroll - 1, 0)) }
-        if event.kind == .wheelDown { state.modal = .help(scroll: scroll + 1) }
+        if event.kind == .wheelDown { state.modal = .help(scroll: state.helpScroll(scroll + 1)) }
         return []
     }
     guard state.modal == nil, state.editing == nil else { return [] }
