@@ -22,3 +22,26 @@ static inline int cn_put_wch(int y, int x, wchar_t wc, attr_t a, short pair) {
     setcchar(&cc, s, a, pair, NULL);
     return mvadd_wch(y, x, &cc);
 }
+
+/* Keys: get_wch is a macro over stdscr. Returns OK, KEY_CODE_YES or ERR. */
+static inline int cn_get_wch(wint_t *ch) { return wget_wch(stdscr, ch); }
+static inline int cn_key_code_yes(void) { return KEY_CODE_YES; }
+static inline int cn_key_f(int n) { return KEY_F(n); }
+
+/* Mouse: the BUTTON* masks are macros Swift cannot import. */
+static inline void cn_mouse_enable(int on) {
+    mousemask(on ? (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED) : 0, NULL);
+    mouseinterval(0);
+}
+/* Reads the pending mouse event: 1 press, 2 wheel up, 3 wheel down, 0 other or none. */
+static inline int cn_read_mouse(int *x, int *y) {
+    MEVENT event;
+    if (getmouse(&event) != OK) return 0;
+    *x = event.x; *y = event.y;
+    if (event.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) return 1;
+    if (event.bstate & BUTTON4_PRESSED) return 2;
+#ifdef BUTTON5_PRESSED
+    if (event.bstate & BUTTON5_PRESSED) return 3;
+#endif
+    return 0;
+}

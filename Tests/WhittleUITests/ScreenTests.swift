@@ -1,4 +1,5 @@
 import Testing
+
 @testable import WhittleUI
 
 @Suite struct ScreenTests {

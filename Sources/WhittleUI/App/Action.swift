@@ -1,0 +1,89 @@
+// What can happen to the UI (Action: keys, mouse, resize, ticks, engine notifications) and what
+// the UI asks the outside world to do in return (Effect: start, pause, step, set a value, ...).
+
+/// A key press, already decoded by the terminal backend.
+public enum Key: Hashable, Sendable {
+    case character(Character)
+    case enter, escape, tab, backTab, backspace, delete
+    case up, down, left, right, home, end, pageUp, pageDown
+    case function(Int)
+
+    /// How the key is written in help and the status bar.
+    public var label: String {
+        switch self {
+        case .character(" "): "Space"
+        case .character(let c): String(c)
+        case .enter: "Enter"
+        case .escape: "Esc"
+        case .tab: "Tab"
+        case .backTab: "S-Tab"
+        case .backspace: "Bksp"
+        case .delete: "Del"
+        case .up: "↑"
+        case .down: "↓"
+        case .left: "←"
+        case .right: "→"
+        case .home: "Home"
+        case .end: "End"
+        case .pageUp: "PgUp"
+        case .pageDown: "PgDn"
+        case .function(let n): "F\(n)"
+        }
+    }
+
+    /// The label with ASCII arrows, for `--ascii`.
+    public var asciiLabel: String {
+        switch self {
+        case .up: "Up"
+        case .down: "Down"
+        case .left: "Left"
+        case .right: "Right"
+        default: label
+        }
+    }
+}
+
+/// A mouse event in screen cells.
+public struct MouseEvent: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable { case press, wheelUp, wheelDown }
+    public var x: Int
+    public var y: Int
+    public var kind: Kind
+    public init(x: Int, y: Int, kind: Kind) {
+        self.x = x
+        self.y = y
+        self.kind = kind
+    }
+}
+
+/// An input to `update`.
+public enum Action: Equatable, Sendable {
+    case key(Key)
+    case mouse(MouseEvent)
+    /// The terminal now has this many columns and rows.
+    case resize(width: Int, height: Int)
+    /// A frame timer tick (clears expired status messages).
+    case tick
+    /// The engine reports a new run state.
+    case runStateChanged(RunState)
+    /// The engine finished writing a checkpoint.
+    case checkpointSaved
+    /// The engine applied these hyperparameters (the panel shows them from now on).
+    case hyperparametersApplied(HyperparameterValues)
+}
+
+/// Something `update` asks the host to do; the host runs it and reports back through Actions.
+public enum Effect: Equatable, Sendable {
+    case startTraining
+    case pause
+    case resume
+    /// Run exactly this many optimizer steps, then pause.
+    case step(Int)
+    /// Apply a validated value at the next step boundary.
+    case setHyperparameter(HyperparameterID, HyperparameterValue)
+    case saveCheckpoint
+    /// Switch to the named theme (the next in the catalog).
+    case cycleTheme(String)
+    /// Restore the terminal and exit.
+    case quit
+}

@@ -1,0 +1,115 @@
+// Everything the UI remembers between frames: which screen and pane, the hyperparameter panel's
+// selection and edit buffer, open dialogs, chart options, theme and terminal size. The engine's
+// numbers are not here; they arrive as a TrainingMetricsSnapshot at render time.
+
+/// The top-level screens.
+public enum AppScreen: String, Equatable, Sendable, CaseIterable {
+    case train
+    case generate
+}
+
+/// Panes of the Train screen in Tab order.
+public enum Pane: String, Equatable, Sendable, CaseIterable {
+    case charts
+    case hyperparameters
+    case memory
+}
+
+/// A dialog drawn over the current screen that takes all keys while open.
+public enum Modal: Equatable, Sendable {
+    /// The keymap, scrolled down by `scroll` lines.
+    case help(scroll: Int)
+    /// "Quit without saving?".
+    case confirmQuit
+    /// "Run how many steps?" with its edit buffer and validation error.
+    case runSteps(TextField, error: String?)
+}
+
+/// Which x axis charts use.
+public enum ChartXAxis: String, Equatable, Sendable {
+    case step
+    case time
+}
+
+/// Display options shared by the Train screen's charts.
+public struct ChartSettings: Equatable, Sendable {
+    /// EMA weights selectable with +/-; 0 means no smoothing.
+    public static let smoothingLevels: [Double] = [0, 0.6, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999]
+    /// Index into `smoothingLevels`.
+    public var smoothingLevel = 3
+    public var logScale = false
+    public var xAxis: ChartXAxis = .step
+
+    public init() {}
+
+    /// The EMA weight β in use.
+    public var smoothing: Double { ChartSettings.smoothingLevels[smoothingLevel] }
+}
+
+/// The UI's state; changed only by `update`.
+public struct AppState: Equatable, Sendable {
+    /// The smallest terminal the workbench draws into.
+    public static let minimumSize = (width: 80, height: 24)
+
+    public var screen: AppScreen = .train
+    public var modal: Modal?
+    public var focus: Pane = .charts
+    /// Index into `HyperparameterID.allCases`.
+    public var selectedHyperparameter = 0
+    /// The edit buffer while a hyperparameter is being typed; nil when not editing.
+    public var editing: TextField?
+    /// The last validation failure, shown under the panel until the next edit.
+    public var validationError: String?
+    /// The values shown in the panel (edits apply here at once and reach the engine as effects).
+    public var hyperparameters: HyperparameterValues
+    public var runState: RunState = .idle
+    /// Steps were taken since the last checkpoint (quitting asks first).
+    public var hasUnsavedProgress = false
+    public var chart = ChartSettings()
+    public var themeName: String
+    /// Theme names in cycling order.
+    public var themeNames: [String]
+    public var terminalWidth: Int
+    public var terminalHeight: Int
+    /// Draw with ASCII glyphs only.
+    public var useASCII: Bool
+    /// The last "run N steps" count, offered again next time.
+    public var runStepCount = 100
+    /// A transient message for the status bar and the ticks it has left.
+    public var message: String?
+    public var messageTicks = 0
+
+    public init(
+        width: Int = 80, height: Int = 24, hyperparameters: HyperparameterValues = HyperparameterValues(),
+        themeName: String = "default", themeNames: [String] = ["default", "mono"], useASCII: Bool = false
+    ) {
+        terminalWidth = width
+        terminalHeight = height
+        self.hyperparameters = hyperparameters
+        self.themeName = themeName
+        self.themeNames = themeNames
+        self.useASCII = useASCII
+    }
+
+    /// Whether the terminal is below `minimumSize`.
+    public var isTooSmall: Bool {
+        terminalWidth < AppState.minimumSize.width || terminalHeight < AppState.minimumSize.height
+    }
+
+    /// The selected hyperparameter.
+    public var selectedID: HyperparameterID { HyperparameterID.allCases[selectedHyperparameter] }
+
+    /// The glyph set for `useASCII`.
+    public var glyphs: Glyphs { useASCII ? .ascii : .unicode }
+
+    /// Which keymap context receives keys now.
+    public var keyContext: KeyContext {
+        switch modal {
+        case .help: return .help
+        case .confirmQuit, .runSteps: return .dialog
+        case nil: break
+        }
+        if editing != nil { return .editing }
+        return focus == .hyperparameters ? .hyperparameters : .global
+    }
+}

@@ -1,0 +1,166 @@
+// The keymap table: every key binding with its command, description and context. `update`
+// dispatches through it, and the help overlay and status bar are generated from it, so the help
+// can never disagree with what the keys do.
+
+/// Where a binding applies. `global` bindings also apply in the `hyperparameters` pane.
+public enum KeyContext: String, Equatable, Sendable, CaseIterable {
+    case global
+    case hyperparameters
+    case editing
+    case dialog
+    case help
+
+    /// The section title in the help overlay.
+    public var title: String {
+        switch self {
+        case .global: "Everywhere"
+        case .hyperparameters: "Hyperparameter panel"
+        case .editing: "Editing a value"
+        case .dialog: "Dialogs"
+        case .help: "This help"
+        }
+    }
+}
+
+/// What a key does.
+public enum Command: String, Equatable, Sendable, CaseIterable {
+    case toggleRun, singleStep, runSteps, checkpoint, nextPane, previousPane, help, quit, cancel
+    case cycleTheme, toggleLogScale, toggleTimeAxis, smoothMore, smoothLess, toggleScreen
+    case moveUp, moveDown, edit, decrease, increase
+    case confirm, deleteBackward, deleteForward, cursorLeft, cursorRight, cursorHome, cursorEnd
+    case accept, reject, saveAndQuit
+    case scrollUp, scrollDown, close
+}
+
+/// One row of the keymap.
+public struct KeyBinding: Equatable, Sendable {
+    public var keys: [Key]
+    public var command: Command
+    public var description: String
+    public var context: KeyContext
+    /// Shown in the status bar for its context.
+    public var inStatusBar: Bool
+
+    public init(
+        _ keys: [Key], _ command: Command, _ description: String, _ context: KeyContext,
+        statusBar: Bool = false
+    ) {
+        self.keys = keys
+        self.command = command
+        self.description = description
+        self.context = context
+        inStatusBar = statusBar
+    }
+
+    /// The keys as written in help ("k/↑").
+    public func keysLabel(ascii: Bool) -> String {
+        keys.map { ascii ? $0.asciiLabel : $0.label }.joined(separator: "/")
+    }
+}
+
+/// The workbench's key bindings.
+public enum Keymap {
+    private static func ch(_ c: Character) -> Key { .character(c) }
+
+    /// Every binding, in help order.
+    public static let bindings: [KeyBinding] = [
+        KeyBinding([ch(" ")], .toggleRun, "start / pause / resume training", .global, statusBar: true),
+        KeyBinding([ch("s")], .singleStep, "run one step (when paused)", .global, statusBar: true),
+        KeyBinding([ch("n")], .runSteps, "run N steps (asks how many)", .global),
+        KeyBinding([ch("c")], .checkpoint, "save a checkpoint now", .global, statusBar: true),
+        KeyBinding([.tab], .nextPane, "next pane", .global, statusBar: true),
+        KeyBinding([.backTab], .previousPane, "previous pane", .global),
+        KeyBinding([ch("l")], .toggleLogScale, "log / linear y axis", .global),
+        KeyBinding([ch("x")], .toggleTimeAxis, "x axis by step / by time", .global),
+        KeyBinding([ch("+"), ch("=")], .smoothMore, "more smoothing", .global),
+        KeyBinding([ch("-")], .smoothLess, "less smoothing", .global),
+        KeyBinding([ch("t")], .cycleTheme, "next colour theme", .global),
+        KeyBinding([ch("g")], .toggleScreen, "switch Train / Generate screen", .global),
+        KeyBinding([ch("?"), .function(1)], .help, "this help", .global, statusBar: true),
+        KeyBinding([.escape], .cancel, "cancel / clear message", .global),
+        KeyBinding([ch("q")], .quit, "quit (asks if the run is unsaved)", .global, statusBar: true),
+        KeyBinding([.up, ch("k")], .moveUp, "select previous value", .hyperparameters),
+        KeyBinding([.down, ch("j")], .moveDown, "select next value", .hyperparameters),
+        KeyBinding([.enter], .edit, "edit the value (or just start typing)", .hyperparameters, statusBar: true),
+        KeyBinding([.left], .decrease, "decrease / previous choice", .hyperparameters),
+        KeyBinding([.right], .increase, "increase / next choice", .hyperparameters),
+        KeyBinding([.enter], .confirm, "apply (validated)", .editing, statusBar: true),
+        KeyBinding([.escape], .cancel, "cancel the edit", .editing, statusBar: true),
+        KeyBinding([.backspace], .deleteBackward, "delete before the cursor", .editing),
+        KeyBinding([.delete], .deleteForward, "delete under the cursor", .editing),
+        KeyBinding([.left], .cursorLeft, "cursor left", .editing),
+        KeyBinding([.right], .cursorRight, "cursor right", .editing),
+        KeyBinding([.home], .cursorHome, "cursor to start", .editing),
+        KeyBinding([.end], .cursorEnd, "cursor to end", .editing),
+        KeyBinding([.enter, ch("y")], .accept, "confirm", .dialog, statusBar: true),
+        KeyBinding([.escape, ch("n")], .reject, "cancel", .dialog, statusBar: true),
+        KeyBinding([ch("c")], .saveAndQuit, "save a checkpoint, then quit (quit dialog)", .dialog),
+        KeyBinding([.up, ch("k")], .scrollUp, "scroll up", .help),
+        KeyBinding([.down, ch("j")], .scrollDown, "scroll down", .help),
+        KeyBinding([.escape, ch("?"), ch("q")], .close, "close help", .help, statusBar: true),
+    ]
+
+    /// The command `key` triggers in `context`; pane bindings shadow global ones.
+    public static func command(for key: Key, in context: KeyContext) -> Command? {
+        if let own = bindings.first(where: { $0.context == context && $0.keys.contains(key) }) { return own.command }
+        if context == .hyperparameters {
+            return bindings.first { $0.context == .global && $0.keys.contains(key) }?.command
+        }
+        return nil
+    }
+
+    /// Status-bar hints for `context`.
+    public static func hints(for context: KeyContext, ascii: Bool) -> [KeyHint] {
+        var rows = bindings.filter { $0.context == context && $0.inStatusBar }
+        if context == .hyperparameters { rows += bindings.filter { $0.context == .global && $0.inStatusBar } }
+        let own = rows.filter { $0.context == context }
+        let essential = rows.filter { $0.context != context && [.help, .quit].contains($0.command) }
+        rows = own + essential + rows.filter { $0.context != context && ![.help, .quit].contains($0.command) }
+        return rows.map {
+            KeyHint(keys: $0.keysLabel(ascii: ascii), description: shortDescription($0.command) ?? $0.description)
+        }
+    }
+
+    /// Help sections, one per context.
+    public static func helpSections(ascii: Bool) -> [(title: String, hints: [KeyHint])] {
+        KeyContext.allCases.map { context in
+            var hints = bindings.filter { $0.context == context }
+                .map { KeyHint(keys: $0.keysLabel(ascii: ascii), description: $0.description) }
+            if context == .editing {
+                hints.insert(KeyHint(keys: "0-9 . e -", description: "type the new value"), at: 0)
+            }
+            return (context.title, hints)
+        }
+    }
+
+    /// Lines the help overlay has in full (section titles, blank separators and one per hint).
+    public static func helpLineCount(ascii: Bool) -> Int {
+        let sections = helpSections(ascii: ascii)
+        return sections.reduce(0) { $0 + $1.hints.count + 1 } + max(sections.count - 1, 0)
+    }
+
+    /// The largest useful help scroll offset for a terminal `height` rows tall (see `Overlays.help`).
+    public static func maxHelpScroll(height: Int, ascii: Bool) -> Int {
+        let lines = helpLineCount(ascii: ascii)
+        let visible = min(height - 4, lines + 3) - 3
+        return max(lines - max(visible, 0), 0)
+    }
+
+    private static func shortDescription(_ command: Command) -> String? {
+        switch command {
+        case .toggleRun: "run/pause"
+        case .singleStep: "step"
+        case .checkpoint: "save"
+        case .nextPane: "pane"
+        case .help: "help"
+        case .quit: "quit"
+        case .edit: "edit"
+        case .confirm: "apply"
+        case .cancel: "cancel"
+        case .accept: "yes"
+        case .reject: "no"
+        case .close: "close"
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,145 @@
+// The pure view function: draws the whole UI for a state, a metrics snapshot and a theme into a
+// fresh Screen. Overlays (help, dialogs) are drawn last, over the current screen.
+
+/// Draws the UI for `state` and `snapshot` in `theme`'s colours.
+public func render(_ state: AppState, _ snapshot: TrainingMetricsSnapshot, _ theme: Theme) -> Screen {
+    var screen = Screen(width: state.terminalWidth, height: state.terminalHeight, fill: Cell(" ", style: theme.base))
+    if state.isTooSmall {
+        renderTooSmall(state, theme, into: &screen)
+        return screen
+    }
+    switch state.screen {
+    case .train: TrainView.render(state, snapshot, theme, into: &screen)
+    case .generate: renderGenerate(state, theme, into: &screen)
+    }
+    renderHeader(state, snapshot, theme, into: &screen)
+    renderStatusBar(state, snapshot, theme, into: &screen)
+    renderModal(state, theme, into: &screen)
+    return screen
+}
+
+private func renderTooSmall(_ state: AppState, _ theme: Theme, into screen: inout Screen) {
+    let g = state.glyphs
+    let need = "\(AppState.minimumSize.width)\(g.times)\(AppState.minimumSize.height)"
+    let have = "\(state.terminalWidth)\(g.times)\(state.terminalHeight)"
+    let lines: [(String, CellStyle)] = [
+        ("Whittle needs \(need),", theme.style(.mainForeground, bold: true)),
+        ("have \(have).", theme.style(.error, bold: true)),
+        (
+            state.modal == .confirmQuit ? "Unsaved run: quit? y/n" : "Enlarge the window, or q to quit.",
+            theme.style(state.modal == .confirmQuit ? .warning : .inactiveForeground)
+        ),
+    ]
+    let top = max((screen.height - lines.count) / 2, 0)
+    for (i, (text, style)) in lines.enumerated() {
+        let clipped = String(text.prefix(screen.width))
+        screen.put(clipped, x: max((screen.width - clipped.count) / 2, 0), y: top + i, style: style)
+    }
+}
+
+private func renderHeader(
+    _ state: AppState, _ snapshot: TrainingMetricsSnapshot, _ theme: Theme,
+    into screen: inout Screen
+) {
+    let g = state.glyphs
+    let row = Rect(x: 0, y: 0, width: screen.width, height: 1)
+    screen.fill(row, style: theme.base)
+    var x = screen.put(" whittle ", x: 0, y: 0, style: theme.style(.title, bold: true))
+    x = screen.put(
+        state.screen == .train ? "train" : "generate", x: x, y: 0, style: theme.style(.highlight, bold: true))
+    if !snapshot.runName.isEmpty {
+        x = screen.put(" \(snapshot.runName)", x: x, y: 0, style: theme.style(.inactiveForeground))
+    }
+    let percent = snapshot.totalSteps > 0 ? Double(snapshot.step) / Double(snapshot.totalSteps) * 100 : 0
+    var parts = [
+        "step \(NumberFormat.grouped(snapshot.step))/\(NumberFormat.grouped(snapshot.totalSteps)) \(Int(percent))%",
+        "ETA \(snapshot.etaSeconds.map(NumberFormat.duration) ?? "--")",
+        "elapsed \(NumberFormat.duration(snapshot.elapsedSeconds))",
+        "tokens \(NumberFormat.count(snapshot.tokensSeen))",
+    ]
+    let (label, key) = runStateLabel(state.runState)
+    let badge = "\(g.bullet) \(label) "
+    while !parts.isEmpty, x + (g.separator + parts.joined(separator: g.separator)).count + badge.count >= screen.width {
+        parts.removeLast()
+    }
+    if !parts.isEmpty {
+        x = screen.put(g.separator + parts.joined(separator: g.separator), x: x, y: 0, style: theme.base)
+    }
+    if screen.width - badge.count > x {
+        screen.put(badge, x: screen.width - badge.count, y: 0, style: theme.style(key, bold: true))
+    }
+}
+
+private func runStateLabel(_ runState: RunState) -> (String, ThemeKey) {
+    switch runState {
+    case .idle: ("idle", .inactiveForeground)
+    case .running: ("running", .ok)
+    case .paused: ("paused", .warning)
+    case .finished: ("finished", .title)
+    }
+}
+
+private func renderStatusBar(
+    _ state: AppState, _ snapshot: TrainingMetricsSnapshot, _ theme: Theme,
+    into screen: inout Screen
+) {
+    let row = Rect(x: 0, y: screen.height - 1, width: screen.width, height: 1)
+    let dot = state.useASCII ? " | " : " · "
+    var right = "\(state.themeName)\(dot)ema \(state.chart.smoothing)\(state.chart.logScale ? dot + "log" : "")"
+    if let message = state.message { right = message }
+    let priority = state.message != nil
+    var keyStyle = theme.status.bolded()
+    if let highlight = theme.color(.highlight) { keyStyle.foreground = highlight }
+    Overlays.statusBar(
+        into: &screen, area: row, hints: Keymap.hints(for: state.keyContext, ascii: state.useASCII),
+        right: right, rightHasPriority: priority, style: theme.status, keyStyle: keyStyle)
+}
+
+private func renderModal(_ state: AppState, _ theme: Theme, into screen: inout Screen) {
+    guard let modal = state.modal else { return }
+    let g = state.glyphs
+    let body = screen.bounds.inset(top: 1, bottom: 1)
+    let border = theme.style(.focusedDivider)
+    let title = theme.style(.title, bold: true)
+    switch modal {
+    case .help(let scroll):
+        Overlays.help(
+            into: &screen, area: body, sections: Keymap.helpSections(ascii: state.useASCII), scroll: scroll,
+            style: theme.base, borderStyle: border, titleStyle: title,
+            keyStyle: theme.style(.highlight, bold: true), glyphs: g)
+    case .confirmQuit:
+        let inner = Overlays.dialog(
+            into: &screen, area: body, width: 52, height: 7, title: "quit", style: theme.base,
+            borderStyle: border, titleStyle: title, glyphs: g)
+        screen.put(
+            "Steps since the last checkpoint are unsaved.", in: inner.inset(left: 1), row: inner.y, style: theme.base)
+        screen.put("Quit anyway?", in: inner.inset(left: 1), row: inner.y + 1, style: theme.style(.warning))
+        screen.put(
+            "y/Enter quit   c save, then quit   n/Esc stay", in: inner.inset(left: 1), row: inner.y + 3,
+            style: theme.style(.highlight, bold: true))
+    case .runSteps(let field, let error):
+        let inner = Overlays.dialog(
+            into: &screen, area: body, width: 44, height: 7, title: "run N steps",
+            style: theme.base, borderStyle: border, titleStyle: title, glyphs: g)
+        screen.put("Steps to run, then pause:", in: inner.inset(left: 1), row: inner.y, style: theme.base)
+        field.draw(into: &screen, area: Rect(x: inner.x + 1, y: inner.y + 1, width: 12, height: 1), style: theme.input)
+        if let error {
+            screen.put(
+                error, in: inner.inset(left: 1), row: inner.y + 2, style: theme.style(.error), ellipsis: g.ellipsis)
+        }
+        screen.put(
+            "Enter run   Esc cancel", in: inner.inset(left: 1), row: inner.y + 4,
+            style: theme.style(.highlight, bold: true))
+    }
+}
+
+private func renderGenerate(_ state: AppState, _ theme: Theme, into screen: inout Screen) {
+    let body = screen.bounds.inset(top: 1, bottom: 1)
+    let inner = screen.box(
+        body, title: "generate", glyphs: state.glyphs, style: theme.style(.divider),
+        titleStyle: theme.style(.title, bold: true))
+    screen.put(
+        "Sampling from the current weights is not wired up yet.", in: inner.inset(left: 1), row: inner.y,
+        style: theme.style(.inactiveForeground))
+    screen.put("Press g to go back to training.", in: inner.inset(left: 1), row: inner.y + 1, style: theme.base)
+}

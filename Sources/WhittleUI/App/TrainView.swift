@@ -1,0 +1,116 @@
+// The Train screen's panes: loss chart (train raw + EMA, validation), learning-rate and
+// gradient-norm charts, tokens/s sparkline, the hyperparameter panel and the memory ledger.
+
+/// Renders the Train screen body.
+enum TrainView {
+    static func render(
+        _ state: AppState, _ snapshot: TrainingMetricsSnapshot, _ theme: Theme, into screen: inout Screen
+    ) {
+        let layout = TrainLayout(width: screen.width, height: screen.height)
+        renderCharts(state, snapshot, theme, layout, into: &screen)
+        HyperparameterPanel.render(state, snapshot, theme, area: layout.hyperparameters, into: &screen)
+        MemoryPanel.render(state, snapshot, theme, area: layout.memory, into: &screen)
+    }
+
+    /// A pane frame: the focused pane's border uses `focus_line`.
+    static func frame(
+        _ rect: Rect, title: String, focused: Bool, _ state: AppState, _ theme: Theme,
+        into screen: inout Screen
+    ) -> Rect {
+        screen.box(
+            rect, title: title, glyphs: state.glyphs,
+            style: theme.style(focused ? .focusedDivider : .divider, bold: focused),
+            titleStyle: theme.style(.title, bold: true))
+    }
+
+    static func points(_ metric: [MetricPoint], _ axis: ChartXAxis) -> [ChartPoint] {
+        metric.map { ChartPoint(x: axis == .step ? Double($0.step) : $0.seconds, y: $0.value) }
+    }
+
+    /// The raw series (faint) and its debiased EMA on top.
+    static func smoothedPair(_ metric: [MetricPoint], key: ThemeKey, _ state: AppState, _ theme: Theme) -> [ChartSeries]
+    {
+        let raw = points(metric, state.chart.xAxis)
+        guard state.chart.smoothing > 0 else { return [ChartSeries(points: raw, style: theme.style(key))] }
+        let smooth = Smoothing.debiasedEMA(raw, beta: state.chart.smoothing)
+        return [
+            ChartSeries(points: raw, style: theme.style(key, dim: true)),
+            ChartSeries(points: smooth, style: theme.style(key, bold: true)),
+        ]
+    }
+
+    static func renderCharts(
+        _ state: AppState, _ snapshot: TrainingMetricsSnapshot, _ theme: Theme,
+        _ layout: TrainLayout, into screen: inout Screen
+    ) {
+        let focused = state.focus == .charts
+        let axis = state.chart.xAxis
+        let options = LineChartOptions(
+            symbols: state.glyphs.chartSymbols, logScale: state.chart.logScale,
+            xFormat: axis == .step ? .number : .duration,
+            labelStyle: theme.style(.graphText), markerStyle: theme.style(.marker))
+        let markers = snapshot.changes.map { axis == .step ? Double($0.step) : $0.seconds }
+        let lossTitle = "loss" + (state.chart.logScale ? " (log)" : "") + " by \(axis.rawValue)"
+        let lossInner = frame(layout.lossChart, title: lossTitle, focused: focused, state, theme, into: &screen)
+        var loss = smoothedPair(snapshot.trainLoss, key: .lossTrain, state, theme)
+        loss.append(
+            ChartSeries(points: points(snapshot.validationLoss, axis), style: theme.style(.lossValidation, bold: true)))
+        LineChart.draw(
+            into: &screen, area: lossInner, series: loss, markers: markers, options: options, glyphs: state.glyphs)
+        legend(
+            [
+                ("train", snapshot.trainLoss.last?.value, .lossTrain),
+                ("val", snapshot.validationLoss.last?.value, .lossValidation),
+            ],
+            rect: layout.lossChart, titleWidth: lossTitle.count, state, theme, into: &screen)
+
+        let lrTitle = layout.learningRateChart.width < 34 ? "lr" : "learning rate"
+        let lrInner = frame(layout.learningRateChart, title: lrTitle, focused: focused, state, theme, into: &screen)
+        LineChart.draw(
+            into: &screen, area: lrInner,
+            series: [
+                ChartSeries(
+                    points: points(snapshot.learningRate, axis),
+                    style: theme.style(.learningRate, bold: true))
+            ],
+            markers: markers, options: options, glyphs: state.glyphs)
+        legend(
+            [("", snapshot.learningRate.last?.value, .learningRate)], rect: layout.learningRateChart,
+            titleWidth: lrTitle.count, state, theme, into: &screen)
+
+        let gradInner = frame(layout.gradientChart, title: "grad norm", focused: focused, state, theme, into: &screen)
+        LineChart.draw(
+            into: &screen, area: gradInner,
+            series: smoothedPair(snapshot.gradientNorm, key: .gradientNorm, state, theme),
+            markers: markers, options: options, glyphs: state.glyphs)
+        legend(
+            [("", snapshot.gradientNorm.last?.value, .gradientNorm)], rect: layout.gradientChart, titleWidth: 9, state,
+            theme, into: &screen)
+
+        let tokensInner = frame(layout.tokens, title: "tokens/s", focused: focused, state, theme, into: &screen)
+        let current = snapshot.tokensPerSecond.last.map { NumberFormat.compact($0.value) + " tok/s" } ?? "--"
+        let sparkArea = tokensInner.inset(right: current.count + 1)
+        Sparkline.draw(
+            into: &screen, area: sparkArea,
+            values: snapshot.tokensPerSecond.suffix(max(sparkArea.width, 0)).map(\.value),
+            style: theme.style(.tokens), glyphs: state.glyphs, fromZero: false)
+        screen.put(
+            current, x: tokensInner.maxX - current.count, y: tokensInner.y, style: theme.style(.tokens, bold: true))
+    }
+
+    /// Latest values written into the top border, right-aligned: "● train 2.134 ● val 2.301".
+    static func legend(
+        _ items: [(String, Double?, ThemeKey)], rect: Rect, titleWidth: Int, _ state: AppState, _ theme: Theme,
+        into screen: inout Screen
+    ) {
+        let texts = items.compactMap { item -> (String, ThemeKey)? in
+            guard let value = item.1 else { return nil }
+            let label = item.0.isEmpty ? "" : item.0 + " "
+            return ("\(state.glyphs.bullet) \(label)\(NumberFormat.compact(value)) ", item.2)
+        }
+        let width = texts.reduce(0) { $0 + $1.0.count }
+        var x = rect.maxX - 1 - width
+        guard x > rect.x + titleWidth + 4 else { return }
+        for (text, key) in texts { x = screen.put(text, x: x, y: rect.y, style: theme.style(key, bold: true)) }
+    }
+}

@@ -1,0 +1,83 @@
+// The view model of a training run as the UI draws it: plain values the lead fills from the engine's
+// published metrics (latest value wins). WhittleUI keeps its own copy of these types so it does not
+// depend on engine types that may still change.
+
+/// One metric sample: the optimizer step, wall-clock seconds since the run started, and the value.
+public struct MetricPoint: Equatable, Sendable {
+    public var step: Int
+    public var seconds: Double
+    public var value: Double
+    public init(step: Int, seconds: Double, value: Double) {
+        self.step = step
+        self.seconds = seconds
+        self.value = value
+    }
+}
+
+/// Whether a run is going.
+public enum RunState: String, Equatable, Sendable, CaseIterable {
+    /// No run started yet (or the last one was stopped).
+    case idle
+    case running
+    case paused
+    /// The run reached its total steps.
+    case finished
+}
+
+/// One line of the memory ledger: exact bytes of a category (weights, gradients, ...).
+public struct MemoryCategory: Equatable, Sendable {
+    public var name: String
+    public var bytes: Int
+    public init(name: String, bytes: Int) {
+        self.name = name
+        self.bytes = bytes
+    }
+}
+
+/// A setting changed during the run; charts draw a marker at its step/time.
+public struct SettingChange: Equatable, Sendable {
+    public var step: Int
+    public var seconds: Double
+    /// E.g. "learning_rate 3.0e-4 → 1.0e-4".
+    public var summary: String
+    public init(step: Int, seconds: Double, summary: String) {
+        self.step = step
+        self.seconds = seconds
+        self.summary = summary
+    }
+}
+
+/// Everything the Train screen shows about the current run.
+public struct TrainingMetricsSnapshot: Equatable, Sendable {
+    public var runName = ""
+    public var step = 0
+    public var totalSteps = 0
+    public var tokensSeen = 0
+    public var elapsedSeconds = 0.0
+    public var runState: RunState = .idle
+    public var trainLoss: [MetricPoint] = []
+    public var validationLoss: [MetricPoint] = []
+    public var learningRate: [MetricPoint] = []
+    public var gradientNorm: [MetricPoint] = []
+    public var tokensPerSecond: [MetricPoint] = []
+    /// The memory ledger, in display order.
+    public var memory: [MemoryCategory] = []
+    /// Measured resident set size now and at its peak, in bytes.
+    public var residentBytes = 0
+    public var peakResidentBytes = 0
+    /// The values the engine is currently using (nil before a run exists).
+    public var hyperparameters: HyperparameterValues?
+    /// Settings changed during the run, oldest first.
+    public var changes: [SettingChange] = []
+
+    public init() {}
+
+    /// A snapshot with nothing in it (before any run).
+    public static let empty = TrainingMetricsSnapshot()
+
+    /// Estimated seconds to finish, from the average pace so far; nil when unknown.
+    public var etaSeconds: Double? {
+        guard step > 0, totalSteps > step, elapsedSeconds > 0 else { return nil }
+        return elapsedSeconds / Double(step) * Double(totalSteps - step)
+    }
+}

@@ -1,0 +1,270 @@
+// The pure state machine of the UI: applies one Action to the AppState and returns the Effects
+// the host must run. Keys are looked up in the Keymap for the current context, so the help overlay
+// describes exactly this code.
+
+/// Applies `action` to `state` and returns the effects to run, in order.
+public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
+    switch action {
+    case .key(let key):
+        return handleKey(&state, key)
+    case .mouse(let event):
+        return handleMouse(&state, event)
+    case .resize(let width, let height):
+        state.terminalWidth = max(width, 0)
+        state.terminalHeight = max(height, 0)
+        return []
+    case .tick:
+        if state.messageTicks > 0 { state.messageTicks -= 1 }
+        if state.messageTicks == 0 { state.message = nil }
+        return []
+    case .runStateChanged(let runState):
+        state.runState = runState
+        return []
+    case .checkpointSaved:
+        state.hasUnsavedProgress = false
+        state.show("checkpoint saved")
+        return []
+    case .hyperparametersApplied(let values):
+        if state.editing == nil { state.hyperparameters = values }
+        return []
+    }
+}
+
+extension AppState {
+    /// `scroll` clamped to what the help overlay can show at this terminal height.
+    func helpScroll(_ scroll: Int) -> Int {
+        min(max(scroll, 0), Keymap.maxHelpScroll(height: terminalHeight, ascii: useASCII))
+    }
+
+    /// Shows `text` in the status bar for about two seconds of ticks.
+    mutating func show(_ text: String, ticks: Int = 40) {
+        message = text
+        messageTicks = ticks
+    }
+}
+
+private func handleKey(_ state: inout AppState, _ key: Key) -> [Effect] {
+    let context = state.keyContext
+    if context == .editing, case .character(let c) = key, !c.isNewline {
+        state.editing?.insert(c)
+        state.validationError = nil
+        return []
+    }
+    if case .runSteps(var field, _) = state.modal, case .character(let c) = key, c.isNumber {
+        field.insert(c)
+        state.modal = .runSteps(field, error: nil)
+        return []
+    }
+    if state.isTooSmall, context == .global || context == .hyperparameters {
+        let command = Keymap.command(for: key, in: context)
+        return command == .quit || command == .cancel ? perform(command ?? .cancel, &state) : []
+    }
+    guard let command = Keymap.command(for: key, in: context) else {
+        if context == .hyperparameters, case .character(let c) = key, c.isNumber || c == "." {
+            state.editing = TextField(String(c))
+            state.validationError = nil
+        } else if case .runSteps(var field, _) = state.modal, key == .backspace {
+            field.backspace()
+            state.modal = .runSteps(field, error: nil)
+        }
+        return []
+    }
+    return perform(command, &state)
+}
+
+private func perform(_ command: Command, _ state: inout AppState) -> [Effect] {
+    switch command {
+    case .toggleRun: return toggleRun(&state)
+    case .singleStep:
+        guard state.runState != .running else {
+            state.show("pause first (Space) to step")
+            return []
+        }
+        guard state.runState != .finished else {
+            state.show("the run is finished")
+            return []
+        }
+        state.hasUnsavedProgress = true
+        return [.step(1)]
+    case .runSteps:
+        state.modal = .runSteps(TextField(String(state.runStepCount)), error: nil)
+        return []
+    case .checkpoint:
+        guard state.runState != .idle else {
+            state.show("nothing to save: no run yet")
+            return []
+        }
+        state.show("saving checkpoint...")
+        return [.saveCheckpoint]
+    case .nextPane, .previousPane:
+        let panes = Pane.allCases
+        let index = panes.firstIndex(of: state.focus) ?? 0
+        state.focus = panes[(index + (command == .nextPane ? 1 : panes.count - 1)) % panes.count]
+        return []
+    case .help:
+        state.modal = .help(scroll: 0)
+        return []
+    case .quit:
+        if state.hasUnsavedProgress && state.runState != .idle {
+            state.modal = .confirmQuit
+            return []
+        }
+        return [.quit]
+    case .cancel:
+        state.editing = nil
+        state.validationError = nil
+        state.message = nil
+        return []
+    case .cycleTheme, .toggleLogScale, .toggleTimeAxis, .smoothMore, .smoothLess, .toggleScreen:
+        return performViewCommand(command, &state)
+    default:
+        return performPaneCommand(command, &state)
+    }
+}
+
+/// Commands that change how things are shown, not the run.
+private func performViewCommand(_ command: Command, _ state: inout AppState) -> [Effect] {
+    switch command {
+    case .cycleTheme:
+        guard !state.themeNames.isEmpty else { return [] }
+        let index = state.themeNames.firstIndex(of: state.themeName) ?? -1
+        state.themeName = state.themeNames[(index + 1) % state.themeNames.count]
+        state.show("theme: \(state.themeName)")
+        return [.cycleTheme(state.themeName)]
+    case .toggleLogScale:
+        state.chart.logScale.toggle()
+        return []
+    case .toggleTimeAxis:
+        state.chart.xAxis = state.chart.xAxis == .step ? .time : .step
+        return []
+    case .smoothMore:
+        state.chart.smoothingLevel = min(state.chart.smoothingLevel + 1, ChartSettings.smoothingLevels.count - 1)
+        return []
+    case .smoothLess:
+        state.chart.smoothingLevel = max(state.chart.smoothingLevel - 1, 0)
+        return []
+    case .toggleScreen:
+        state.screen = state.screen == .train ? .generate : .train
+        return []
+    default:
+        return []
+    }
+}
+
+private func toggleRun(_ state: inout AppState) -> [Effect] {
+    switch state.runState {
+    case .idle:
+        state.runState = .running
+        state.hasUnsavedProgress = true
+        return [.startTraining]
+    case .running:
+        state.runState = .paused
+        return [.pause]
+    case .paused:
+        state.runState = .running
+        state.hasUnsavedProgress = true
+        return [.resume]
+    case .finished:
+        state.show("the run is finished")
+        return []
+    }
+}
+
+private func performPaneCommand(_ command: Command, _ state: inout AppState) -> [Effect] {
+    let count = HyperparameterID.allCases.count
+    switch command {
+    case .moveUp: state.selectedHyperparameter = (state.selectedHyperparameter + count - 1) % count
+    case .moveDown: state.selectedHyperparameter = (state.selectedHyperparameter + 1) % count
+    case .edit:
+        state.editing = TextField(state.hyperparameters[state.selectedID].editText)
+        state.validationError = nil
+    case .decrease, .increase:
+        let id = state.selectedID
+        guard let next = id.nudge(state.hyperparameters[id], up: command == .increase) else { return [] }
+        state.hyperparameters[id] = next
+        return [.setHyperparameter(id, next)]
+    case .confirm: return confirmEdit(&state)
+    case .deleteBackward: state.editing?.backspace()
+    case .deleteForward: state.editing?.deleteForward()
+    case .cursorLeft: state.editing?.moveLeft()
+    case .cursorRight: state.editing?.moveRight()
+    case .cursorHome: state.editing?.moveHome()
+    case .cursorEnd: state.editing?.moveEnd()
+    case .accept: return acceptDialog(&state)
+    case .saveAndQuit:
+        guard state.modal == .confirmQuit else { return [] }
+        state.modal = nil
+        return [.saveCheckpoint, .quit]
+    case .reject, .close: state.modal = nil
+    case .scrollUp: if case .help(let scroll) = state.modal { state.modal = .help(scroll: max(scroll - 1, 0)) }
+    case .scrollDown:
+        if case .help(let scroll) = state.modal { state.modal = .help(scroll: state.helpScroll(scroll + 1)) }
+    default: break
+    }
+    return []
+}
+
+private func confirmEdit(_ state: inout AppState) -> [Effect] {
+    guard let field = state.editing else { return [] }
+    let id = state.selectedID
+    switch id.parse(field.text) {
+    case .success(let value):
+        state.editing = nil
+        state.validationError = nil
+        guard value != state.hyperparameters[id] else { return [] }
+        state.hyperparameters[id] = value
+        state.show("\(id.rawValue) = \(value.text) (applies at the next step)")
+        return [.setHyperparameter(id, value)]
+    case .failure(let error):
+        state.validationError = error.message
+        return []
+    }
+}
+
+private func acceptDialog(_ state: inout AppState) -> [Effect] {
+    switch state.modal {
+    case .confirmQuit:
+        state.modal = nil
+        return [.quit]
+    case .runSteps(let field, _):
+        guard let count = Int(field.text), (1...1_000_000).contains(count) else {
+            state.modal = .runSteps(field, error: "enter a whole number of steps, 1...1000000")
+            return []
+        }
+        guard state.runState != .running else {
+            state.modal = nil
+            state.show("pause first (Space) to run N steps")
+            return []
+        }
+        state.modal = nil
+        state.runStepCount = count
+        state.hasUnsavedProgress = true
+        return [.step(count)]
+    default:
+        state.modal = nil
+        return []
+    }
+}
+
+private func handleMouse(_ state: inout AppState, _ event: MouseEvent) -> [Effect] {
+    guard !state.isTooSmall, state.screen == .train else { return [] }
+    if case .help(let scroll) = state.modal {
+        if event.kind == .wheelUp { state.modal = .help(scroll: max(scroll - 1, 0)) }
+        if event.kind == .wheelDown { state.modal = .help(scroll: state.helpScroll(scroll + 1)) }
+        return []
+    }
+    guard state.modal == nil, state.editing == nil else { return [] }
+    let layout = TrainLayout(width: state.terminalWidth, height: state.terminalHeight)
+    guard let pane = layout.pane(atX: event.x, y: event.y) else { return [] }
+    switch event.kind {
+    case .press:
+        state.focus = pane
+        if pane == .hyperparameters, let index = layout.hyperparameterIndex(atY: event.y) {
+            state.selectedHyperparameter = index
+        }
+    case .wheelUp where pane == .hyperparameters: return performPaneCommand(.moveUp, &state)
+    case .wheelDown where pane == .hyperparameters: return performPaneCommand(.moveDown, &state)
+    default: break
+    }
+    return []
+}
