@@ -44,9 +44,10 @@ import Darwin
 }
 
 @Suite struct Interrupt {
-    /// SIGINT after a few logged steps: exit 130, a message naming the checkpoint, a complete
-    /// checkpoint at the last finished step, and a resume that continues from it.
-    @Test func ctrlCSavesACheckpointAndResumes() throws {
+    /// SIGINT (or SIGTERM) after a few logged steps: exit 130 (143), a message naming the checkpoint,
+    /// a complete checkpoint at the last finished step, and a resume that continues from it.
+    @Test(arguments: [(SIGINT, Int32(130), "Ctrl-C"), (SIGTERM, Int32(143), "SIGTERM")])
+    func stopSignalSavesACheckpointAndResumes(_ signal: Int32, _ status: Int32, _ name: String) throws {
         let workspace = try Workspace(config: tinyConfig(["max_iters": "1000000", "eval_interval": "1000000",
                                                           "lr_decay_iters": "1000000"]))
         let process = try workspace.launch(["train", "--config", "config.toml", "--out", "run"], timeout: 30)
@@ -58,10 +59,10 @@ import Darwin
             usleep(5_000)
         }
         try #require(logged >= 3, "training logged \(logged) steps before the deadline")
-        #expect(kill(process.pid, SIGINT) == 0)
+        #expect(kill(process.pid, signal) == 0)
         let result = process.finish()
-        #expect(result.status == 130, "\(result.transcript)")
-        #expect(result.stderr.contains("stopped by Ctrl-C"), "\(result.transcript)")
+        #expect(result.status == status, "\(result.transcript)")
+        #expect(result.stderr.contains("stopped by \(name)"), "\(result.transcript)")
         #expect(result.stderr.contains("checkpoint run/ckpt-"), "\(result.transcript)")
         #expect(result.stderr.contains("whittle train --resume run"), "\(result.transcript)")
 
