@@ -34,6 +34,8 @@ let package = Package(
         .testTarget(name: "WhittleEngineTests", dependencies: ["WhittleEngine", "WhittleKernels"],
                     resources: [.copy("Fixtures")], swiftSettings: kernelFlags),
         .testTarget(name: "WhittleUITests", dependencies: ["WhittleUI"]),
+        // Runs the built `whittle` binary as a subprocess (bad input, exit codes, resume, signals).
+        .testTarget(name: "WhittleCLITests", dependencies: ["whittle"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -51,6 +51,14 @@ final class StopSignals {
     nonisolated(unsafe) private static var signalNumber: Int32 = 0
 
     init() {
+        // A blocked signal mask is inherited across exec: a parent that launches us from a
+        // libdispatch worker thread (Foundation's Process, Swift concurrency) has SIGINT and
+        // SIGTERM blocked, so the handlers below would never run. Unblock them on this thread.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         for signalValue in [SIGINT, SIGTERM] {
             signal(signalValue) { received in
                 StopSignals.signalNumber = received

@@ -48,8 +48,9 @@ public enum ModelDirectory {
                                     hint: "the files come from different models; re-export the model")
         }
         let model = try GPTModel(config: config)
-        let weights = try SafetensorsFile(path: directory + "/" + weightsName)
-        try fill(model, from: weights, source: directory + "/" + weightsName)
+        let weightsPath = try requireFile(directory, weightsName)
+        let weights = try SafetensorsFile(path: weightsPath)
+        try fill(model, from: weights, source: weightsPath)
         return (model, tokenizer, directory)
     }
 
@@ -97,11 +98,17 @@ public enum ModelDirectory {
     }
 
     static func readFile(_ directory: String, _ name: String) throws -> [UInt8] {
+        try FileIO.readFile(try requireFile(directory, name))
+    }
+
+    /// The path of `name` in `directory`; throws `.file` ("DIR has no NAME") if it does not exist,
+    /// so a missing config.json, tokenizer.json or model.safetensors reads the same (exit 65).
+    static func requireFile(_ directory: String, _ name: String) throws -> String {
         let path = directory + "/" + name
         guard FileManager.default.fileExists(atPath: path) else {
             throw WhittleError.file("\(directory) has no \(name)",
                                     hint: "a model directory holds config.json, model.safetensors and tokenizer.json")
         }
-        return try FileIO.readFile(path)
+        return path
     }
 }
