@@ -21,10 +21,7 @@ struct BenchTrainCommand: ParsableCommand {
           whittle bench train --config configs/shakespeare-char-cpu.toml --steps 50
           whittle bench train --config configs/baby-gpt-cpu.toml --steps 3 --warmup 1 --json
 
-        Model FLOPs per step = (6 × non-embedding parameters + 12 × layers × width × context) × tokens
-        (nanoGPT's estimate_mfu / PaLM appendix B). MFU divides achieved FLOP/s by the fp32 peak of the
-        threads used, measured at start-up: each thread runs 12 independent 16-wide FMA chains, the
-        best of three rounds (override with --peak-gflops). Steps run without evaluation or checkpoints.
+        Model FLOPs per step = (6 × non-embedding parameters + 12 × layers × width × context) × tokens (nanoGPT's estimate_mfu / PaLM appendix B). MFU divides achieved FLOP/s by the fp32 peak of the threads used, measured at start-up: each thread runs 12 independent 16-wide FMA chains, the best of three rounds (override with --peak-gflops). Steps run without evaluation or checkpoints.
         """)
 
     @Option(name: .long, help: "TOML config file.")

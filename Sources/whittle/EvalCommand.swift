@@ -14,10 +14,7 @@ struct EvalCommand: ParsableCommand {
           whittle eval --model sample-models/shakespeare-char-tiny
           whittle eval --model runs/quick --data my-text.txt --json
 
-        Without --data the model's own validation split is used: the last val_fraction of the dataset
-        named in the model's config.toml (nanoGPT's split). The text is cut into non-overlapping windows
-        of the model's context length; every position of every window is scored. The error bar is the
-        standard error of the mean loss across windows; perplexity's interval is exp(loss ± 1.96·SE).
+        Without --data the model's own validation split is used: the last val_fraction of the dataset named in the model's config.toml (nanoGPT's split). The text is cut into non-overlapping windows of the model's context length; every position of every window is scored. The error bar is the standard error of the mean loss across windows; perplexity's interval is exp(loss ± 1.96·SE).
         """)
 
     @Option(name: .long, help: "Model, checkpoint or run directory.")

@@ -14,8 +14,7 @@ struct GenerateCommand: ParsableCommand {
           whittle generate --model runs/quick --prompt "First Citizen:" --temperature 0 --stats
 
         Text streams to stdout as it is sampled; --stats prints timing to stderr afterwards:
-        prefill tokens/s (the prompt in one batched pass) and decode ms/token (one token at a time
-        with the key/value cache; past the context length each token recomputes the last window).
+        prefill tokens/s (the prompt in one batched pass) and decode ms/token (one token at a time with the key/value cache; past the context length each token recomputes the last window).
         """)
 
     @Option(name: .long, help: "Model, checkpoint or run directory.")
