@@ -78,7 +78,8 @@ import WhittleKernels
 
     static let attentionShapes = [AttentionShape(B: 1, T: 1, C: 8, NH: 1), AttentionShape(B: 2, T: 5, C: 6, NH: 2),
                                   AttentionShape(B: 2, T: 7, C: 12, NH: 3), AttentionShape(B: 1, T: 7, C: 10, NH: 1),
-                                  AttentionShape(B: 3, T: 4, C: 9, NH: 3), AttentionShape(B: 2, T: 16, C: 32, NH: 4)]
+                                  AttentionShape(B: 3, T: 4, C: 9, NH: 3), AttentionShape(B: 2, T: 16, C: 32, NH: 4),
+                                  AttentionShape(B: 2, T: 37, C: 12, NH: 2), AttentionShape(B: 1, T: 64, C: 16, NH: 4)]  // T ≥ 32: row-blocked path
 
     @Test(arguments: attentionShapes)
     func testAttention_fastMatchesReference(shape: AttentionShape) {
@@ -127,6 +128,7 @@ import WhittleKernels
         ModelShape(dimensions: GPTDimensions(L: 1, NH: 3, C: 9, maxT: 8, V: 13), B: 1, T: 7),
         ModelShape(dimensions: GPTDimensions(L: 2, NH: 1, C: 5, maxT: 4, V: 7, hasBias: false), B: 3, T: 1),
         ModelShape(dimensions: GPTDimensions(L: 3, NH: 3, C: 12, maxT: 7, V: 17, hasBias: false), B: 2, T: 7),
+        ModelShape(dimensions: GPTDimensions(L: 1, NH: 2, C: 8, maxT: 40, V: 9), B: 1, T: 33),
     ]
 
     @Test(arguments: modelShapes)

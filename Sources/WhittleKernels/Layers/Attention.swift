@@ -5,31 +5,46 @@
 import Foundation
 
 /// out[b,t,h·hs..] = softmax(q·kᵀ/√hs, causal) · v for every head h.
+///
+/// Queries are processed in row blocks; block [r0, r1) only multiplies against keys 0..<r1, so the
+/// masked upper triangle is mostly never computed (4 blocks: 62.5% of the full T×T work).
 public enum Attention {
+    /// Query-row blocks for a sequence of length T (contiguous, covering 0..<T).
+    @inline(__always)
+    static func rowBlocks(_ T: Int) -> [Range<Int>] {
+        let count = T >= 32 ? 4 : 1
+        return (0..<count).map { i in (i * T / count)..<((i + 1) * T / count) }
+    }
+
     /// - Parameters: out [B,T,C]; probs [B,NH,T,T] (saved; upper triangle zero); qkv [B,T,3C].
     public static func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
                                qkv: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int) {
         let hs = C / NH
         let scale = 1 / Float(hs).squareRoot()
+        let blocks = rowBlocks(T)
         for b in 0..<B {
             for h in 0..<NH {
                 let q = qkv + b * T * 3 * C + h * hs
                 let k = q + C
                 let v = q + 2 * C
                 let p = probs + (b * NH + h) * T * T
-                BLAS.gemm(transposeA: false, transposeB: true, m: T, n: T, k: hs, alpha: scale,
-                          a: q, lda: 3 * C, b: k, ldb: 3 * C, beta: 0, c: p, ldc: T)
-                causalSoftmax(p, T: T)
-                BLAS.gemm(transposeA: false, transposeB: false, m: T, n: hs, k: T,
-                          a: p, lda: T, b: v, ldb: 3 * C, beta: 0, c: out + b * T * C + h * hs, ldc: C)
+                let y = out + b * T * C + h * hs
+                for rows in blocks where !rows.isEmpty {
+                    let r0 = rows.lowerBound, m = rows.count, keys = rows.upperBound
+                    BLAS.gemm(transposeA: false, transposeB: true, m: m, n: keys, k: hs, alpha: scale,
+                              a: q + r0 * 3 * C, lda: 3 * C, b: k, ldb: 3 * C, beta: 0, c: p + r0 * T, ldc: T)
+                    causalSoftmax(p, rows: rows, T: T)
+                    BLAS.gemm(transposeA: false, transposeB: false, m: m, n: hs, k: keys,
+                              a: p + r0 * T, lda: T, b: v, ldb: 3 * C, beta: 0, c: y + r0 * C, ldc: C)
+                }
             }
         }
     }
 
-    /// Softmax of each row t over columns 0...t; columns after t become 0.
+    /// Softmax of each row t in `rows` over columns 0...t; columns after t become 0.
     @inline(__always)
-    static func causalSoftmax(_ p: UnsafeMutablePointer<Float>, T: Int) {
-        for t in 0..<T {
+    static func causalSoftmax(_ p: UnsafeMutablePointer<Float>, rows: Range<Int>, T: Int) {
+        for t in rows {
             let row = p + t * T
             let maximum = VectorMath.maximum(row, t + 1)
             for j in 0...t { row[j] = FastMath.exp(row[j] - maximum) }
@@ -46,6 +61,7 @@ public enum Attention {
         let hs = C / NH
         let scale = 1 / Float(hs).squareRoot()
         let dp = scratch
+        let blocks = rowBlocks(T)
         for b in 0..<B {
             for h in 0..<NH {
                 let q = qkv + b * T * 3 * C + h * hs
@@ -56,24 +72,32 @@ public enum Attention {
                 let dv = dq + 2 * C
                 let p = probs + (b * NH + h) * T * T
                 let dy = dout + b * T * C + h * hs
-                // dP = dY · Vᵀ ; dV = Pᵀ · dY
-                BLAS.gemm(transposeA: false, transposeB: true, m: T, n: T, k: hs,
-                          a: dy, lda: C, b: v, ldb: 3 * C, beta: 0, c: dp, ldc: T)
-                BLAS.gemm(transposeA: true, transposeB: false, m: T, n: hs, k: T,
-                          a: p, lda: T, b: dy, ldb: C, beta: 0, c: dv, ldc: 3 * C)
-                // dS = scale · P ⊙ (dP − rowsum(P ⊙ dP)), causal entries only.
+                // dK and dV gather contributions from every later query block.
                 for t in 0..<T {
-                    let pr = p + t * T
-                    let dr = dp + t * T
-                    let dot = VectorMath.dot(pr, dr, t + 1)
-                    for j in 0...t { dr[j] = scale * pr[j] * (dr[j] - dot) }
-                    for j in (t + 1)..<T { dr[j] = 0 }
+                    (dk + t * 3 * C).update(repeating: 0, count: hs)
+                    (dv + t * 3 * C).update(repeating: 0, count: hs)
                 }
-                // dQ = dS · K ; dK = dSᵀ · Q
-                BLAS.gemm(transposeA: false, transposeB: false, m: T, n: hs, k: T,
-                          a: dp, lda: T, b: k, ldb: 3 * C, beta: 0, c: dq, ldc: 3 * C)
-                BLAS.gemm(transposeA: true, transposeB: false, m: T, n: hs, k: T,
-                          a: dp, lda: T, b: q, ldb: 3 * C, beta: 0, c: dk, ldc: 3 * C)
+                for rows in blocks where !rows.isEmpty {
+                    let r0 = rows.lowerBound, m = rows.count, keys = rows.upperBound
+                    // dP = dY · Vᵀ ; dV += Pᵀ · dY
+                    BLAS.gemm(transposeA: false, transposeB: true, m: m, n: keys, k: hs,
+                              a: dy + r0 * C, lda: C, b: v, ldb: 3 * C, beta: 0, c: dp + r0 * T, ldc: T)
+                    BLAS.gemm(transposeA: true, transposeB: false, m: keys, n: hs, k: m,
+                              a: p + r0 * T, lda: T, b: dy + r0 * C, ldb: C, beta: 1, c: dv, ldc: 3 * C)
+                    // dS = scale · P ⊙ (dP − rowsum(P ⊙ dP)), causal entries only.
+                    for t in rows {
+                        let pr = p + t * T
+                        let dr = dp + t * T
+                        let dot = VectorMath.dot(pr, dr, t + 1)
+                        for j in 0...t { dr[j] = scale * pr[j] * (dr[j] - dot) }
+                        for j in (t + 1)..<keys { dr[j] = 0 }
+                    }
+                    // dQ = dS · K ; dK += dSᵀ · Q
+                    BLAS.gemm(transposeA: false, transposeB: false, m: m, n: hs, k: keys,
+                              a: dp + r0 * T, lda: T, b: k, ldb: 3 * C, beta: 0, c: dq + r0 * 3 * C, ldc: 3 * C)
+                    BLAS.gemm(transposeA: true, transposeB: false, m: keys, n: hs, k: m,
+                              a: dp + r0 * T, lda: T, b: q + r0 * 3 * C, ldb: 3 * C, beta: 1, c: dk, ldc: 3 * C)
+                }
             }
         }
     }
