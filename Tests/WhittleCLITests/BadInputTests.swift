@@ -227,8 +227,7 @@ import Testing
         #expect(report?["skipped_characters"] as? Int == 1, "\(skipped.transcript)")
     }
 
-    /// There is no option to evaluate with a longer context than the model's, so the only way to
-    /// get "too short" is a text with fewer than block_size + 1 tokens.
+    /// A text with fewer than block_size + 1 tokens has no complete window.
     @Test func evalDataShorterThanOneWindow() throws {
         let workspace = try Workspace()
         let checkpoint = try workspace.trainTinyModel()
@@ -236,5 +235,14 @@ import Testing
         let before = workspace.tree()
         let refused = try workspace.run("eval", "--model", checkpoint, "--data", "short.txt")
         expectRefused(refused, status: 65, mentioning: ["7 tokens", "at least 9"], workspace: workspace, unchanged: before)
+    }
+
+    /// A window longer than the model's positions (n_positions = block_size = 8) has no position embedding.
+    @Test func evalContextLongerThanPositions() throws {
+        let workspace = try Workspace()
+        let checkpoint = try workspace.trainTinyModel()
+        let before = workspace.tree()
+        let refused = try workspace.run("eval", "--model", checkpoint, "--context", "9")
+        expectRefused(refused, status: 64, mentioning: ["9 tokens", "n_positions", "--context 8"], workspace: workspace, unchanged: before)
     }
 }
