@@ -55,6 +55,7 @@ struct TrainCommand: ParsableCommand {
             return
         }
         let run = try reportingErrors { try makeRun() }
+        run.command = (["whittle"] + CommandLine.arguments.dropFirst()).map(shellQuoted).joined(separator: " ")
         let trainer = run.trainer
         if !quiet {
             let c = trainer.config
@@ -120,4 +121,10 @@ func formatCount(_ n: Int) -> String {
     if n >= 1_000_000 { return String(format: "%.2fM", Double(n) / 1e6) }
     if n >= 10_000 { return String(format: "%.1fk", Double(n) / 1e3) }
     return String(n)
+}
+
+/// The argument as a POSIX shell word (quoted only when needed).
+func shellQuoted(_ word: String) -> String {
+    let safe = word.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "-_./=:,+@%".unicodeScalars.contains($0) }
+    return safe && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

@@ -9,10 +9,15 @@ public final class TrainingRun: @unchecked Sendable {
     public let trainer: Trainer
     /// SHA-256 of the corpus file, stored in checkpoints so a resume notices a changed dataset.
     public let corpusSHA256: String
+    /// The command that started the run, for the model card written with the final checkpoint.
+    public var command = "whittle train"
+    let startedAt = DispatchTime.now().uptimeNanoseconds
+    let resumed: Bool
     let log: FileHandle
     public static let logName = "log.jsonl"
 
-    private init(directory: String, trainer: Trainer, corpusSHA256: String, log: FileHandle) {
+    private init(directory: String, trainer: Trainer, corpusSHA256: String, log: FileHandle, resumed: Bool) {
+        self.resumed = resumed
         self.directory = directory
         self.trainer = trainer
         self.corpusSHA256 = corpusSHA256
@@ -53,7 +58,7 @@ public final class TrainingRun: @unchecked Sendable {
         }
         try FileIO.writeFile(Array(config.tomlString().utf8), to: directory + "/" + Checkpoint.configName, sync: true)
         let log = try openLog(directory, keepingStepsThrough: 0)
-        return TrainingRun(directory: directory, trainer: trainer, corpusSHA256: data.sha256, log: log)
+        return TrainingRun(directory: directory, trainer: trainer, corpusSHA256: data.sha256, log: log, resumed: false)
     }
 
     /// Resumes the newest complete checkpoint in `directory`. `overrides` (key=value) may change
@@ -86,7 +91,7 @@ public final class TrainingRun: @unchecked Sendable {
         let trainer = try Trainer(config: config, tokenizer: tokenizer, data: data.splits)
         try trainer.restore(from: checkpoint, state: state)
         let log = try openLog(directory, keepingStepsThrough: state.step)
-        return TrainingRun(directory: directory, trainer: trainer, corpusSHA256: data.sha256, log: log)
+        return TrainingRun(directory: directory, trainer: trainer, corpusSHA256: data.sha256, log: log, resumed: true)
     }
 
     /// Trains one step, appends it to the log, and writes a checkpoint when one is due
@@ -106,12 +111,26 @@ public final class TrainingRun: @unchecked Sendable {
         return record
     }
 
-    /// Publishes a checkpoint of the current state; returns its directory.
+    /// Publishes a checkpoint of the current state; returns its directory. The final checkpoint of a
+    /// finished run also carries a model card (`README.md`) with the whole-split evaluation and a sample.
     @discardableResult
     public func saveCheckpoint() throws -> String {
         let path = directory + "/" + Checkpoint.directoryName(step: trainer.step)
-        try AtomicDirectory.publish(files: try trainer.checkpointFiles(corpusSHA256: corpusSHA256), to: path)
+        var files = try trainer.checkpointFiles(corpusSHA256: corpusSHA256)
+        if trainer.isFinished { files.append(("README.md", Array(try modelCard().utf8))) }
+        try AtomicDirectory.publish(files: files, to: path)
         return path
+    }
+
+    func modelCard() throws -> String {
+        let evaluation = try Evaluator.evaluate(model: trainer.model, tokens: trainer.data.validation)
+        let settings = SamplingSettings(temperature: 0.8, topK: 40, seed: 1)
+        // Start from a newline when the vocabulary has one (a fresh line), else from the corpus's first token.
+        let prompt = (try? trainer.tokenizer.encode("\n")) ?? [trainer.data.train[0]]
+        let sample = try Generator.generate(model: trainer.model, prompt: prompt, count: 400, settings: settings)
+        let wall = resumed ? nil : Double(DispatchTime.now().uptimeNanoseconds - startedAt) / 1e9
+        return ModelCard.markdown(trainer: trainer, command: command, wallSeconds: wall, evaluation: evaluation,
+                                  sample: trainer.tokenizer.decode(sample.tokens), sampleSettings: settings)
     }
 
     /// Opens the run log for appending, first dropping lines of steps after `step` (they belong to
