@@ -41,7 +41,8 @@ public final class Trainer: @unchecked Sendable {
         firstMoment = FloatBuffer(count: model.parameterCount)
         secondMoment = FloatBuffer(count: model.parameterCount)
         workers = TrainingWorker.split(batchSize: config.batchSize, count: config.workers, T: config.contextLength,
-                                       dimensions: model.config.dimensions, sharedGradients: gradients)
+                                       dimensions: model.config.dimensions, sharedGradients: gradients,
+                                       supportsDropout: config.dropout > 0)
         batchStarts = Array(repeating: 0, count: config.batchSize)
         dataGenerator = RandomGenerator(seed: config.seed &+ 1)
         evaluationGenerator = RandomGenerator(seed: config.seed &+ 2)
@@ -59,10 +60,12 @@ public final class Trainer: @unchecked Sendable {
         let micro = config.gradientAccumulationSteps
         for worker in workers { worker.gradients.zero() }
         var lossSum: Double = 0
-        for _ in 0..<micro {
+        for microStep in 0..<micro {
             drawBatch(from: data.train, generator: &dataGenerator)
+            setDropout(microStep: microStep)
             lossSum += runWorkers(on: data.train, backward: true, lossScale: 1 / Float(micro))
         }
+        setDropout(microStep: nil)
         reduceWorkerGradients()
         let loss = Float(lossSum / Double(micro))
         let norm = GradientClipping.clip(gradients.pointer, count: gradients.count, maxNorm: config.gradientClip)
@@ -108,6 +111,18 @@ public final class Trainer: @unchecked Sendable {
         return LossEstimate(train: mean(data.train), validation: mean(data.validation))
     }
 
+    /// Turns dropout on for a training micro-step (mask seed from run seed, step and micro-step), or off.
+    func setDropout(microStep: Int?) {
+        for worker in workers {
+            guard let microStep, config.dropout > 0 else {
+                worker.arena.dropout = nil
+                continue
+            }
+            let seed = config.seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(step) &* 0x1_0000_0001 &+ UInt64(microStep)
+            worker.arena.dropout = DropoutSettings(probability: config.dropout, seed: seed, firstSequence: worker.firstWindow)
+        }
+    }
+
     /// Draws the start of every window of the next batch (nanoGPT's get_batch: uniform in 0..<n−T).
     func drawBatch(from tokens: [Int32], generator: inout RandomGenerator) {
         for b in 0..<batchStarts.count { batchStarts[b] = generator.nextInt(below: tokens.count - config.contextLength) }
@@ -150,9 +165,13 @@ public final class Trainer: @unchecked Sendable {
         change(&candidate)
         try candidate.validate()
         guard candidate.modelConfig(vocabularySize: tokenizer.vocabularySize) == model.config,
-              candidate.batchSize == config.batchSize else {
-            throw WhittleError.config("the model shape and batch size cannot change during a run",
-                                      hint: "start a new run with the new shape")
+              candidate.batchSize == config.batchSize, candidate.workers == config.workers else {
+            throw WhittleError.config("the model shape, batch size and worker count cannot change during a run",
+                                      hint: "save a checkpoint and resume it with the new setting")
+        }
+        if candidate.dropout > 0 && config.dropout == 0 {
+            throw WhittleError.config("dropout cannot be switched on during a run that started without it",
+                                      hint: "save a checkpoint and resume it with --set dropout=\(candidate.dropout)")
         }
         config = candidate
     }
@@ -175,12 +194,13 @@ final class TrainingWorker: @unchecked Sendable {
     /// Splits `batchSize` windows over `count` workers (the first ones take one more when uneven);
     /// worker 0 accumulates straight into `sharedGradients`.
     static func split(batchSize: Int, count: Int, T: Int, dimensions: GPTDimensions,
-                      sharedGradients: FloatBuffer) -> [TrainingWorker] {
+                      sharedGradients: FloatBuffer, supportsDropout: Bool) -> [TrainingWorker] {
         var first = 0
         return (0..<count).map { index in
             let size = batchSize / count + (index < batchSize % count ? 1 : 0)
             defer { first += size }
-            return TrainingWorker(arena: ActivationArena(dimensions: dimensions, B: size, T: T),
+            return TrainingWorker(arena: ActivationArena(dimensions: dimensions, B: size, T: T,
+                                                         supportsDropout: supportsDropout),
                                   gradients: index == 0 ? sharedGradients : FloatBuffer(count: sharedGradients.count),
                                   firstWindow: first)
         }

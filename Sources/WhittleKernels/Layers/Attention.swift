@@ -16,9 +16,26 @@ public enum Attention {
         return (0..<count).map { i in (i * T / count)..<((i + 1) * T / count) }
     }
 
-    /// - Parameters: out [B,T,C]; probs [B,NH,T,T] (saved; upper triangle zero); qkv [B,T,3C].
+    /// Dropout on the attention probabilities: settings, this site's seed and a T×T scratch.
+    public typealias ProbabilityDropout = (settings: DropoutSettings, seed: UInt64, scratch: UnsafeMutablePointer<Float>)
+
+    /// Applies dropout to rows `rows` (columns 0..<keys) of head (b, h)'s probabilities, copied into the scratch.
+    @inline(__always)
+    static func dropProbabilities(_ p: UnsafePointer<Float>, into scratch: UnsafeMutablePointer<Float>, rows: Range<Int>,
+                                  keys: Int, b: Int, h: Int, NH: Int, T: Int, dropout: ProbabilityDropout) {
+        let settings = dropout.settings
+        for t in rows {
+            (scratch + t * T).update(from: p + t * T, count: keys)
+            let index = (((settings.firstSequence + b) * NH + h) * T + t) * T
+            Dropout.apply(scratch + t * T, count: keys, probability: settings.probability, seed: dropout.seed,
+                          firstIndex: index)
+        }
+    }
+
+    /// - Parameters: out [B,T,C]; probs [B,NH,T,T] (saved before dropout; upper triangle zero); qkv [B,T,3C].
     public static func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
-                               qkv: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int) {
+                               qkv: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int,
+                               dropout: ProbabilityDropout? = nil) {
         let hs = C / NH
         let scale = 1 / Float(hs).squareRoot()
         let blocks = rowBlocks(T)
@@ -34,8 +51,14 @@ public enum Attention {
                     BLAS.gemm(transposeA: false, transposeB: true, m: m, n: keys, k: hs, alpha: scale,
                               a: q + r0 * 3 * C, lda: 3 * C, b: k, ldb: 3 * C, beta: 0, c: p + r0 * T, ldc: T)
                     causalSoftmax(p, rows: rows, T: T)
+                    var weights = UnsafePointer(p)
+                    if let dropout {
+                        dropProbabilities(p, into: dropout.scratch, rows: rows, keys: keys, b: b, h: h, NH: NH, T: T,
+                                          dropout: dropout)
+                        weights = UnsafePointer(dropout.scratch)
+                    }
                     BLAS.gemm(transposeA: false, transposeB: false, m: m, n: hs, k: keys,
-                              a: p + r0 * T, lda: T, b: v, ldb: 3 * C, beta: 0, c: y + r0 * C, ldc: C)
+                              a: weights + r0 * T, lda: T, b: v, ldb: 3 * C, beta: 0, c: y + r0 * C, ldc: C)
                 }
             }
         }
@@ -57,7 +80,7 @@ public enum Attention {
     /// Writes dqkv [B,T,3C] (every element overwritten). `scratch` holds T*T floats.
     public static func backward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                                 dout: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probs: UnsafePointer<Float>,
-                                B: Int, T: Int, C: Int, NH: Int) {
+                                B: Int, T: Int, C: Int, NH: Int, dropout: ProbabilityDropout? = nil) {
         let hs = C / NH
         let scale = 1 / Float(hs).squareRoot()
         let dp = scratch
@@ -79,11 +102,22 @@ public enum Attention {
                 }
                 for rows in blocks where !rows.isEmpty {
                     let r0 = rows.lowerBound, m = rows.count, keys = rows.upperBound
-                    // dP = dY · Vᵀ ; dV += Pᵀ · dY
+                    // dP = dY · Vᵀ ; dV += Pᵀ · dY (with dropout: P is the dropped copy and dP is masked back)
                     BLAS.gemm(transposeA: false, transposeB: true, m: m, n: keys, k: hs,
                               a: dy + r0 * C, lda: C, b: v, ldb: 3 * C, beta: 0, c: dp + r0 * T, ldc: T)
+                    var weights = p
+                    if let dropout {
+                        dropProbabilities(p, into: dropout.scratch, rows: rows, keys: keys, b: b, h: h, NH: NH, T: T,
+                                          dropout: dropout)
+                        weights = UnsafePointer(dropout.scratch)
+                        for t in rows {
+                            let index = (((dropout.settings.firstSequence + b) * NH + h) * T + t) * T
+                            Dropout.apply(dp + t * T, count: keys, probability: dropout.settings.probability,
+                                          seed: dropout.seed, firstIndex: index)
+                        }
+                    }
                     BLAS.gemm(transposeA: true, transposeB: false, m: keys, n: hs, k: m,
-                              a: p + r0 * T, lda: T, b: dy + r0 * C, ldb: C, beta: 1, c: dv, ldc: 3 * C)
+                              a: weights + r0 * T, lda: T, b: dy + r0 * C, ldb: C, beta: 1, c: dv, ldc: 3 * C)
                     // dS = scale · P ⊙ (dP − rowsum(P ⊙ dP)), causal entries only.
                     for t in rows {
                         let pr = p + t * T

@@ -31,8 +31,17 @@ public final class ActivationArena: @unchecked Sendable {
     public let dQKV: FloatBuffer           // [B,T,3C]
     public let dFC: FloatBuffer            // [B,T,4C]
     public let dScores: FloatBuffer        // [T,T]
+    public let droppedScores: FloatBuffer  // [T,T] attention probabilities after dropout (dropout only)
+    public let projected: FloatBuffer      // [B,T,C] a residual branch before dropout, or its masked gradient
 
-    public init(dimensions d: GPTDimensions, B: Int, T: Int) {
+    /// Dropout for the next forward/backward pass; nil (the default) runs without it, as evaluation does.
+    /// Setting it requires an arena made with `supportsDropout`.
+    public var dropout: DropoutSettings? {
+        didSet { precondition(dropout == nil || projected.count > 0, "this arena was made without dropout support") }
+    }
+
+    /// `supportsDropout` allocates the two extra scratch buffers dropout needs.
+    public init(dimensions d: GPTDimensions, B: Int, T: Int, supportsDropout: Bool = false) {
         dimensions = d
         self.B = B
         self.T = T
@@ -61,6 +70,8 @@ public final class ActivationArena: @unchecked Sendable {
         dQKV = FloatBuffer(count: 3 * btc)
         dFC = FloatBuffer(count: 4 * btc)
         dScores = FloatBuffer(count: T * T)
+        droppedScores = FloatBuffer(count: supportsDropout ? T * T : 0)
+        projected = FloatBuffer(count: supportsDropout ? btc : 0)
     }
 
     deinit {
@@ -74,7 +85,8 @@ public final class ActivationArena: @unchecked Sendable {
                     ln2, ln2Mean, ln2Rstd, fc, fcGelu].joined().reduce(0) { $0 + $1.byteCount }
             + [lnf, lnfMean, lnfRstd, logits, probsOut, losses].reduce(0) { $0 + $1.byteCount }
             + 2 * B * T * MemoryLayout<Int32>.stride
-        let scratch = [dResidual, dLayerInput, dAttentionOut, dQKV, dFC, dScores].reduce(0) { $0 + $1.byteCount }
+        let scratch = [dResidual, dLayerInput, dAttentionOut, dQKV, dFC, dScores, droppedScores, projected]
+            .reduce(0) { $0 + $1.byteCount }
         return (kept, scratch)
     }
 }

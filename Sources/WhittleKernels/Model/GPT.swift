@@ -19,8 +19,14 @@ public enum GPT {
         let d = layout.dimensions
         let B = a.B, T = a.T, C = d.C, NH = d.NH, V = d.V, N = B * T
         let p = parameters
+        precondition(path == .fast || a.dropout == nil, "dropout runs on the fast path only")
         Encoder.forward(out: a.residuals[0].pointer, tokens: a.tokens, wte: p + layout.wte, wpe: p + layout.wpe,
                         B: B, T: T, C: C)
+        let drop = a.dropout
+        if let drop {
+            Dropout.apply(a.residuals[0].pointer, count: N * C, probability: drop.probability,
+                          seed: drop.seed(layer: d.L, site: 0), firstIndex: drop.firstSequence * T * C)
+        }
         for l in 0..<d.L {
             let w = layout.blocks[l]
             let x = a.residuals[l].pointer
@@ -32,13 +38,15 @@ public enum GPT {
             switch path {
             case .fast:
                 Attention.forward(out: a.attentionOut[l].pointer, probs: a.probs[l].pointer,
-                                  qkv: a.qkv[l].pointer, B: B, T: T, C: C, NH: NH)
+                                  qkv: a.qkv[l].pointer, B: B, T: T, C: C, NH: NH,
+                                  dropout: drop.map { ($0, $0.seed(layer: l, site: 1), a.droppedScores.pointer) })
             case .reference:
                 AttentionReference.forward(out: a.attentionOut[l].pointer, probs: a.probs[l].pointer,
                                            qkv: a.qkv[l].pointer, B: B, T: T, C: C, NH: NH)
             }
             residualLinear(path, out: a.residualMid[l].pointer, residual: x, inp: a.attentionOut[l].pointer,
-                           weight: p + w.projWeight, bias: w.projBias.map { p + $0 }, N: N, C: C, OC: C)
+                           weight: p + w.projWeight, bias: w.projBias.map { p + $0 }, N: N, C: C, OC: C,
+                           dropout: drop.map { ($0, $0.seed(layer: l, site: 2), a.projected.pointer) }, T: T)
             LayerNorm.forward(out: a.ln2[l].pointer, mean: a.ln2Mean[l].pointer, rstd: a.ln2Rstd[l].pointer,
                               inp: a.residualMid[l].pointer, weight: p + w.ln2Weight, bias: w.ln2Bias.map { p + $0 },
                               N: N, C: C, epsilon: d.epsilon)
@@ -47,7 +55,8 @@ public enum GPT {
             GELU.forward(out: a.fcGelu[l].pointer, inp: a.fc[l].pointer, count: N * 4 * C)
             residualLinear(path, out: a.residuals[l + 1].pointer, residual: a.residualMid[l].pointer,
                            inp: a.fcGelu[l].pointer, weight: p + w.fcProjWeight, bias: w.fcProjBias.map { p + $0 },
-                           N: N, C: 4 * C, OC: C)
+                           N: N, C: 4 * C, OC: C, dropout: drop.map { ($0, $0.seed(layer: l, site: 3), a.projected.pointer) },
+                           T: T)
         }
         LayerNorm.forward(out: a.lnf.pointer, mean: a.lnfMean.pointer, rstd: a.lnfRstd.pointer,
                           inp: a.residuals[d.L].pointer, weight: p + layout.lnfWeight,
@@ -72,6 +81,15 @@ public enum GPT {
         let B = a.B, T = a.T, C = d.C, NH = d.NH, V = d.V, N = B * T
         let p = parameters
         let dres = a.dResidual.pointer, dln = a.dLayerInput.pointer
+        let drop = a.dropout
+        /// The gradient reaching a residual branch's output: dres itself, or a masked copy under dropout.
+        func branchGradient(layer l: Int, site: Int) -> UnsafePointer<Float> {
+            guard let drop else { return UnsafePointer(dres) }
+            a.projected.pointer.update(from: dres, count: N * C)
+            Dropout.apply(a.projected.pointer, count: N * C, probability: drop.probability,
+                          seed: drop.seed(layer: l, site: site), firstIndex: drop.firstSequence * T * C)
+            return UnsafePointer(a.projected.pointer)
+        }
         // Loss head: dlogits overwrites the logits buffer.
         let dlogits = a.logits.pointer
         CrossEntropy.backward(dlogits: dlogits, probs: a.probsOut.pointer, targets: a.targets, N: N, V: V,
@@ -89,7 +107,8 @@ public enum GPT {
             // MLP: x_{l+1} = mid + c_proj(gelu(c_fc(ln_2(mid))))
             let dfc = a.dFC.pointer
             linearBackward(path, dinp: dfc, dweight: g + w.fcProjWeight, dbias: w.fcProjBias.map { g + $0 },
-                           dout: dres, inp: a.fcGelu[l].pointer, weight: p + w.fcProjWeight, N: N, C: 4 * C, OC: C)
+                           dout: branchGradient(layer: l, site: 3), inp: a.fcGelu[l].pointer,
+                           weight: p + w.fcProjWeight, N: N, C: 4 * C, OC: C)
             GELU.backward(dinp: dfc, inp: a.fc[l].pointer, dout: dfc, count: N * 4 * C)
             linearBackward(path, dinp: dln, dweight: g + w.fcWeight, dbias: w.fcBias.map { g + $0 },
                            dout: dfc, inp: a.ln2[l].pointer, weight: p + w.fcWeight, N: N, C: C, OC: 4 * C)
@@ -99,11 +118,13 @@ public enum GPT {
             // Attention: mid = x_l + c_proj(attn(c_attn(ln_1(x_l))))
             let datt = a.dAttentionOut.pointer
             linearBackward(path, dinp: datt, dweight: g + w.projWeight, dbias: w.projBias.map { g + $0 },
-                           dout: dres, inp: a.attentionOut[l].pointer, weight: p + w.projWeight, N: N, C: C, OC: C)
+                           dout: branchGradient(layer: l, site: 2), inp: a.attentionOut[l].pointer,
+                           weight: p + w.projWeight, N: N, C: C, OC: C)
             switch path {
             case .fast:
                 Attention.backward(dqkv: a.dQKV.pointer, scratch: a.dScores.pointer, dout: datt,
-                                   qkv: a.qkv[l].pointer, probs: a.probs[l].pointer, B: B, T: T, C: C, NH: NH)
+                                   qkv: a.qkv[l].pointer, probs: a.probs[l].pointer, B: B, T: T, C: C, NH: NH,
+                                   dropout: drop.map { ($0, $0.seed(layer: l, site: 1), a.droppedScores.pointer) })
             case .reference:
                 AttentionReference.backward(dqkv: a.dQKV.pointer, dout: datt, qkv: a.qkv[l].pointer,
                                             probs: a.probs[l].pointer, B: B, T: T, C: C, NH: NH)
@@ -114,6 +135,10 @@ public enum GPT {
             LayerNorm.backward(dinp: dres, dweight: g + w.ln1Weight, dbias: w.ln1Bias.map { g + $0 }, dout: dln,
                                inp: a.residuals[l].pointer, weight: p + w.ln1Weight,
                                mean: a.ln1Mean[l].pointer, rstd: a.ln1Rstd[l].pointer, N: N, C: C)
+        }
+        if let drop {
+            Dropout.apply(dres, count: N * C, probability: drop.probability, seed: drop.seed(layer: d.L, site: 0),
+                          firstIndex: drop.firstSequence * T * C)
         }
         Encoder.backward(dwte: g + layout.wte, dwpe: g + layout.wpe, dout: dres, tokens: a.tokens, B: B, T: T, C: C)
     }
@@ -129,11 +154,20 @@ public enum GPT {
         }
     }
 
-    /// out = residual + inp · W + b
+    /// out = residual + dropout(inp · W + b); `dropout` carries the settings, the site's seed and an [N, OC] scratch.
     @inline(__always)
     static func residualLinear(_ path: KernelPath, out: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>,
                                inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                               N: Int, C: Int, OC: Int) {
+                               N: Int, C: Int, OC: Int,
+                               dropout: (settings: DropoutSettings, seed: UInt64, scratch: UnsafeMutablePointer<Float>)? = nil,
+                               T: Int = 1) {
+        if let dropout {
+            linear(path, out: dropout.scratch, inp: inp, weight: weight, bias: bias, N: N, C: C, OC: OC)
+            Dropout.apply(dropout.scratch, count: N * OC, probability: dropout.settings.probability, seed: dropout.seed,
+                          firstIndex: dropout.settings.firstSequence * T * OC)
+            for i in 0..<(N * OC) { out[i] = residual[i] + dropout.scratch[i] }
+            return
+        }
         switch path {
         case .fast:
             out.update(from: residual, count: N * OC)
