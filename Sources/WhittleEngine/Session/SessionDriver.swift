@@ -45,10 +45,16 @@ final class SessionDriver {
     }
 
     func loop() {
-        publishAll()
+        var first = true
         while true {
             let busy = failure == nil && !trainer.isFinished && mode != .idle && mode != .paused
-            for command in session.takeCommands(waitingSeconds: busy ? 0 : 0.1) {
+            // Commands queued while loading apply before the first publication (no idle flicker).
+            let commands = session.takeCommands(waitingSeconds: busy || first ? 0 : 0.1)
+            if first {
+                if commands.isEmpty { publishAll() }
+                first = false
+            }
+            for command in commands {
                 if case .stop(let saving) = command {
                     stop(saving: saving)
                     return
@@ -171,7 +177,7 @@ final class SessionDriver {
         let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
         guard now - lastIdleRefresh > 0.5 else { return }
         lastIdleRefresh = now
-        let resident = ProcessMemory.currentResidentBytes(), peak = ProcessMemory.peakResidentBytes()
+        let resident = ProcessMemory.currentResidentBytes(), peak = max(ProcessMemory.peakResidentBytes(), resident)
         session.publish {
             $0.memory?.residentBytes = resident
             $0.memory?.peakResidentBytes = peak

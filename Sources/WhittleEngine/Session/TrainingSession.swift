@@ -152,6 +152,8 @@ extension TrainingSession {
     static func ledger(of trainer: Trainer) -> MemoryLedger {
         let parameters = trainer.model.parameterCount * MemoryLayout<Float>.stride
         var activations = 0, workspace = 0
+        // getrusage's peak can trail statm's current value slightly; the peak is never below it.
+        let resident = ProcessMemory.currentResidentBytes()
         for worker in trainer.workers {
             let counts = worker.arena.byteCounts
             activations += counts.activations
@@ -160,6 +162,6 @@ extension TrainingSession {
         return MemoryLedger(
             weights: parameters, gradients: trainer.workers.count * parameters, optimizer: 2 * parameters,
             activations: activations, workspace: workspace,
-            residentBytes: ProcessMemory.currentResidentBytes(), peakResidentBytes: ProcessMemory.peakResidentBytes())
+            residentBytes: resident, peakResidentBytes: max(ProcessMemory.peakResidentBytes(), resident))
     }
 }
