@@ -33,7 +33,7 @@ let package = Package(
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "WhittleEngineTests", dependencies: ["WhittleEngine", "WhittleKernels"],
                     resources: [.copy("Fixtures")], swiftSettings: kernelFlags),
-        .testTarget(name: "WhittleUITests", dependencies: ["WhittleUI"]),
+        .testTarget(name: "WhittleUITests", dependencies: ["WhittleUI", "WhittleEngine"]),
     ],
     swiftLanguageModes: [.v6]
 )

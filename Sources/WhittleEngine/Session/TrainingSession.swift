@@ -113,7 +113,7 @@ public final class TrainingSession: Sendable {
             let message = Self.describe(error)
             publish { $0.state = .failed(message) }
             report(.failed(message))
-            waitForStop()
+            waitForStop(failure: message)
             return
         }
         let driver = SessionDriver(session: self, run: run)
@@ -121,14 +121,14 @@ public final class TrainingSession: Sendable {
     }
 
     /// After a failed load: keep answering until told to stop.
-    private func waitForStop() {
+    private func waitForStop(failure: String) {
         while true {
             for command in takeCommands(waitingSeconds: 0.25) {
                 if case .stop = command {
                     publish { $0.state = .stopped }
                     return
                 }
-                report(.notice("no run is loaded"))
+                report(.notice("cannot train: \(failure)"))
             }
         }
     }

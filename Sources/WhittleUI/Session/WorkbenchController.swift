@@ -101,6 +101,7 @@ public final class WorkbenchController {
     /// apply every pending input, sync with the session, render, present.
     public func run(on terminal: some Terminal, frameMilliseconds: Int = 50, theme: (String) -> Theme,
                     pendingSignal: () -> Int32?) -> WorkbenchExit {
+        quitRequested = false
         terminal.present(frame(theme: theme(state.themeName)))
         while true {
             if let signal = pendingSignal() { return .signal(signal) }
