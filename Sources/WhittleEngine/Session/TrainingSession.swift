@@ -28,7 +28,8 @@ public final class TrainingSession: Sendable {
     static let etaWindow = 50
 
     /// Starts the thread, which prepares the run from `origin` and then waits for commands
-    /// (send `.run` to train). Errors while preparing are published as `.failed`.
+    /// (send `.run` to train). Errors while preparing are published as `.failed`. The thread keeps the
+    /// session alive until it is told to `stop`, so every session must be stopped.
     public init(origin: Origin) {
         shared = Mutex(Shared(snapshot: Snapshot(directory: origin.directory)))
         let thread = Thread { [self] in
