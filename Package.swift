@@ -33,7 +33,7 @@ let package = Package(
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "WhittleEngineTests", dependencies: ["WhittleEngine", "WhittleKernels"],
                     resources: [.copy("Fixtures")], swiftSettings: kernelFlags),
-        .testTarget(name: "WhittleUITests", dependencies: ["WhittleUI"]),
+        .testTarget(name: "WhittleUITests", dependencies: ["WhittleUI", "WhittleEngine"]),
         // Runs the built `whittle` binary as a subprocess (bad input, exit codes, resume, signals).
         .testTarget(name: "WhittleCLITests", dependencies: ["whittle"]),
     ],

@@ -88,7 +88,7 @@ import Testing
     @Test func testRender_dialogsAndGenerateScreen() {
         var state = Self.state(width: 80, height: 24)
         state.modal = .confirmQuit
-        #expect(render(state, .empty, .builtinDefault).text.contains("Quit anyway?"))
+        #expect(render(state, .empty, .builtinDefault).text.contains("Save a checkpoint and quit?"))
         state.modal = .runSteps(TextField("100"), error: nil)
         #expect(render(state, .empty, .builtinDefault).text.contains("run N steps"))
         state.modal = nil

@@ -70,6 +70,10 @@ public enum Action: Equatable, Sendable {
     case checkpointSaved
     /// The engine applied these hyperparameters (the panel shows them from now on).
     case hyperparametersApplied(HyperparameterValues)
+    /// The engine refused a hyperparameter edit; the message names the key and what is allowed.
+    case hyperparameterRejected(String)
+    /// Something the engine wants the user to see (a notice or a failure), shown in the status bar.
+    case engineMessage(String)
 }
 
 /// Something `update` asks the host to do; the host runs it and reports back through Actions.

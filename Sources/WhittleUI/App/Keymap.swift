@@ -78,7 +78,7 @@ public enum Keymap {
         KeyBinding([ch("g")], .toggleScreen, "switch Train / Generate screen", .global),
         KeyBinding([ch("?"), .function(1)], .help, "this help", .global, statusBar: true),
         KeyBinding([.escape], .cancel, "cancel / clear message", .global),
-        KeyBinding([ch("q")], .quit, "quit (asks if the run is unsaved)", .global, statusBar: true),
+        KeyBinding([ch("q")], .quit, "quit, saving a checkpoint (asks first if unsaved)", .global, statusBar: true),
         KeyBinding([.up, ch("k")], .moveUp, "select previous value", .hyperparameters),
         KeyBinding([.down, ch("j")], .moveDown, "select next value", .hyperparameters),
         KeyBinding([.enter], .edit, "edit the value (or just start typing)", .hyperparameters, statusBar: true),

@@ -26,7 +26,7 @@ private func renderTooSmall(_ state: AppState, _ theme: Theme, into screen: inou
         ("Whittle needs \(need),", theme.style(.mainForeground, bold: true)),
         ("have \(have).", theme.style(.error, bold: true)),
         (
-            state.modal == .confirmQuit ? "Unsaved run: quit? y/n" : "Enlarge the window, or q to quit.",
+            state.modal == .confirmQuit ? "Unsaved run: save and quit? y/n" : "Enlarge the window, or q to quit.",
             theme.style(state.modal == .confirmQuit ? .warning : .inactiveForeground)
         ),
     ]
@@ -113,9 +113,10 @@ private func renderModal(_ state: AppState, _ theme: Theme, into screen: inout S
             borderStyle: border, titleStyle: title, glyphs: g)
         screen.put(
             "Steps since the last checkpoint are unsaved.", in: inner.inset(left: 1), row: inner.y, style: theme.base)
-        screen.put("Quit anyway?", in: inner.inset(left: 1), row: inner.y + 1, style: theme.style(.warning))
         screen.put(
-            "y/Enter quit   c save, then quit   n/Esc stay", in: inner.inset(left: 1), row: inner.y + 3,
+            "Save a checkpoint and quit?", in: inner.inset(left: 1), row: inner.y + 1, style: theme.style(.warning))
+        screen.put(
+            "y/Enter/c save and quit   n/Esc stay", in: inner.inset(left: 1), row: inner.y + 3,
             style: theme.style(.highlight, bold: true))
     case .runSteps(let field, let error):
         let inner = Overlays.dialog(

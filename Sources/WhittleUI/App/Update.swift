@@ -27,6 +27,13 @@ public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
     case .hyperparametersApplied(let values):
         if state.editing == nil { state.hyperparameters = values }
         return []
+    case .hyperparameterRejected(let message):
+        state.validationError = message
+        state.show(message, ticks: 100)
+        return []
+    case .engineMessage(let message):
+        state.show(message, ticks: 100)
+        return []
     }
 }
 

@@ -1,0 +1,149 @@
+// The values a TrainingSession exchanges with its host: commands in, a snapshot (latest wins) and
+// events (each delivered once) out. Plain Sendable values, so the UI thread can hold them while
+// the training thread carries on.
+
+extension TrainingSession {
+    /// Where the session's run comes from.
+    public enum Origin: Sendable {
+        /// A new run of `config` in `directory` (created; must not hold a run yet).
+        case start(config: TrainingConfig, directory: String)
+        /// The newest complete checkpoint of the run in `directory`, with `key=value` overrides.
+        case resume(directory: String, overrides: [String])
+
+        /// The run directory.
+        public var directory: String {
+            switch self {
+            case .start(_, let directory), .resume(let directory, _): directory
+            }
+        }
+    }
+
+    /// A request to the training thread; applied at the next step boundary, in order.
+    public enum Command: Equatable, Sendable {
+        /// Train continuously (start, or resume after a pause).
+        case run
+        /// Stop stepping after the current step.
+        case pause
+        /// Train exactly this many steps, then pause.
+        case step(Int)
+        /// Set a config key from text as typed (`learning_rate`, `3e-4`); validated before it applies.
+        case set(key: String, value: String)
+        /// Publish a checkpoint now.
+        case saveCheckpoint
+        /// Save a checkpoint if steps are unsaved (when `saving`), then end the thread.
+        case stop(saving: Bool)
+    }
+
+    /// What the session is doing.
+    public enum State: Equatable, Sendable {
+        /// The run is being prepared (data loaded, model allocated) on the session thread.
+        case loading
+        /// Ready, not started.
+        case idle
+        case running
+        case paused
+        /// The run reached `max_iters` (its final checkpoint is written).
+        case finished
+        /// Preparing or a step failed; the message says what to do.
+        case failed(String)
+        /// The thread has ended (after `stop`).
+        case stopped
+    }
+
+    /// Something that happened once, for the host to show.
+    public enum Event: Equatable, Sendable {
+        case settingApplied(SettingChange)
+        /// A `set` was refused; `message` names the key and says what is allowed.
+        case settingRejected(key: String, message: String)
+        /// A checkpoint was published (`automatic` for interval and end-of-run checkpoints).
+        case checkpointSaved(path: String, automatic: Bool)
+        case failed(String)
+        /// A command could not apply in the current state (e.g. `run` on a finished run).
+        case notice(String)
+    }
+
+    /// A setting changed during the run, at the boundary after `step` steps.
+    public struct SettingChange: Equatable, Sendable, Codable {
+        public var step: Int
+        /// Training seconds elapsed when it applied (for charts by time).
+        public var seconds: Double
+        public var key: String
+        /// Old and new values as config literals (`0.001`).
+        public var old: String
+        public var new: String
+
+        public init(step: Int, seconds: Double, key: String, old: String, new: String) {
+            self.step = step
+            self.seconds = seconds
+            self.key = key
+            self.old = old
+            self.new = new
+        }
+    }
+
+    /// Exact bytes by category, from the parameter layout and the workers' arenas, next to measured RSS.
+    public struct MemoryLedger: Equatable, Sendable {
+        /// parameters × 4 (fp32).
+        public var weights: Int
+        /// One gradient buffer per data-parallel worker.
+        public var gradients: Int
+        /// AdamW first and second moments: 2 × parameters × 4.
+        public var optimizer: Int
+        /// Activations kept for backward, summed over workers.
+        public var activations: Int
+        /// Backward scratch, summed over workers.
+        public var workspace: Int
+        public var residentBytes: Int
+        public var peakResidentBytes: Int
+
+        /// Sum of the computed categories (not RSS).
+        public var total: Int { weights + gradients + optimizer + activations + workspace }
+
+        public init(weights: Int, gradients: Int, optimizer: Int, activations: Int, workspace: Int,
+                    residentBytes: Int = 0, peakResidentBytes: Int = 0) {
+            self.weights = weights
+            self.gradients = gradients
+            self.optimizer = optimizer
+            self.activations = activations
+            self.workspace = workspace
+            self.residentBytes = residentBytes
+            self.peakResidentBytes = peakResidentBytes
+        }
+    }
+
+    /// Everything the session publishes, as of the last step boundary.
+    public struct Snapshot: Sendable {
+        public var state: State = .loading
+        public var directory: String
+        /// Every step of the run so far (a resumed run includes the checkpoint's history).
+        public var history: [StepRecord] = []
+        /// Completed optimizer steps.
+        public var step = 0
+        /// `max_iters`.
+        public var totalSteps = 0
+        /// The settings in use (nil while loading or after a failed load).
+        public var config: TrainingConfig?
+        public var parameterCount = 0
+        public var memory: MemoryLedger?
+        public var tokensSeen = 0
+        /// Wall-clock seconds spent training (steps, evaluations, checkpoints), not paused time.
+        public var elapsedSeconds = 0.0
+        /// Seconds to `max_iters` at the recent pace; nil before the first timed step or when done.
+        public var etaSeconds: Double?
+        /// Applied setting changes, oldest first.
+        public var changes: [SettingChange] = []
+        /// Steps taken since the last checkpoint.
+        public var unsavedSteps = 0
+        public var lastCheckpoint: String?
+        /// Increases with every publication, so a reader can tell whether anything changed.
+        public var version = 0
+
+        public init(directory: String) { self.directory = directory }
+
+        /// The current value of every config key, in key-table order (empty while loading).
+        public var settings: [(key: String, value: ConfigValue)] {
+            guard let config else { return [] }
+            return TrainingConfig.keys.map { ($0.name, $0.value(in: config)) }
+        }
+    }
+}

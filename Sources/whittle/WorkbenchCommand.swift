@@ -1,0 +1,136 @@
+// `whittle` (or `whittle ui`): opens the full-screen workbench on a training run. Settings are
+// checked before the terminal is taken over, so mistakes print as ordinary errors; the run itself
+// is loaded on the training thread while the first frame is already on screen.
+
+import ArgumentParser
+import Foundation
+import WhittleCurses
+import WhittleEngine
+
+struct WorkbenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ui",
+        abstract: "Open the workbench: train a model live in the terminal (the default command).",
+        discussion: """
+        Examples:
+          whittle
+          whittle --config configs/baby-gpt-cpu.toml --out runs/baby
+          whittle ui --resume runs/baby --theme light
+
+        Without --config or --resume a new run starts from \(defaultConfig). Continuing training from a
+        model directory is not supported yet: --model DIR resumes DIR if it is a run directory (it holds
+        checkpoints); for a plain model directory, such as \(defaultModel), the workbench starts a new run
+        from the config and names the model in the status bar. Space pauses and resumes, ? lists every key,
+        q quits after saving a checkpoint; Ctrl-C and SIGTERM also save first (exit 130 / 143).
+        The workbench needs a terminal; for scripts use `whittle train --config FILE`.
+        """)
+
+    static let defaultConfig = "configs/shakespeare-char-cpu.toml"
+    static let defaultModel = "sample-models/shakespeare-char-tiny"
+
+    @Option(name: .long, help: "Model or run directory (default: \(defaultModel) if present).")
+    var model: String?
+
+    @Option(name: .long, help: "TOML config of a new run (default: \(defaultConfig)).")
+    var config: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config key (repeatable).", valueName: "key=value"))
+    var overrides: [String] = []
+
+    @Option(name: .long, help: "Resume the newest checkpoint of this run directory.")
+    var resume: String?
+
+    @Option(name: .long, help: "Run directory to create (default: runs/<config name>-<date>-<time>).")
+    var out: String?
+
+    @Option(name: .long, help: "Colour theme (default, light, mono, ember or a user theme).")
+    var theme = "default"
+
+    @Flag(name: .long, help: "Draw with ASCII characters only.")
+    var ascii = false
+
+    @Flag(name: .long, help: "Do not capture the mouse.")
+    var noMouse = false
+
+    func validate() throws {
+        if resume != nil && (config != nil || model != nil) {
+            throw ValidationError("--resume cannot be combined with --config or --model; a resumed run uses its own config.toml (change keys with --set)")
+        }
+        if resume != nil && out != nil {
+            throw ValidationError("--out cannot be used with --resume; the run continues in its own directory")
+        }
+    }
+
+    func run() throws {
+        guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
+            printError("""
+                whittle: the workbench needs a terminal (standard input and output must be a TTY).
+                Use the command-line tools instead, for example:
+                  whittle train --config \(Self.defaultConfig) --out runs/quick
+                  whittle generate --model runs/quick --prompt "ROMEO:"
+                  whittle --help
+                """)
+            throw ExitCode(2)
+        }
+        let (origin, name, notice) = try reportingErrors { try makeOrigin() }
+        let environment = ProcessInfo.processInfo.environment
+        var options = WorkbenchOptions(
+            origin: origin, runName: name, notice: notice, themeName: theme,
+            curses: CursesOptions(mouse: !noMouse, forceASCII: ascii, environment: environment))
+        options.autoStart = true
+        let result = runWorkbench(options)
+        if let failure = result.failure { printError("training failed: \(failure)") }
+        if result.abandonedSave {
+            printError("stopped without saving step \(result.step); the last complete checkpoint stays valid")
+        } else if let checkpoint = result.checkpoint {
+            printError("checkpoint \(checkpoint) (step \(result.step))")
+            printError("continue with: whittle --resume \(result.directory)")
+        }
+        if result.status != 0 { throw ExitCode(result.status) }
+    }
+
+    /// The run to open, its display name, and a status-bar notice about the choice.
+    func makeOrigin() throws -> (TrainingSession.Origin, String, String?) {
+        if let resume {
+            return (.resume(directory: resume, overrides: overrides), lastComponent(resume), "resuming \(resume)...")
+        }
+        var notice: String?
+        let modelPath = model ?? (FileManager.default.fileExists(atPath: Self.defaultModel) ? Self.defaultModel : nil)
+        if let modelPath {
+            guard FileManager.default.fileExists(atPath: modelPath) else {
+                throw WhittleError.file("no model directory at '\(modelPath)'", hint: "check the path, or leave --model out")
+            }
+            if model != nil, config == nil, try Checkpoint.newest(in: modelPath) != nil {
+                return (.resume(directory: modelPath, overrides: overrides), lastComponent(modelPath), "resuming \(modelPath)...")
+            }
+            notice = "model \(lastComponent(modelPath)): continuing a model is not supported yet; new run from the config"
+        }
+        let configPath = config ?? Self.defaultConfig
+        var settings = FileManager.default.fileExists(atPath: configPath) || config != nil
+            ? try TrainingConfig.load(path: configPath) : TrainingConfig()
+        try settings.apply(overrides: overrides)
+        try settings.validate()
+        guard FileManager.default.fileExists(atPath: settings.datasetPath) else {
+            throw WhittleError.data("the dataset '\(settings.datasetPath)' of \(configPath) does not exist",
+                                    hint: "run whittle from the repository root, or set dataset=PATH with --set")
+        }
+        let directory = out ?? defaultRunDirectory(configPath)
+        if try FileManager.default.fileExists(atPath: directory + "/" + TrainingRun.logName) || Checkpoint.newest(in: directory) != nil {
+            throw WhittleError.config("'\(directory)' already holds a training run",
+                                      hint: "continue it with `whittle --resume \(directory)` or choose another --out")
+        }
+        let name = lastComponent(directory) + (notice == nil ? "" : " (model \(lastComponent(modelPath!)))")
+        return (.start(config: settings, directory: directory), name, notice)
+    }
+
+    func lastComponent(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent
+    }
+
+    func defaultRunDirectory(_ configPath: String) -> String {
+        let name = URL(fileURLWithPath: configPath).deletingPathExtension().lastPathComponent
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        return "runs/\(name)-\(formatter.string(from: Date()))"
+    }
+}

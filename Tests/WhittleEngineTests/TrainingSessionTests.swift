@@ -1,0 +1,189 @@
+// TrainingSession: commands apply at step boundaries on the session's own thread, setting changes
+// are validated and recorded, stop saves a checkpoint, and the published snapshot is complete.
+
+import Foundation
+import Testing
+@testable import WhittleEngine
+
+@Suite(.serialized) struct TrainingSessionTests {
+    /// Generous bound for anything the tiny run does (a step takes about a millisecond).
+    static let timeout = 30.0
+
+    /// Polls the session's snapshot until `condition` holds; returns the snapshot that satisfied it.
+    @discardableResult
+    func wait(_ session: TrainingSession, _ what: String = "condition",
+              until condition: (TrainingSession.Snapshot) -> Bool) throws -> TrainingSession.Snapshot {
+        let deadline = Date().addingTimeInterval(Self.timeout)
+        while Date() < deadline {
+            let snapshot = session.snapshot()
+            if condition(snapshot) { return snapshot }
+            Thread.sleep(forTimeInterval: 0.002)
+        }
+        Issue.record("timed out waiting for \(what); last state \(session.snapshot().state)")
+        throw CancellationError()
+    }
+
+    func makeSession(_ directory: TemporaryDirectory, maxIterations: Int = 1000,
+                     edit: (inout TrainingConfig) -> Void = { _ in }) throws -> TrainingSession {
+        var config = try tinyConfig(in: directory.path)
+        config.maxIterations = maxIterations
+        config.checkpointInterval = 0
+        config.evalInterval = 100
+        edit(&config)
+        return TrainingSession(origin: .start(config: config, directory: directory.path + "/run"))
+    }
+
+    @Test func testTrainingSession_loadsThenWaitsIdle() throws {
+        let directory = TemporaryDirectory()
+        let session = try makeSession(directory)
+        defer { session.stop(saving: false) }
+        let ready = try wait(session, "idle") { $0.state == .idle }
+        #expect(ready.step == 0)
+        #expect(ready.config?.maxIterations == 1000)
+        Thread.sleep(forTimeInterval: 0.05)
+        #expect(session.snapshot().step == 0, "no step without a run command")
+    }
+
+    @Test func testTrainingSession_runTakesStepsAndPauseStops() throws {
+        let directory = TemporaryDirectory()
+        let session = try makeSession(directory)
+        defer { session.stop(saving: false) }
+        session.send(.run)
+        let running = try wait(session, "5 steps") { $0.step >= 5 }
+        #expect(running.state == .running)
+        session.send(.pause)
+        let paused = try wait(session, "paused") { $0.state == .paused }
+        Thread.sleep(forTimeInterval: 0.1)
+        let later = session.snapshot()
+        #expect(later.step == paused.step, "no steps after pause")
+        #expect(later.history.count == later.step)
+        #expect(later.history.map(\.step) == Array(1...later.step))
+        #expect(later.tokensSeen == later.step * 4 * 16)
+        #expect(later.elapsedSeconds > 0)
+        #expect(later.etaSeconds.map { $0 > 0 } == true)
+    }
+
+    @Test func testTrainingSession_stepNTakesExactlyN() throws {
+        let directory = TemporaryDirectory()
+        let session = try makeSession(directory)
+        defer { session.stop(saving: false) }
+        try wait(session, "idle") { $0.state == .idle }
+        session.send(.step(3))
+        let done = try wait(session, "paused after 3") { $0.state == .paused }
+        #expect(done.step == 3)
+        Thread.sleep(forTimeInterval: 0.05)
+        #expect(session.snapshot().step == 3)
+        session.send(.step(2))
+        try wait(session, "5 steps") { $0.step == 5 && $0.state == .paused }
+    }
+
+    @Test func testTrainingSession_learningRateChangeAppliesAtBoundaryAndIsRecorded() throws {
+        let directory = TemporaryDirectory()
+        let session = try makeSession(directory) { $0.schedule = .constant }
+        defer { session.stop(saving: false) }
+        session.send(.step(2))
+        try wait(session, "2 steps") { $0.step == 2 && $0.state == .paused }
+        session.send(.set(key: "learning_rate", value: "3e-4"))
+        session.send(.step(1))
+        let after = try wait(session, "3 steps") { $0.step == 3 && $0.state == .paused }
+        #expect(after.config?.learningRate == 3e-4)
+        #expect(after.changes == [TrainingSession.SettingChange(step: 2, seconds: after.changes.first?.seconds ?? 0,
+                                                                key: "learning_rate", old: "0.001", new: "0.0003")])
+        #expect(after.history[1].learningRate == 1e-3, "step 2 ran before the change")
+        #expect(after.history[2].learningRate == 3e-4, "step 3 ran after it")
+        let events = session.takeEvents()
+        #expect(events.contains { if case .settingApplied(let change) = $0 { change.key == "learning_rate" } else { false } })
+        let log = try String(contentsOfFile: directory.path + "/run/changes.jsonl", encoding: .utf8)
+        #expect(log.contains("\"key\":\"learning_rate\""))
+    }
+
+    @Test func testTrainingSession_invalidValuesAreRejectedNamingTheKey() throws {
+        let directory = TemporaryDirectory()
+        let session = try makeSession(directory)
+        defer { session.stop(saving: false) }
+        try wait(session, "idle") { $0.state == .idle }
+        session.send(.set(key: "learning_rate", value: "-1"))
+        session.send(.set(key: "learning_rate", value: "fast"))
+        session.send(.set(key: "batch_size", value: "8"))
+        session.send(.set(key: "no_such_key", value: "1"))
+        session.send(.step(1))
+        let after = try wait(session, "1 step") { $0.step == 1 && $0.state == .paused }
+        let rejections = session.takeEvents().compactMap { event -> (String, String)? in
+            if case .settingRejected(let key, let message) = event { return (key, message) }
+            return nil
+        }
+        #expect(rejections.map(\.0) == ["learning_rate", "learning_rate", "batch_size", "no_such_key"])
+        for (key, message) in rejections { #expect(message.contains(key), "\(message)") }
+        #expect(rejections[0].1.contains("≥ 0"))
+        #expect(after.changes.isEmpty)
+        #expect(after.config?.learningRate == 1e-3)
+    }
+
+    @Test func testTrainingSession_stopSavesACheckpoint() throws {
+        let directory = TemporaryDirectory()
+        let session = try makeSession(directory)
+        session.send(.step(4))
+        try wait(session, "4 steps") { $0.step == 4 && $0.state == .paused }
+        #expect(session.snapshot().unsavedSteps == 4)
+        #expect(session.stop(saving: true, timeoutSeconds: Self.timeout))
+        let final = session.snapshot()
+        #expect(final.state == .stopped)
+        #expect(final.unsavedSteps == 0)
+        let newest = try Checkpoint.newest(in: directory.path + "/run")
+        #expect(newest == directory.path + "/run/" + Checkpoint.directoryName(step: 4))
+        let resumed = try TrainingRun.resume(directory: directory.path + "/run")
+        #expect(resumed.trainer.step == 4)
+    }
+
+    @Test func testTrainingSession_saveCheckpointCommandReportsThePath() throws {
+        let directory = TemporaryDirectory()
+        let session = try makeSession(directory)
+        defer { session.stop(saving: false) }
+        session.send(.step(2))
+        try wait(session, "2 steps") { $0.step == 2 && $0.state == .paused }
+        session.send(.saveCheckpoint)
+        let saved = try wait(session, "saved") { $0.lastCheckpoint != nil }
+        #expect(saved.step == 2)
+        #expect(saved.unsavedSteps == 0)
+        #expect(session.takeEvents().contains(.checkpointSaved(path: directory.path + "/run/ckpt-000002", automatic: false)))
+    }
+
+    @Test func testTrainingSession_finishesAtMaxItersWithFinalCheckpoint() throws {
+        let directory = TemporaryDirectory()
+        let session = try makeSession(directory, maxIterations: 6)
+        defer { session.stop(saving: false) }
+        session.send(.run)
+        let done = try wait(session, "finished") { $0.state == .finished }
+        #expect(done.step == 6)
+        #expect(done.unsavedSteps == 0)
+        #expect(done.etaSeconds == nil)
+        session.send(.run)
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(session.takeEvents().contains { if case .notice = $0 { true } else { false } })
+    }
+
+    @Test func testTrainingSession_memoryLedgerFromLayoutAndArenas() throws {
+        let directory = TemporaryDirectory()
+        let session = try makeSession(directory) { $0.workers = 2 }
+        defer { session.stop(saving: false) }
+        let ready = try wait(session, "idle") { $0.state == .idle }
+        let memory = try #require(ready.memory)
+        let parameterBytes = ready.parameterCount * 4
+        #expect(memory.weights == parameterBytes)
+        #expect(memory.gradients == 2 * parameterBytes)
+        #expect(memory.optimizer == 2 * parameterBytes)
+        #expect(memory.activations > 0 && memory.workspace > 0)
+        #expect(memory.residentBytes > 0 && memory.peakResidentBytes >= memory.residentBytes / 2)
+        #expect(ready.settings.first { $0.key == "learning_rate" }?.value == .float(0.001))
+    }
+
+    @Test func testTrainingSession_failedLoadIsReported() throws {
+        let directory = TemporaryDirectory()
+        var config = try tinyConfig(in: directory.path)
+        config.datasetPath = directory.path + "/missing.txt"
+        let session = TrainingSession(origin: .start(config: config, directory: directory.path + "/run"))
+        let failed = try wait(session, "failed") { if case .failed = $0.state { true } else { false } }
+        if case .failed(let message) = failed.state { #expect(message.contains("missing.txt")) }
+        #expect(session.stop(timeoutSeconds: Self.timeout))
+    }
+}

@@ -1,0 +1,146 @@
+// WorkbenchController with a real (tiny) TrainingSession: a scripted key session in-process —
+// training starts, Space pauses, the learning rate is edited in the panel and applies, an edit the
+// engine refuses shows its message, help opens, a small terminal shows the size screen, q asks and
+// quits, and stopping saves a checkpoint.
+
+import Foundation
+import Testing
+import WhittleEngine
+
+@testable import WhittleUI
+
+@Suite(.serialized) struct WorkbenchControllerTests {
+    static let timeout = 30.0
+
+    final class Scratch {
+        let path = NSTemporaryDirectory() + "whittle-ui-test-" + UUID().uuidString
+        init() { try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    static func tinyConfig(in directory: String) throws -> TrainingConfig {
+        let corpus = directory + "/corpus.txt"
+        try String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 60)
+            .write(toFile: corpus, atomically: true, encoding: .utf8)
+        var config = TrainingConfig()
+        config.layerCount = 1
+        config.headCount = 2
+        config.embeddingWidth = 16
+        config.contextLength = 16
+        config.batchSize = 4
+        config.maxIterations = 100_000
+        config.evalInterval = 50
+        config.evalIterations = 1
+        config.checkpointInterval = 0
+        config.workers = 1
+        config.datasetPath = corpus
+        return config
+    }
+
+    func wait(_ controller: WorkbenchController, _ what: String, until condition: (WorkbenchController) -> Bool) throws {
+        let deadline = Date().addingTimeInterval(Self.timeout)
+        while Date() < deadline {
+            controller.sync()
+            if condition(controller) { return }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        Issue.record("timed out waiting for \(what)")
+        throw CancellationError()
+    }
+
+    func keys(_ text: String) -> [Action] { text.map { .key(.character($0)) } }
+
+    @Test func testWorkbench_scriptedSession() throws {
+        let scratch = Scratch()
+        let config = try Self.tinyConfig(in: scratch.path)
+        let session = TrainingSession(origin: .start(config: config, directory: scratch.path + "/run"))
+        defer { session.stop(saving: false) }
+        let controller = WorkbenchController(session: session, runName: "run", state: AppState(width: 100, height: 30))
+        let first = controller.frame(theme: .builtinDefault)
+        #expect(first.text.contains("run"), "the first frame draws before the run is loaded")
+
+        try wait(controller, "steps") { $0.metrics.metrics.step >= 3 }
+        #expect(controller.state.runState == .running)
+        #expect(controller.frame(theme: .builtinDefault).text.contains("running"))
+
+        controller.handle(.key(.character(" ")))
+        try wait(controller, "paused") { $0.session.snapshot().state == .paused }
+        #expect(controller.state.runState == .paused)
+        let pausedAt = session.snapshot().step
+
+        // Edit the learning rate in the panel: Tab to it, type, Enter.
+        controller.handle(.key(.tab))
+        for action in keys("0.0005") { controller.handle(action) }
+        controller.handle(.key(.enter))
+        try wait(controller, "change applied") { $0.session.snapshot().changes.count == 1 }
+        #expect(session.snapshot().config?.learningRate == 5e-4)
+        #expect(session.snapshot().step == pausedAt, "editing does not step")
+        controller.sync()
+        #expect(controller.state.message?.contains("learning_rate 0.001 → 0.0005") == true)
+
+        // An edit the engine refuses (batch size is fixed during a run) shows the engine's message.
+        for _ in 0..<6 { controller.handle(.key(.down)) }
+        #expect(controller.state.selectedID == .batchSize)
+        for action in keys("8") { controller.handle(action) }
+        controller.handle(.key(.enter))
+        try wait(controller, "rejection") { $0.state.validationError != nil }
+        #expect(controller.state.validationError?.contains("batch_size") == true)
+        #expect(controller.state.hyperparameters[.batchSize] == .integer(4), "the panel shows the engine's value again")
+
+        // Resume, then step counts grow again.
+        controller.handle(.key(.character(" ")))
+        try wait(controller, "resumed") { $0.session.snapshot().step > pausedAt + 2 }
+        #expect(controller.metrics.metrics.changes.count == 1)
+
+        controller.handle(.key(.character("?")))
+        #expect(controller.frame(theme: .builtinDefault).text.contains("start / pause / resume training"))
+        controller.handle(.key(.escape))
+        controller.handle(.resize(width: 70, height: 20))
+        #expect(controller.frame(theme: .builtinDefault).text.contains("needs 80×24"))
+        controller.handle(.resize(width: 100, height: 30))
+        #expect(controller.frame(theme: .builtinDefault).text.contains("hyperparameters"))
+
+        controller.handle(.key(.character("q")))
+        #expect(controller.state.modal == .confirmQuit)
+        #expect(!controller.quitRequested)
+        controller.handle(.key(.character("y")))
+        #expect(controller.quitRequested)
+
+        #expect(session.stop(saving: true, timeoutSeconds: Self.timeout))
+        let final = session.snapshot()
+        #expect(final.unsavedSteps == 0)
+        #expect(try Checkpoint.newest(in: scratch.path + "/run") == scratch.path + "/run/" + Checkpoint.directoryName(step: final.step))
+    }
+
+    @Test func testWorkbench_runLoopEndsOnQuitAndOnSignal() throws {
+        let scratch = Scratch()
+        let config = try Self.tinyConfig(in: scratch.path)
+        let session = TrainingSession(origin: .start(config: config, directory: scratch.path + "/run"))
+        defer { session.stop(saving: false) }
+        let controller = WorkbenchController(session: session, runName: "run", state: AppState(width: 100, height: 30),
+                                             autoStart: false)
+        let terminal = MemoryTerminal(width: 100, height: 30, actions: [.key(.character("?")), .key(.escape), .key(.character("q"))])
+        let exit = controller.run(on: terminal, frameMilliseconds: 1, theme: { _ in .builtinDefault }, pendingSignal: { nil })
+        #expect(exit == .quit, "no steps taken, so q quits without asking")
+        #expect(!terminal.presented.isEmpty)
+        var calls = 0
+        let signalled = controller.run(on: MemoryTerminal(width: 100, height: 30), frameMilliseconds: 1,
+                                       theme: { _ in .builtinDefault }, pendingSignal: {
+            calls += 1
+            return calls > 3 ? 15 : nil
+        })
+        #expect(signalled == .signal(15))
+    }
+
+    @Test func testWorkbench_failedLoadShowsTheError() throws {
+        let scratch = Scratch()
+        var config = try Self.tinyConfig(in: scratch.path)
+        config.datasetPath = scratch.path + "/absent.txt"
+        let session = TrainingSession(origin: .start(config: config, directory: scratch.path + "/run"))
+        defer { session.stop(saving: false) }
+        let controller = WorkbenchController(session: session, runName: "run", state: AppState(width: 100, height: 30))
+        try wait(controller, "failure") { $0.state.message?.contains("absent.txt") == true }
+        #expect(controller.state.runState == .paused)
+        #expect(controller.frame(theme: .builtinDefault).text.contains("run (failed)"))
+    }
+}

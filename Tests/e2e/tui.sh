@@ -1,0 +1,275 @@
+#!/usr/bin/env bash
+# End-to-end test of the workbench: drives the real release binary under tmux and checks the
+# screen (capture-pane) at each stage, the exit status and that the terminal settings (stty -g) are
+# identical before and after, for a normal quit and for SIGINT, SIGTERM and SIGHUP.
+#
+#   Tests/e2e/tui.sh                 # builds .build/release/whittle if missing
+#   WHITTLE=path/to/whittle Tests/e2e/tui.sh
+#
+# Environment: WHITTLE (binary), CONFIG (default configs/shakespeare-char-cpu.toml),
+# FIRST_FRAME_LIMIT (seconds, default 1.0), E2E_ARTIFACTS (directory for screen captures; kept).
+# Needs tmux; without it the test is skipped (exit 0 with a SKIP line). Run from the repository root.
+
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+
+if ! command -v tmux >/dev/null 2>&1; then
+    echo "SKIP: tmux is not installed; the workbench end-to-end test needs it (apt-get install tmux)"
+    exit 0
+fi
+
+WHITTLE=${WHITTLE:-.build/release/whittle}
+CONFIG=${CONFIG:-configs/shakespeare-char-cpu.toml}
+FIRST_FRAME_LIMIT=${FIRST_FRAME_LIMIT:-1.0}
+if [ ! -x "$WHITTLE" ]; then
+    echo "building $WHITTLE (swift build -c release)..."
+    swift build -c release >/dev/null || { echo "FAIL: release build failed"; exit 1; }
+fi
+WHITTLE=$(cd "$(dirname "$WHITTLE")" && pwd)/$(basename "$WHITTLE")
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/whittle-e2e.XXXXXX")
+ARTIFACTS=${E2E_ARTIFACTS:-$WORK/captures}
+mkdir -p "$ARTIFACTS"
+SOCKET="whittle-e2e-$$"
+TMUX_CMD=(tmux -L "$SOCKET" -f /dev/null)
+FAILURES=0
+SESSION=""
+
+cleanup() {
+    "${TMUX_CMD[@]}" kill-server >/dev/null 2>&1
+    if [ "$FAILURES" -eq 0 ] && [ -z "${E2E_ARTIFACTS:-}" ]; then rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+log() { printf '%s\n' "$*"; }
+pass() { log "  ok   $*"; }
+fail() {
+    log "  FAIL $*"
+    FAILURES=$((FAILURES + 1))
+    if [ -n "$SESSION" ]; then capture >"$ARTIFACTS/failure-$FAILURES.txt" 2>&1 && sed 's/^/       | /' "$ARTIFACTS/failure-$FAILURES.txt" | head -45; fi
+}
+
+capture() { "${TMUX_CMD[@]}" capture-pane -p -t "$SESSION"; }
+save_capture() { capture >"$ARTIFACTS/$1.txt" 2>/dev/null; }
+keys() { "${TMUX_CMD[@]}" send-keys -t "$SESSION" "$@"; }
+
+# wait_for PATTERN [SECONDS]: until the pane matches the extended regex; 0 on success.
+wait_for() {
+    local pattern=$1 limit=${2:-10} start=$SECONDS
+    while [ $((SECONDS - start)) -lt "$limit" ]; do
+        capture 2>/dev/null | grep -Eq -- "$pattern" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# wait_gone PATTERN [SECONDS]
+wait_gone() {
+    local pattern=$1 limit=${2:-10} start=$SECONDS
+    while [ $((SECONDS - start)) -lt "$limit" ]; do
+        capture 2>/dev/null | grep -Eq -- "$pattern" || return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# The step shown in the header ("step 1,234/2,000"), without separators.
+current_step() { capture | head -1 | grep -Eo 'step [0-9,]+/' | head -1 | tr -dc '0-9'; }
+
+# wait_exit TAG [SECONDS]: until the wrapper wrote the exit status.
+wait_exit() {
+    local limit=${2:-30} start=$SECONDS
+    while [ $((SECONDS - start)) -lt "$limit" ]; do
+        [ -s "$WORK/$1.exit" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# launch TAG ARGS...: starts the workbench in a new 120x40 tmux session whose shell records
+# stty -g before and after, the process id and the exit status.
+launch() {
+    local tag=$1
+    shift
+    SESSION="e2e-$tag"
+    cat >"$WORK/$tag.sh" <<EOF
+#!/usr/bin/env bash
+stty -g >"$WORK/$tag.stty-before"
+bash -c 'echo \$\$ >"$WORK/$tag.pid"; exec "\$@"' whittle "$WHITTLE" $*
+echo \$? >"$WORK/$tag.exit.tmp"
+stty -g >"$WORK/$tag.stty-after"
+mv "$WORK/$tag.exit.tmp" "$WORK/$tag.exit"
+sleep 600
+EOF
+    chmod +x "$WORK/$tag.sh"
+    LAUNCHED_AT=$(date +%s.%N)
+    "${TMUX_CMD[@]}" new-session -d -s "$SESSION" -x 120 -y 40 "$WORK/$tag.sh"
+}
+
+# check_ending TAG EXPECTED_STATUS RUN_DIR: exit status, identical stty, a checkpoint on disk.
+check_ending() {
+    local tag=$1 expected=$2 run=$3
+    if wait_exit "$tag" 60; then
+        local status
+        status=$(cat "$WORK/$tag.exit")
+        [ "$status" = "$expected" ] && pass "$tag: exit status $status" || fail "$tag: exit status $status, expected $expected"
+    else
+        fail "$tag: the workbench did not exit"
+        return
+    fi
+    if cmp -s "$WORK/$tag.stty-before" "$WORK/$tag.stty-after"; then
+        pass "$tag: stty -g identical before and after"
+    else
+        fail "$tag: stty -g differs: $(cat "$WORK/$tag.stty-before") vs $(cat "$WORK/$tag.stty-after")"
+    fi
+    if ls -d "$run"/ckpt-* >/dev/null 2>&1; then
+        pass "$tag: checkpoint $(basename "$(ls -d "$run"/ckpt-* | tail -1)") saved"
+    else
+        fail "$tag: no checkpoint in $run"
+    fi
+    save_capture "$tag-after-exit"
+    "${TMUX_CMD[@]}" kill-session -t "$SESSION" >/dev/null 2>&1
+}
+
+log "whittle e2e: $WHITTLE, captures in $ARTIFACTS"
+
+# --- Not a terminal: explain, exit 2, nothing on stdout --------------------------------------
+log "not a terminal"
+"$WHITTLE" --config "$CONFIG" --out "$WORK/never" >"$WORK/notty.out" 2>"$WORK/notty.err" </dev/null
+status=$?
+[ "$status" = 2 ] && pass "exit status 2" || fail "exit status $status, expected 2"
+[ ! -s "$WORK/notty.out" ] && pass "nothing written to stdout" || fail "stdout not empty: $(head -c 200 "$WORK/notty.out")"
+grep -q "needs a terminal" "$WORK/notty.err" && grep -q "whittle train" "$WORK/notty.err" \
+    && pass "stderr explains and names whittle train" || fail "stderr: $(cat "$WORK/notty.err")"
+[ ! -e "$WORK/never" ] && pass "no run directory created" || fail "a run directory was created"
+
+# --- Full session: progress, pause, edit, resume, help, resize, quit -------------------------
+log "interactive session"
+RUN="$WORK/run"
+launch main --config "$CONFIG" --out "$RUN"
+if wait_for 'whittle +train' 5; then
+    elapsed=$(awk -v now="$(date +%s.%N)" -v start="$LAUNCHED_AT" 'BEGIN { printf "%.2f", now - start }')
+    if awk -v e="$elapsed" -v limit="$FIRST_FRAME_LIMIT" 'BEGIN { exit !(e <= limit) }'; then
+        pass "first frame after ${elapsed}s"
+    else
+        fail "first frame after ${elapsed}s (limit ${FIRST_FRAME_LIMIT}s)"
+    fi
+else
+    fail "no first frame"
+fi
+save_capture 01-first-frame
+
+if wait_for '● running' 30 && wait_for 'train [0-9]' 30; then
+    start_step=$(current_step)
+    sleep 2
+    later_step=$(current_step)
+    if [ -n "$later_step" ] && [ "${later_step:-0}" -gt "${start_step:-0}" ] && [ "$later_step" -ge 10 ]; then
+        pass "training progresses (step $start_step -> $later_step)"
+    else
+        fail "no progress (step '$start_step' -> '$later_step')"
+    fi
+else
+    fail "training did not start"
+fi
+save_capture 02-training
+
+keys Space
+if wait_for '● paused' 10; then
+    sleep 0.3
+    paused_step=$(current_step)
+    sleep 1
+    [ "$(current_step)" = "$paused_step" ] && pass "Space pauses (step stays $paused_step)" \
+        || fail "steps continue after pause ($paused_step -> $(current_step))"
+else
+    fail "Space did not pause"
+fi
+save_capture 03-paused
+
+keys Tab
+keys 3e-4
+keys Enter
+if wait_for 'learning_rate 0\.001 → 0\.0003' 10 && wait_for 'learning rate +0\.0003' 5; then
+    pass "learning rate edited in the panel and applied"
+else
+    fail "learning-rate edit not applied"
+fi
+save_capture 04-learning-rate
+grep -q '"key":"learning_rate"' "$RUN/changes.jsonl" 2>/dev/null && pass "change recorded in changes.jsonl" \
+    || fail "changes.jsonl lacks the learning-rate change"
+
+keys Space
+if wait_for '● running' 10; then
+    before=$(current_step)
+    sleep 1.5
+    [ "$(current_step)" -gt "$before" ] && pass "Space resumes (step $before -> $(current_step))" || fail "no steps after resume"
+else
+    fail "Space did not resume"
+fi
+save_capture 05-resumed
+
+keys '?'
+wait_for 'start / pause / resume training' 5 && pass "? opens the help" || fail "help did not open"
+save_capture 06-help
+keys Escape
+wait_gone 'start / pause / resume training' 5 && pass "Esc closes the help" || fail "help did not close"
+
+"${TMUX_CMD[@]}" resize-window -t "$SESSION" -x 70 -y 20
+wait_for 'needs 80.24' 5 && wait_for 'have 70.20' 5 && pass "70x20 shows the size screen" || fail "no size screen at 70x20"
+save_capture 07-small
+"${TMUX_CMD[@]}" resize-window -t "$SESSION" -x 120 -y 40
+wait_for 'hyperparameters' 5 && wait_gone 'needs 80.24' 5 && pass "back at 120x40 the train screen returns" \
+    || fail "train screen did not return after resize"
+save_capture 08-restored
+
+keys q
+if wait_for 'Save a checkpoint and quit\?' 5; then
+    pass "q asks before quitting an unsaved run"
+    save_capture 09-quit-dialog
+    keys y
+else
+    fail "q did not ask"
+fi
+check_ending main 0 "$RUN"
+grep -q "continue with: whittle --resume" <<<"$(capture 2>/dev/null)$(cat "$ARTIFACTS/main-after-exit.txt")" \
+    && pass "after exit: how to continue" || fail "no resume hint after exit"
+
+# --- Resume the run, then SIGTERM ----------------------------------------------------------------
+log "resume, then SIGTERM"
+last=$(ls -d "$RUN"/ckpt-* | tail -1)
+last_step=$((10#${last##*ckpt-}))
+launch resume --resume "$RUN"
+if wait_for '● running' 30; then
+    sleep 1
+    step=$(current_step)
+    [ "${step:-0}" -gt "$last_step" ] && pass "resumed past step $last_step (now $step)" || fail "resume did not continue ($step <= $last_step)"
+    wait_for '0\.0003' 5 && pass "resumed run keeps learning_rate 0.0003" || fail "resumed run lost the edited learning rate"
+else
+    fail "resumed run did not start"
+fi
+kill -TERM "$(cat "$WORK/resume.pid")"
+check_ending resume 143 "$RUN"
+
+# --- Signals ----------------------------------------------------------------------------------
+for spec in "sigint:130" "sigterm:143" "sighup:129"; do
+    tag=${spec%%:*}
+    expected=${spec##*:}
+    log "$tag"
+    launch "$tag" --config "$CONFIG" --out "$WORK/$tag-run"
+    if wait_for '● running' 30 && wait_for 'train [0-9]' 30; then
+        case $tag in
+            sigint) keys C-c ;;
+            sigterm) kill -TERM "$(cat "$WORK/$tag.pid")" ;;
+            sighup) kill -HUP "$(cat "$WORK/$tag.pid")" ;;
+        esac
+        check_ending "$tag" "$expected" "$WORK/$tag-run"
+    else
+        fail "$tag: training did not start"
+    fi
+done
+
+if [ "$FAILURES" -eq 0 ]; then
+    log "PASS: workbench end-to-end"
+    exit 0
+fi
+log "FAIL: $FAILURES check(s) failed; captures in $ARTIFACTS"
+exit 1
