@@ -27,7 +27,7 @@ import WhittleKernels
         let parameters: FloatBuffer
         let arena: ActivationArena
 
-        init(_ dimensions: GPTDimensions, B: Int, T: Int, seed: UInt64) {
+        init(_ dimensions: GPTDimensions, B: Int, T: Int, seed: UInt64, supportsDropout: Bool = false) {
             var generator = RandomGenerator(seed: seed)
             layout = ParameterLayout(dimensions)
             parameters = FloatBuffer(count: layout.totalCount)
@@ -37,7 +37,7 @@ import WhittleKernels
                     parameters[tensor.offset + i] = (isLayerNormWeight ? 1 : 0) + 0.1 * generator.nextNormal()
                 }
             }
-            arena = ActivationArena(dimensions: dimensions, B: B, T: T)
+            arena = ActivationArena(dimensions: dimensions, B: B, T: T, supportsDropout: supportsDropout)
             for i in 0..<(B * T) {
                 arena.tokens[i] = Int32(generator.nextInt(below: dimensions.V))
                 arena.targets[i] = Int32(generator.nextInt(below: dimensions.V))
