@@ -32,7 +32,7 @@ let package = Package(
                           dependencies: ["WhittleEngine", "WhittleUI", "WhittleCurses",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "WhittleEngineTests", dependencies: ["WhittleEngine", "WhittleKernels"],
-                    resources: [.copy("Fixtures")], swiftSettings: kernelFlags),
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "WhittleUITests", dependencies: ["WhittleUI", "WhittleEngine"]),
         // Runs the built `whittle` binary as a subprocess (bad input, exit codes, resume, signals).
         .testTarget(name: "WhittleCLITests", dependencies: ["whittle"]),

@@ -14,6 +14,7 @@ struct TrainCommand: ParsableCommand {
           whittle train --config configs/shakespeare-char-cpu.toml
           whittle train --config configs/shakespeare-char-cpu.toml --set max_iters=500 --out runs/quick
           whittle train --resume runs/quick --set max_iters=1000
+          whittle train --config configs/shakespeare-char-cpu.toml --set init_from=sample-models/shakespeare-char-tiny --set max_iters=200
 
         The run directory holds config.toml (the exact settings), log.jsonl (one JSON line per step, with "eval" on evaluation steps) and ckpt-NNNNNN/ checkpoints (every checkpoint_interval steps and at the end). Ctrl-C or SIGTERM stops at the next step boundary and saves a checkpoint (exit 130 / 143); a second Ctrl-C abandons the save. Config keys: `whittle train --list-keys`.
         """)

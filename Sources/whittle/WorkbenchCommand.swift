@@ -17,12 +17,7 @@ struct WorkbenchCommand: ParsableCommand {
           whittle --config configs/baby-gpt-cpu.toml --out runs/baby
           whittle ui --resume runs/baby --theme light
 
-        Without --config or --resume a new run starts from \(defaultConfig). Continuing training from a
-        model directory is not supported yet: --model DIR resumes DIR if it is a run directory (it holds
-        checkpoints); for a plain model directory, such as \(defaultModel), the workbench starts a new run
-        from the config and names the model in the status bar. Space pauses and resumes, ? lists every key,
-        q quits after saving a checkpoint; Ctrl-C and SIGTERM also save first (exit 130 / 143).
-        The workbench needs a terminal; for scripts use `whittle train --config FILE`.
+        Without --config or --resume a new run starts with the settings of \(defaultConfig), continuing from the weights of \(defaultModel) when it is present (init_from). --model DIR continues another model directory, or resumes DIR if it is a run directory (it holds checkpoints). Space pauses and resumes, ? lists every key, q quits after saving a checkpoint; Ctrl-C and SIGTERM also save first (exit 130 / 143). The workbench needs a terminal; for scripts use `whittle train --config FILE`.
         """)
 
     static let defaultConfig = "configs/shakespeare-char-cpu.toml"
@@ -103,11 +98,12 @@ struct WorkbenchCommand: ParsableCommand {
             if model != nil, config == nil, try Checkpoint.newest(in: modelPath) != nil {
                 return (.resume(directory: modelPath, overrides: overrides), lastComponent(modelPath), "resuming \(modelPath)...")
             }
-            notice = "model \(lastComponent(modelPath)): continuing a model is not supported yet; new run from the config"
+            notice = "continuing from model \(lastComponent(modelPath))"
         }
         let configPath = config ?? Self.defaultConfig
         var settings = FileManager.default.fileExists(atPath: configPath) || config != nil
             ? try TrainingConfig.load(path: configPath) : TrainingConfig()
+        if let modelPath, notice != nil { settings.initFrom = modelPath }
         try settings.apply(overrides: overrides)
         try settings.validate()
         guard FileManager.default.fileExists(atPath: settings.datasetPath) else {

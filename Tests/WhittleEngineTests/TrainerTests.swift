@@ -189,4 +189,24 @@ func tinyConfig(in directory: String, workers: Int = 1) throws -> TrainingConfig
         let error = #expect(throws: WhittleError.self) { _ = try TrainingRun.resume(directory: directory.path + "/run") }
         #expect(error?.message.contains("changed") == true)
     }
+
+    @Test func testTrainingRun_initFromAModelAdoptsItsShapeWeightsAndTokenizer() throws {
+        let directory = TemporaryDirectory()
+        let config = try tinyConfig(in: directory.path)
+        let first = try TrainingRun.start(config: config, directory: directory.path + "/first")
+        while !first.trainer.isFinished { try first.step() }
+        var second = config
+        second.initFrom = directory.path + "/first"   // a run directory: its newest checkpoint
+        second.layerCount = 3                          // replaced by the model's shape
+        let run = try TrainingRun.start(config: second, directory: directory.path + "/second")
+        #expect(run.trainer.config.layerCount == 2)
+        #expect(run.trainer.model.parameters.array == first.trainer.model.parameters.array)
+        #expect(run.trainer.tokenizer == first.trainer.tokenizer)
+        #expect(run.trainer.step == 0)
+
+        var missing = config
+        missing.initFrom = directory.path + "/nowhere"
+        #expect(throws: WhittleError.self) { _ = try TrainingRun.start(config: missing, directory: directory.path + "/third") }
+        #expect(!FileManager.default.fileExists(atPath: directory.path + "/third"))
+    }
 }

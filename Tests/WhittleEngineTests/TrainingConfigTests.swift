@@ -277,7 +277,7 @@ import Testing
                      "grad_clip", "eval_interval", "eval_iters", "checkpoint_interval", "seed", "workers", "blas_threads"] {
             #expect(names.contains(name), "missing key \(name)")
         }
-        #expect(names.count == 27)
+        #expect(names.count == 28)
     }
 
     @Test func testKeys_valueForKeyAndSetValueForKey() throws {

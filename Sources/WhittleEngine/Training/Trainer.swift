@@ -26,13 +26,21 @@ public final class Trainer: @unchecked Sendable {
     /// Draws the batches of periodic loss estimates, separately so evaluation never shifts training data.
     var evaluationGenerator: RandomGenerator
 
-    /// Starts a new run: validates the config, initialises the model from `config.seed`.
-    public init(config: TrainingConfig, tokenizer: CharTokenizer, data: TokenSplits) throws {
+    /// Starts a new run: validates the config, initialises the model from `config.seed`, or copies
+    /// `initialModel`'s weights (its shape must be the config's).
+    public init(config: TrainingConfig, tokenizer: CharTokenizer, data: TokenSplits, initialModel: GPTModel? = nil) throws {
         try config.validate()
         try TokenSplits.checkLongEnough(data, contextLength: config.contextLength)
         var initGenerator = RandomGenerator(seed: config.seed)
-        let model = try GPTModel.initialized(config: config.modelConfig(vocabularySize: tokenizer.vocabularySize),
-                                             generator: &initGenerator)
+        let shape = config.modelConfig(vocabularySize: tokenizer.vocabularySize)
+        let model = try GPTModel.initialized(config: shape, generator: &initGenerator)
+        if let initialModel {
+            guard initialModel.config == shape else {
+                throw WhittleError.config("the initial model's shape differs from the run's (n_layer, n_head, n_embd, block_size, bias, vocabulary)",
+                                          hint: "leave the model keys out of the config when init_from names a model")
+            }
+            model.parameters.copy(from: initialModel.parameters)
+        }
         self.config = config
         self.model = model
         self.tokenizer = tokenizer

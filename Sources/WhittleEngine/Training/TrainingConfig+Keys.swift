@@ -13,6 +13,7 @@ extension TrainingConfig {
         .bool("bias", .model, \.hasBias, "biases in linear layers and LayerNorms"),
         .float("dropout", .model, \.dropout, "dropout probability in [0, 1); 0 for small CPU runs"),
 
+        .string("init_from", .model, \.initFrom, "scratch, or a model directory whose weights and tokenizer start the run"),
         .string("dataset", .data, \.datasetPath, "training text; a relative path is relative to the working directory"),
         .float("val_fraction", .data, \.validationFraction, "fraction of the corpus (its end) held out for validation"),
 

@@ -14,6 +14,8 @@ public struct TrainingConfig: Equatable, Codable, Sendable {
     public var dropout: Float = 0              // dropout
 
     // Data.
+    /// "scratch" (random GPT-2 initialisation) or a model directory whose weights and tokenizer start the run.
+    public var initFrom = "scratch"            // init_from
     public var datasetPath = "datasets/tinyshakespeare.txt"  // dataset
     public var validationFraction = 0.1        // val_fraction (nanoGPT: last 10% is validation)
 

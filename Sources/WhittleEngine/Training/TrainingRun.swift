@@ -48,8 +48,17 @@ public final class TrainingRun: @unchecked Sendable {
             throw WhittleError.config("'\(directory)' already holds a training run",
                                       hint: "continue it with `whittle train --resume \(directory)` or choose another --out")
         }
-        let data = try prepareData(config)
-        let trainer = try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits)
+        var config = config
+        var initial: GPTModel?
+        var initialTokenizer: CharTokenizer?
+        if config.initFrom != "scratch" {
+            let loaded = try ModelDirectory.load(config.initFrom)
+            (initial, initialTokenizer) = (loaded.model, loaded.tokenizer)
+            config.adoptShape(of: loaded.model.config)
+            try config.validate()
+        }
+        let data = try prepareData(config, tokenizer: initialTokenizer)
+        let trainer = try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits, initialModel: initial)
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
