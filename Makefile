@@ -1,5 +1,5 @@
 # Two commands do all set-up on a fresh Debian/Ubuntu machine with Swift installed:
-#   make run    installs missing system libraries, builds (release), evaluates and samples the sample model
+#   make run    installs missing system libraries, builds (release) and opens the workbench on the sample model
 #   make test   installs missing system libraries and runs the test suite
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SAMPLE_MODEL ?= sample-models/shakespeare-char-tiny
@@ -8,19 +8,19 @@ DATASET ?= datasets/tinyshakespeare.txt
 .PHONY: deps build run test bench clean
 
 deps:
-	@pkg-config --exists ncursesw openblas 2>/dev/null || { \
-	  echo "Installing libncursesw5-dev, libopenblas-dev, pkg-config (apt-get)..." >&2; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libncursesw5-dev libopenblas-dev pkg-config; }
+	@pkg-config --exists ncursesw openblas 2>/dev/null && command -v tmux >/dev/null || { \
+	  echo "Installing libncursesw5-dev, libopenblas-dev, pkg-config, tmux (apt-get)..." >&2; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libncursesw5-dev libopenblas-dev pkg-config tmux; }
 
 build: deps
 	swift build -c release
 
 run: build
-	.build/release/whittle eval --model $(SAMPLE_MODEL)
-	.build/release/whittle generate --model $(SAMPLE_MODEL) --prompt "ROMEO:" --tokens 300 --stats
+	.build/release/whittle --model $(SAMPLE_MODEL) $(ARGS)
 
 test: deps
 	swift test
+	Tests/e2e/tui.sh
 
 clean:
 	rm -rf .build
