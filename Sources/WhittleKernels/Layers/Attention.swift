@@ -12,7 +12,7 @@ public enum Attention {
     /// Query-row blocks for a sequence of length T (contiguous, covering 0..<T).
     @inline(__always)
     static func rowBlocks(_ T: Int) -> [Range<Int>] {
-        let count = T >= 32 ? 4 : 1
+        let count = T >= 128 ? 4 : (T >= 32 ? 2 : 1)
         return (0..<count).map { i in (i * T / count)..<((i + 1) * T / count) }
     }
 
@@ -65,15 +65,19 @@ public enum Attention {
     }
 
     /// Softmax of each row t in `rows` over columns 0...t; columns after t become 0.
+    /// exp runs over whole 16-wide chunks (entries past t are finite, then zeroed), so the loops
+    /// carry no scalar remainder; on short causal rows the remainders cost more than the extra lanes.
     @inline(__always)
     static func causalSoftmax(_ p: UnsafeMutablePointer<Float>, rows: Range<Int>, T: Int) {
         for t in rows {
             let row = p + t * T
-            let maximum = VectorMath.maximum(row, t + 1)
-            for j in 0...t { row[j] = FastMath.exp(row[j] - maximum) }
-            let inverse = 1 / VectorMath.sum(row, t + 1)
-            for j in 0...t { row[j] *= inverse }
-            for j in (t + 1)..<T { row[j] = 0 }
+            let count = t + 1
+            let padded = min(T, (count + 15) & ~15)
+            let maximum = VectorMath.maximum(row, count)
+            for j in 0..<padded { row[j] = FastMath.exp(row[j] - maximum) }
+            for j in count..<T { row[j] = 0 }
+            let inverse = 1 / VectorMath.sum(row, padded)
+            for j in 0..<padded { row[j] *= inverse }
         }
     }
 

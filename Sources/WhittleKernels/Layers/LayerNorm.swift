@@ -42,7 +42,7 @@ public enum LayerNorm {
                 weightedX.addProduct(VectorMath.load(weight + i) * VectorMath.load(dy + i), VectorMath.load(x + i))
                 i += 16
             }
-            var dnormX = weightedX.sum()
+            var dnormX = VectorMath.horizontalSum(weightedX)
             while i < C { dnormX += weight[i] * dy[i] * x[i]; i += 1 }
             let meanDNorm = weightedSum / Float(C)
             let meanDNormNorm = (dnormX - m * weightedSum) * s / Float(C)

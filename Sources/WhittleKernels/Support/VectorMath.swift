@@ -8,13 +8,22 @@ public enum VectorMath {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
     }
 
+    /// Σ of the 16 lanes by halving (shuffles); `SIMD16.sum()` spills to the stack and loops (~150 instructions).
+    @inline(__always)
+    static func horizontalSum(_ v: SIMD16<Float>) -> Float {
+        let eight = v.lowHalf + v.highHalf
+        let four = eight.lowHalf + eight.highHalf
+        let two = four.lowHalf + four.highHalf
+        return two[0] + two[1]
+    }
+
     /// Σ p[i]
     @inline(__always)
     public static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
         var acc = SIMD16<Float>()
         var i = 0
         while i + 16 <= n { acc += load(p + i); i += 16 }
-        var total = acc.sum()
+        var total = horizontalSum(acc)
         while i < n { total += p[i]; i += 1 }
         return total
     }
@@ -25,7 +34,7 @@ public enum VectorMath {
         var acc = SIMD16<Float>()
         var i = 0
         while i + 16 <= n { acc.addProduct(load(a + i), load(b + i)); i += 16 }
-        var total = acc.sum()
+        var total = horizontalSum(acc)
         while i < n { total += a[i] * b[i]; i += 1 }
         return total
     }
@@ -41,23 +50,25 @@ public enum VectorMath {
             acc.addProduct(d, d)
             i += 16
         }
-        var total = acc.sum()
+        var total = horizontalSum(acc)
         while i < n { let d = p[i] - center; total += d * d; i += 1 }
         return total
     }
 
-    /// max p[i] (n ≥ 1)
+    /// Maps a Float to an Int32 with the same ordering (negative values have their magnitude bits
+    /// flipped); the map is its own inverse. Integer max reductions vectorise, float ones do not.
+    @inline(__always)
+    static func orderedBits(_ x: Float) -> Int32 {
+        let bits = Int32(bitPattern: x.bitPattern)
+        return bits ^ ((bits >> 31) & 0x7FFF_FFFF)
+    }
+
+    /// max p[i] (n ≥ 1; NaN-free input).
     @inline(__always)
     public static func maximum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
-        var i = 0
-        var best = -Float.greatestFiniteMagnitude
-        if n >= 16 {
-            var acc = load(p)
-            i = 16
-            while i + 16 <= n { acc = pointwiseMax(acc, load(p + i)); i += 16 }
-            best = acc.max()
-        }
-        while i < n { best = max(best, p[i]); i += 1 }
-        return best
+        var best = Int32.min
+        for i in 0..<n { best = max(best, orderedBits(p[i])) }
+        let bits = best ^ ((best >> 31) & 0x7FFF_FFFF)
+        return Float(bitPattern: UInt32(bitPattern: bits))
     }
 }
