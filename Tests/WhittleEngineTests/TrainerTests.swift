@@ -209,4 +209,17 @@ func tinyConfig(in directory: String, workers: Int = 1) throws -> TrainingConfig
         #expect(throws: WhittleError.self) { _ = try TrainingRun.start(config: missing, directory: directory.path + "/third") }
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/third"))
     }
+
+    @Test func testTrainer_activationCheckpointingTrainsIdentically() throws {
+        let directory = TemporaryDirectory()
+        func run(_ checkpointing: String) throws -> [Float] {
+            var config = try tinyConfig(in: directory.path)
+            config.checkpointing = checkpointing
+            let data = try TrainingRun.prepareData(config)
+            return try losses(try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits), steps: 4)
+        }
+        let plain = try run("false")
+        #expect(try run("true") == plain)
+        #expect(try run("every-2") == plain)
+    }
 }

@@ -50,7 +50,8 @@ public final class Trainer: @unchecked Sendable {
         secondMoment = FloatBuffer(count: model.parameterCount)
         workers = TrainingWorker.split(batchSize: config.batchSize, count: config.workers, T: config.contextLength,
                                        dimensions: model.config.dimensions, sharedGradients: gradients,
-                                       supportsDropout: config.dropout > 0)
+                                       supportsDropout: config.dropout > 0,
+                                       checkpointEvery: config.checkpointEvery ?? 0)
         batchStarts = Array(repeating: 0, count: config.batchSize)
         dataGenerator = RandomGenerator(seed: config.seed &+ 1)
         evaluationGenerator = RandomGenerator(seed: config.seed &+ 2)
@@ -173,8 +174,9 @@ public final class Trainer: @unchecked Sendable {
         change(&candidate)
         try candidate.validate()
         guard candidate.modelConfig(vocabularySize: tokenizer.vocabularySize) == model.config,
-              candidate.batchSize == config.batchSize, candidate.workers == config.workers else {
-            throw WhittleError.config("the model shape, batch size and worker count cannot change during a run",
+              candidate.batchSize == config.batchSize, candidate.workers == config.workers,
+              candidate.checkpointEvery == config.checkpointEvery else {
+            throw WhittleError.config("the model shape, batch size, worker count and checkpointing cannot change during a run",
                                       hint: "save a checkpoint and resume it with the new setting")
         }
         if candidate.dropout > 0 && config.dropout == 0 {
@@ -202,13 +204,14 @@ final class TrainingWorker: @unchecked Sendable {
     /// Splits `batchSize` windows over `count` workers (the first ones take one more when uneven);
     /// worker 0 accumulates straight into `sharedGradients`.
     static func split(batchSize: Int, count: Int, T: Int, dimensions: GPTDimensions,
-                      sharedGradients: FloatBuffer, supportsDropout: Bool) -> [TrainingWorker] {
+                      sharedGradients: FloatBuffer, supportsDropout: Bool, checkpointEvery: Int) -> [TrainingWorker] {
         var first = 0
         return (0..<count).map { index in
             let size = batchSize / count + (index < batchSize % count ? 1 : 0)
             defer { first += size }
             return TrainingWorker(arena: ActivationArena(dimensions: dimensions, B: size, T: T,
-                                                         supportsDropout: supportsDropout),
+                                                         supportsDropout: supportsDropout,
+                                                         checkpointEvery: checkpointEvery),
                                   gradients: index == 0 ? sharedGradients : FloatBuffer(count: sharedGradients.count),
                                   firstWindow: first)
         }

@@ -38,6 +38,8 @@ extension TrainingConfig {
 
         .int("workers", .execution, \.workers, "data-parallel worker threads; each takes a slice of the batch"),
         .int("blas_threads", .execution, \.blasThreads, "OpenBLAS threads per matmul call"),
+        .string("checkpointing", .execution, \.checkpointing,
+                "activation checkpointing: false, true (recompute every block in backward) or every-K"),
     ]
 
     /// Key names, in table order.

@@ -36,6 +36,7 @@ extension TrainingConfig {
         try check((1...Self.threadLimit).contains(blasThreads),
                   "blas_threads must be between 1 and \(Self.threadLimit) (got \(blasThreads))",
                   hint: "use at most the number of cores")
+        try validateCheckpointing()
     }
 
     private func validateOptimisation() throws {

@@ -43,6 +43,8 @@ public struct TrainingConfig: Equatable, Codable, Sendable {
     // Execution.
     public var workers = 2                     // workers (data-parallel threads, each with its own activations)
     public var blasThreads = 1                 // blas_threads (OpenBLAS threads per matmul call)
+    /// "false", "true" (recompute every block in backward) or "every-K" (every K-th block).
+    public var checkpointing = "false"         // checkpointing
 
     public init() {}
 

@@ -1,11 +1,15 @@
 // Every activation a training step keeps for backward, plus the backward scratch, allocated
 // once for a (batch, context) shape. One arena per worker; the hot loop allocates nothing.
+// With activation checkpointing, the checkpointed blocks share one set of block buffers: forward
+// keeps only their inputs (the residual stream) and backward recomputes the rest block by block.
 
 /// Activation and scratch buffers for one worker at batch size B and sequence length T.
 public final class ActivationArena: @unchecked Sendable {
     public let dimensions: GPTDimensions
     public let B: Int
     public let T: Int
+    /// Checkpointing interval: 0 keeps every block's activations; k recomputes blocks l with l % k == 0.
+    public let checkpointEvery: Int
 
     // Forward activations (index l = layer).
     public let residuals: [FloatBuffer]    // x_0 ... x_L, each [B,T,C]
@@ -40,22 +44,33 @@ public final class ActivationArena: @unchecked Sendable {
         didSet { precondition(dropout == nil || projected.count > 0, "this arena was made without dropout support") }
     }
 
-    /// `supportsDropout` allocates the two extra scratch buffers dropout needs.
-    public init(dimensions d: GPTDimensions, B: Int, T: Int, supportsDropout: Bool = false) {
+    /// Whether block `layer` is recomputed in backward instead of kept.
+    public func isCheckpointed(_ layer: Int) -> Bool { checkpointEvery > 0 && layer % checkpointEvery == 0 }
+
+    /// `supportsDropout` allocates the two extra scratch buffers dropout needs; `checkpointEvery`
+    /// (0 = off, 1 = every block, k = every k-th block) shares one set of block buffers among the
+    /// checkpointed blocks.
+    public init(dimensions d: GPTDimensions, B: Int, T: Int, supportsDropout: Bool = false, checkpointEvery: Int = 0) {
         dimensions = d
         self.B = B
         self.T = T
+        self.checkpointEvery = max(0, checkpointEvery)
         let btc = B * T * d.C, bt = B * T
-        func many(_ count: Int, _ size: Int) -> [FloatBuffer] { (0..<count).map { _ in FloatBuffer(count: size) } }
-        residuals = many(d.L + 1, btc)
-        ln1 = many(d.L, btc); ln1Mean = many(d.L, bt); ln1Rstd = many(d.L, bt)
-        qkv = many(d.L, 3 * btc)
-        attentionOut = many(d.L, btc)
-        probs = many(d.L, B * d.NH * T * T)
-        residualMid = many(d.L, btc)
-        ln2 = many(d.L, btc); ln2Mean = many(d.L, bt); ln2Rstd = many(d.L, bt)
-        fc = many(d.L, 4 * btc)
-        fcGelu = many(d.L, 4 * btc)
+        let checkpointed = (0..<d.L).map { checkpointEvery > 0 && $0 % checkpointEvery == 0 }
+        /// One buffer per block, except that checkpointed blocks all share `shared`.
+        func perBlock(_ size: Int) -> [FloatBuffer] {
+            let shared = checkpointed.contains(true) ? FloatBuffer(count: size) : nil
+            return checkpointed.map { $0 ? shared! : FloatBuffer(count: size) }
+        }
+        residuals = (0...d.L).map { _ in FloatBuffer(count: btc) }
+        ln1 = perBlock(btc); ln1Mean = perBlock(bt); ln1Rstd = perBlock(bt)
+        qkv = perBlock(3 * btc)
+        attentionOut = perBlock(btc)
+        probs = perBlock(B * d.NH * T * T)
+        residualMid = perBlock(btc)
+        ln2 = perBlock(btc); ln2Mean = perBlock(bt); ln2Rstd = perBlock(bt)
+        fc = perBlock(4 * btc)
+        fcGelu = perBlock(4 * btc)
         lnf = FloatBuffer(count: btc); lnfMean = FloatBuffer(count: bt); lnfRstd = FloatBuffer(count: bt)
         logits = FloatBuffer(count: bt * d.V)
         probsOut = FloatBuffer(count: bt * d.V)
@@ -81,8 +96,11 @@ public final class ActivationArena: @unchecked Sendable {
 
     /// Exact bytes held, split into what forward keeps for backward and backward's scratch.
     public var byteCounts: (activations: Int, scratch: Int) {
-        let kept = [residuals, ln1, ln1Mean, ln1Rstd, qkv, attentionOut, probs, residualMid,
-                    ln2, ln2Mean, ln2Rstd, fc, fcGelu].joined().reduce(0) { $0 + $1.byteCount }
+        // Shared (checkpointed) block buffers are counted once.
+        var seen = Set<ObjectIdentifier>()
+        let blockBuffers = [residuals, ln1, ln1Mean, ln1Rstd, qkv, attentionOut, probs, residualMid,
+                            ln2, ln2Mean, ln2Rstd, fc, fcGelu].joined().filter { seen.insert(ObjectIdentifier($0)).inserted }
+        let kept = blockBuffers.reduce(0) { $0 + $1.byteCount }
             + [lnf, lnfMean, lnfRstd, logits, probsOut, losses].reduce(0) { $0 + $1.byteCount }
             + 2 * B * T * MemoryLayout<Int32>.stride
         let scratch = [dResidual, dLayerInput, dAttentionOut, dQKV, dFC, dScores, droppedScores, projected]

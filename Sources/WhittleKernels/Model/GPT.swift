@@ -28,35 +28,7 @@ public enum GPT {
                           seed: drop.seed(layer: d.L, site: 0), firstIndex: drop.firstSequence * T * C)
         }
         for l in 0..<d.L {
-            let w = layout.blocks[l]
-            let x = a.residuals[l].pointer
-            LayerNorm.forward(out: a.ln1[l].pointer, mean: a.ln1Mean[l].pointer, rstd: a.ln1Rstd[l].pointer,
-                              inp: x, weight: p + w.ln1Weight, bias: w.ln1Bias.map { p + $0 }, N: N, C: C,
-                              epsilon: d.epsilon)
-            linear(path, out: a.qkv[l].pointer, inp: a.ln1[l].pointer, weight: p + w.attnWeight,
-                   bias: w.attnBias.map { p + $0 }, N: N, C: C, OC: 3 * C)
-            switch path {
-            case .fast:
-                Attention.forward(out: a.attentionOut[l].pointer, probs: a.probs[l].pointer,
-                                  qkv: a.qkv[l].pointer, B: B, T: T, C: C, NH: NH,
-                                  dropout: drop.map { ($0, $0.seed(layer: l, site: 1), a.droppedScores.pointer) })
-            case .reference:
-                AttentionReference.forward(out: a.attentionOut[l].pointer, probs: a.probs[l].pointer,
-                                           qkv: a.qkv[l].pointer, B: B, T: T, C: C, NH: NH)
-            }
-            residualLinear(path, out: a.residualMid[l].pointer, residual: x, inp: a.attentionOut[l].pointer,
-                           weight: p + w.projWeight, bias: w.projBias.map { p + $0 }, N: N, C: C, OC: C,
-                           dropout: drop.map { ($0, $0.seed(layer: l, site: 2), a.projected.pointer) }, T: T)
-            LayerNorm.forward(out: a.ln2[l].pointer, mean: a.ln2Mean[l].pointer, rstd: a.ln2Rstd[l].pointer,
-                              inp: a.residualMid[l].pointer, weight: p + w.ln2Weight, bias: w.ln2Bias.map { p + $0 },
-                              N: N, C: C, epsilon: d.epsilon)
-            linear(path, out: a.fc[l].pointer, inp: a.ln2[l].pointer, weight: p + w.fcWeight,
-                   bias: w.fcBias.map { p + $0 }, N: N, C: C, OC: 4 * C)
-            GELU.forward(out: a.fcGelu[l].pointer, inp: a.fc[l].pointer, count: N * 4 * C)
-            residualLinear(path, out: a.residuals[l + 1].pointer, residual: a.residualMid[l].pointer,
-                           inp: a.fcGelu[l].pointer, weight: p + w.fcProjWeight, bias: w.fcProjBias.map { p + $0 },
-                           N: N, C: 4 * C, OC: C, dropout: drop.map { ($0, $0.seed(layer: l, site: 3), a.projected.pointer) },
-                           T: T)
+            blockForward(layer: l, parameters: p, layout: layout, arena: a, path: path, writeOutput: true)
         }
         LayerNorm.forward(out: a.lnf.pointer, mean: a.lnfMean.pointer, rstd: a.lnfRstd.pointer,
                           inp: a.residuals[d.L].pointer, weight: p + layout.lnfWeight,
@@ -70,6 +42,46 @@ public enum GPT {
         var total: Double = 0
         for i in 0..<N { total += Double(a.losses[i]) }
         return Float(total / Double(N))
+    }
+
+    /// Block `l` forward from `residuals[l]`: fills the block's activations and, when `writeOutput`,
+    /// `residuals[l + 1]`. Backward calls it with `writeOutput: false` to recompute a checkpointed block
+    /// (dropout masks are regenerated from the same seeds, so the recomputation is exact).
+    static func blockForward(layer l: Int, parameters p: UnsafePointer<Float>, layout: ParameterLayout,
+                             arena a: ActivationArena, path: KernelPath, writeOutput: Bool) {
+        let d = layout.dimensions
+        let B = a.B, T = a.T, C = d.C, NH = d.NH, N = B * T
+        let drop = a.dropout
+        let w = layout.blocks[l]
+        let x = a.residuals[l].pointer
+        LayerNorm.forward(out: a.ln1[l].pointer, mean: a.ln1Mean[l].pointer, rstd: a.ln1Rstd[l].pointer,
+                          inp: x, weight: p + w.ln1Weight, bias: w.ln1Bias.map { p + $0 }, N: N, C: C,
+                          epsilon: d.epsilon)
+        linear(path, out: a.qkv[l].pointer, inp: a.ln1[l].pointer, weight: p + w.attnWeight,
+               bias: w.attnBias.map { p + $0 }, N: N, C: C, OC: 3 * C)
+        switch path {
+        case .fast:
+            Attention.forward(out: a.attentionOut[l].pointer, probs: a.probs[l].pointer,
+                              qkv: a.qkv[l].pointer, B: B, T: T, C: C, NH: NH,
+                              dropout: drop.map { ($0, $0.seed(layer: l, site: 1), a.droppedScores.pointer) })
+        case .reference:
+            AttentionReference.forward(out: a.attentionOut[l].pointer, probs: a.probs[l].pointer,
+                                       qkv: a.qkv[l].pointer, B: B, T: T, C: C, NH: NH)
+        }
+        residualLinear(path, out: a.residualMid[l].pointer, residual: x, inp: a.attentionOut[l].pointer,
+                       weight: p + w.projWeight, bias: w.projBias.map { p + $0 }, N: N, C: C, OC: C,
+                       dropout: drop.map { ($0, $0.seed(layer: l, site: 2), a.projected.pointer) }, T: T)
+        LayerNorm.forward(out: a.ln2[l].pointer, mean: a.ln2Mean[l].pointer, rstd: a.ln2Rstd[l].pointer,
+                          inp: a.residualMid[l].pointer, weight: p + w.ln2Weight, bias: w.ln2Bias.map { p + $0 },
+                          N: N, C: C, epsilon: d.epsilon)
+        linear(path, out: a.fc[l].pointer, inp: a.ln2[l].pointer, weight: p + w.fcWeight,
+               bias: w.fcBias.map { p + $0 }, N: N, C: C, OC: 4 * C)
+        GELU.forward(out: a.fcGelu[l].pointer, inp: a.fc[l].pointer, count: N * 4 * C)
+        guard writeOutput else { return }
+        residualLinear(path, out: a.residuals[l + 1].pointer, residual: a.residualMid[l].pointer,
+                       inp: a.fcGelu[l].pointer, weight: p + w.fcProjWeight, bias: w.fcProjBias.map { p + $0 },
+                       N: N, C: 4 * C, OC: C, dropout: drop.map { ($0, $0.seed(layer: l, site: 3), a.projected.pointer) },
+                       T: T)
     }
 
     /// Accumulates d(lossScale · mean loss)/dθ into `gradients` (same layout as the parameters).
@@ -103,6 +115,9 @@ public enum GPT {
                            dout: dln, inp: a.residuals[d.L].pointer, weight: p + layout.lnfWeight,
                            mean: a.lnfMean.pointer, rstd: a.lnfRstd.pointer, N: N, C: C)
         for l in stride(from: d.L - 1, through: 0, by: -1) {
+            if a.isCheckpointed(l) {
+                blockForward(layer: l, parameters: p, layout: layout, arena: a, path: path, writeOutput: false)
+            }
             let w = layout.blocks[l]
             // MLP: x_{l+1} = mid + c_proj(gelu(c_fc(ln_2(mid))))
             let dfc = a.dFC.pointer
