@@ -67,6 +67,7 @@ struct BenchTrainCommand: ParsableCommand {
         var mfu: Double
         var residentBytes: Int
         var peakResidentBytes: Int
+        var ledger: TrainingSession.MemoryLedger
 
         enum CodingKeys: String, CodingKey {
             case config, parameters, tokensPerStep = "tokens_per_step", workers, blasThreads = "blas_threads", threads, steps
@@ -74,7 +75,7 @@ struct BenchTrainCommand: ParsableCommand {
                  millisecondsStandardDeviation = "ms_sd", millisecondsMin = "ms_min"
             case tokensPerSecond = "tokens_per_s", modelGflopsPerStep = "model_gflop_per_step",
                  achievedGflops = "achieved_gflops", peakGflops = "peak_gflops", peakSource = "peak_source", mfu
-            case residentBytes = "rss_bytes", peakResidentBytes = "peak_rss_bytes"
+            case residentBytes = "rss_bytes", peakResidentBytes = "peak_rss_bytes", ledger
         }
     }
 
@@ -91,8 +92,10 @@ struct BenchTrainCommand: ParsableCommand {
         print(String(format: "throughput  %.0f tokens/s, %.1f GFLOP/s of model FLOPs (%.3f GFLOP/step)",
                      report.tokensPerSecond, report.achievedGflops, report.modelGflopsPerStep))
         print(String(format: "MFU         %.1f%% of %.1f GFLOP/s (%@)", report.mfu * 100, report.peakGflops, report.peakSource))
-        print(String(format: "memory      RSS %.1f MiB, peak %.1f MiB", Double(report.residentBytes) / 1048576,
-                     Double(report.peakResidentBytes) / 1048576))
+        let l = report.ledger
+        func mib(_ bytes: Int) -> String { String(format: "%.1f", Double(bytes) / 1048576) }
+        print("ledger      weights \(mib(l.weights)) + gradients \(mib(l.gradients)) + optimizer \(mib(l.optimizer)) + activations \(mib(l.activations)) + workspace \(mib(l.workspace)) = \(mib(l.total)) MiB")
+        print("memory      RSS \(mib(report.residentBytes)) MiB, peak \(mib(report.peakResidentBytes)) MiB")
     }
 
     func measure() throws -> Report {
@@ -130,6 +133,7 @@ struct BenchTrainCommand: ParsableCommand {
                       millisecondsStandardDeviation: sd, millisecondsMin: sorted[0],
                       tokensPerSecond: Double(tokens) / (median / 1000), modelGflopsPerStep: flops / 1e9,
                       achievedGflops: achieved, peakGflops: peak, peakSource: peakSource, mfu: achieved / peak,
-                      residentBytes: ProcessMemory.currentResidentBytes(), peakResidentBytes: ProcessMemory.peakResidentBytes())
+                      residentBytes: ProcessMemory.currentResidentBytes(), peakResidentBytes: ProcessMemory.peakResidentBytes(),
+                      ledger: TrainingSession.ledger(of: trainer))
     }
 }

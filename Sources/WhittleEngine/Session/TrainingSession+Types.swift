@@ -82,7 +82,7 @@ extension TrainingSession {
     }
 
     /// Exact bytes by category, from the parameter layout and the workers' arenas, next to measured RSS.
-    public struct MemoryLedger: Equatable, Sendable {
+    public struct MemoryLedger: Equatable, Sendable, Codable {
         /// parameters × 4 (fp32).
         public var weights: Int
         /// One gradient buffer per data-parallel worker.

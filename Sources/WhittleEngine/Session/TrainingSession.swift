@@ -150,7 +150,7 @@ public final class TrainingSession: Sendable {
 
 extension TrainingSession {
     /// The memory ledger of `trainer` with the process's RSS now.
-    static func ledger(of trainer: Trainer) -> MemoryLedger {
+    public static func ledger(of trainer: Trainer) -> MemoryLedger {
         let parameters = trainer.model.parameterCount * MemoryLayout<Float>.stride
         var activations = 0, workspace = 0
         // getrusage's peak can trail statm's current value slightly; the peak is never below it.
