@@ -67,7 +67,6 @@ struct TrainCommand: ParsableCommand {
         }
         let signals = StopSignals()
         let progress = ProgressLine(total: trainer.config.maxIterations, enabled: !quiet && standardErrorIsTerminal)
-        var last: StepRecord?
         try reportingErrors {
             while !trainer.isFinished {
                 if let signal = signals.received {
@@ -78,7 +77,6 @@ struct TrainCommand: ParsableCommand {
                     throw ExitCode(signal == SIGINT ? 130 : 143)
                 }
                 let record = try run.step()
-                last = record
                 progress.update(record, history: trainer.history)
                 if let evaluation = record.evaluation, !quiet {
                     progress.printAbove(String(format: "step %d: train loss %.4f, val loss %.4f", record.step,
@@ -87,15 +85,15 @@ struct TrainCommand: ParsableCommand {
             }
         }
         progress.finish()
-        let history = trainer.history
-        let timed = history.suffix(max(history.count - 10, 1))
-        let median = timed.map(\.milliseconds).sorted()[timed.count / 2]
-        let tokens = Double(trainer.config.batchSize * trainer.config.contextLength * trainer.config.gradientAccumulationSteps)
-        var summary = String(format: "done: %d steps, median %.1f ms/step (%.0f tokens/s)", trainer.step, median, tokens / median * 1000)
-        if let evaluation = last?.evaluation ?? history.last(where: { $0.evaluation != nil })?.evaluation {
-            summary += String(format: ", train loss %.4f, val loss %.4f", evaluation.train, evaluation.validation)
+        if let summary = run.summary {
+            var line = String(format: "done: %d steps, median %.1f ms/step (%.0f tokens/s)", summary.steps,
+                              summary.medianMilliseconds, summary.tokensPerSecond)
+            if let estimate = summary.lastEstimate {
+                line += String(format: ", train loss %.4f, val loss %.4f (estimates)", estimate.train, estimate.validation)
+            }
+            line += String(format: "; whole validation split %.4f ± %.4f", summary.validation.loss, summary.validation.standardError)
+            printError(line)
         }
-        printError(summary)
         print(run.directory + "/" + Checkpoint.directoryName(step: trainer.step))
     }
 

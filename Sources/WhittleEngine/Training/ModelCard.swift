@@ -11,8 +11,7 @@ public enum ModelCard {
         let c = trainer.config
         let history = trainer.history
         let trainingSeconds = history.reduce(0) { $0 + $1.milliseconds } / 1000
-        let steady = history.dropFirst(min(10, history.count / 10)).map(\.milliseconds).sorted()
-        let medianMilliseconds = steady.isEmpty ? 0 : steady[steady.count / 2]
+        let medianMilliseconds = trainer.medianStepMilliseconds
         let tokensPerStep = c.batchSize * c.contextLength * c.gradientAccumulationSteps
         let lastEstimate = history.last(where: { $0.evaluation != nil })
         func f(_ value: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", value) }

@@ -126,13 +126,36 @@ public final class TrainingRun: @unchecked Sendable {
     public func saveCheckpoint() throws -> String {
         let path = directory + "/" + Checkpoint.directoryName(step: trainer.step)
         var files = try trainer.checkpointFiles(corpusSHA256: corpusSHA256)
-        if trainer.isFinished { files.append(("README.md", Array(try modelCard().utf8))) }
+        if trainer.isFinished {
+            let summary = try makeSummary()
+            files.append(("README.md", Array(try modelCard(evaluation: summary.validation).utf8)))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try FileIO.writeFile([UInt8](try encoder.encode(summary)), to: directory + "/" + RunSummary.fileName, sync: true)
+            self.summary = summary
+        }
         try AtomicDirectory.publish(files: files, to: path)
         return path
     }
 
-    func modelCard() throws -> String {
-        let evaluation = try Evaluator.evaluate(model: trainer.model, tokens: trainer.data.validation)
+    /// The finished run's figures (set when the final checkpoint is written).
+    public private(set) var summary: RunSummary?
+
+    func makeSummary() throws -> RunSummary {
+        let c = trainer.config
+        let tokens = c.batchSize * c.contextLength * c.gradientAccumulationSteps
+        let median = trainer.medianStepMilliseconds
+        return RunSummary(
+            steps: trainer.step, tokensPerStep: tokens, medianMilliseconds: median,
+            tokensPerSecond: median > 0 ? Double(tokens) / median * 1000 : 0,
+            trainingSeconds: trainer.history.reduce(0) { $0 + $1.milliseconds } / 1000,
+            wallSeconds: resumed ? nil : Double(DispatchTime.now().uptimeNanoseconds - startedAt) / 1e9,
+            lastEstimate: trainer.history.last(where: { $0.evaluation != nil })?.evaluation,
+            validation: try Evaluator.evaluate(model: trainer.model, tokens: trainer.data.validation),
+            ledger: TrainingSession.ledger(of: trainer))
+    }
+
+    func modelCard(evaluation: EvaluationResult) throws -> String {
         let settings = SamplingSettings(temperature: 0.8, topK: 40, seed: 1)
         // Start from a newline when the vocabulary has one (a fresh line), else from the corpus's first token.
         let prompt = (try? trainer.tokenizer.encode("\n")) ?? [trainer.data.train[0]]
