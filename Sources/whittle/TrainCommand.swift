@@ -82,9 +82,13 @@ struct TrainCommand: ParsableCommand {
                     progress.printAbove(String(format: "step %d: train loss %.4f, val loss %.4f", record.step,
                                                evaluation.train, evaluation.validation))
                 }
+                if let warning = record.warning { progress.printAbove("warning: " + warning) }
             }
         }
         progress.finish()
+        if trainer.stoppedEarly {
+            printError("stopped early after step \(trainer.step): no new best validation loss in \(trainer.config.earlyStoppingPatience) evaluations")
+        }
         if let summary = run.summary {
             var line = String(format: "done: %d steps, median %.1f ms/step (%.0f tokens/s)", summary.steps,
                               summary.medianMilliseconds, summary.tokensPerSecond)

@@ -279,7 +279,7 @@ import Testing
                      "grad_clip", "eval_interval", "eval_iters", "checkpoint_interval", "seed", "workers", "blas_threads", "checkpointing"] {
             #expect(names.contains(name), "missing key \(name)")
         }
-        #expect(names.count == 29)
+        #expect(names.count == 30)
     }
 
     @Test func testKeys_valueForKeyAndSetValueForKey() throws {

@@ -155,12 +155,17 @@ final class SessionDriver {
         let start = DispatchTime.now().uptimeNanoseconds
         do {
             let record = try run.step()
+            if let warning = record.warning { session.report(.notice(warning)) }
             let interval = trainer.config.checkpointInterval
             if (interval > 0 && record.step % interval == 0) || trainer.isFinished {
                 lastSavedStep = record.step
                 lastCheckpoint = run.directory + "/" + Checkpoint.directoryName(step: record.step)
                 session.report(.checkpointSaved(path: lastCheckpoint!, automatic: true))
             }
+        } catch let error as WhittleError where error.kind == .numeric {
+            // The weights were not updated: pause so the user can lower the learning rate and go on.
+            mode = .paused
+            session.report(.notice("paused: " + error.message + " — " + error.hint))
         } catch {
             failure = TrainingSession.describe(error)
             session.report(.failed(failure!))

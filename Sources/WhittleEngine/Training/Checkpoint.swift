@@ -67,6 +67,10 @@ public enum Checkpoint {
 extension Trainer {
     /// Every file of a checkpoint of the current state.
     func checkpointFiles(corpusSHA256: String) throws -> [(name: String, bytes: [UInt8])] {
+        if let tensor = model.firstNonFiniteTensor(in: model.parameters) {
+            throw WhittleError(.numeric, "refusing to write a checkpoint: \(tensor) holds a NaN or infinity",
+                               hint: "resume from the last checkpoint with a lower learning_rate")
+        }
         let moments = model.layout.tensors.flatMap { tensor in
             [(name: "m." + tensor.name, shape: tensor.shape,
               values: Array(UnsafeBufferPointer(start: firstMoment.pointer + tensor.offset, count: tensor.count))),

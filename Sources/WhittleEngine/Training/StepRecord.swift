@@ -10,11 +10,13 @@ public struct StepRecord: Equatable, Codable, Sendable {
     public var milliseconds: Double
     public var tokens: Int
     public var evaluation: LossEstimate?
+    /// A health warning raised at this step (e.g. validation rising while training falls).
+    public var warning: String?
 
     public var tokensPerSecond: Double { milliseconds > 0 ? Double(tokens) / (milliseconds / 1000) : 0 }
 
     enum CodingKeys: String, CodingKey {
-        case step, loss, learningRate = "lr", gradientNorm = "grad_norm", milliseconds = "ms", tokens, evaluation = "eval"
+        case step, loss, learningRate = "lr", gradientNorm = "grad_norm", milliseconds = "ms", tokens, evaluation = "eval", warning
     }
 }
 

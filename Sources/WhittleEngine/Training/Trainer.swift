@@ -59,7 +59,7 @@ public final class Trainer: @unchecked Sendable {
     }
 
     /// Whether the run has reached `max_iters`.
-    public var isFinished: Bool { step >= config.maxIterations }
+    public var isFinished: Bool { step >= config.maxIterations || stoppedEarly }
 
     /// Runs one optimizer step (with gradient accumulation) and, on evaluation steps, a loss estimate.
     /// Throws `.numeric` without touching the weights if the loss or a gradient is not finite.
@@ -90,7 +90,9 @@ public final class Trainer: @unchecked Sendable {
         var record = StepRecord(step: step, loss: loss, learningRate: rate, gradientNorm: Float(norm),
                                 milliseconds: elapsed, tokens: micro * config.batchSize * config.contextLength)
         if step % config.evalInterval == 0 || step == config.maxIterations {
-            record.evaluation = estimateLoss()
+            let estimate = estimateLoss()
+            record.evaluation = estimate
+            record.warning = overfittingWarning(after: estimate)
         }
         history.append(record)
         return record

@@ -33,6 +33,8 @@ extension TrainingConfig {
 
         .int("eval_interval", .evaluation, \.evalInterval, "steps between validation-loss estimates"),
         .int("eval_iters", .evaluation, \.evalIterations, "batches averaged per loss estimate"),
+        .int("early_stopping_patience", .evaluation, \.earlyStoppingPatience,
+             "stop after this many evaluations without a new best validation loss (0: never)"),
         .int("checkpoint_interval", .evaluation, \.checkpointInterval, "steps between checkpoints (0: only at the end)"),
         .int("seed", .evaluation, \.seed, "random seed for initialisation, data order and dropout"),
 

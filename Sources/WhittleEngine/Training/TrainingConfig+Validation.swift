@@ -27,6 +27,7 @@ extension TrainingConfig {
         try atLeast(evalInterval, 1, "eval_interval")
         try atLeast(evalIterations, 1, "eval_iters")
         try atLeast(checkpointInterval, 0, "checkpoint_interval", hint: "0 writes a checkpoint only at the end")
+        try atLeast(earlyStoppingPatience, 0, "early_stopping_patience", hint: "0 turns early stopping off")
         try check(seed <= UInt64(Int64.max), "seed must be at most \(Int64.max) so config files can store it (got \(seed))")
         try check((1...Self.threadLimit).contains(workers),
                   "workers must be between 1 and \(Self.threadLimit) (got \(workers))",

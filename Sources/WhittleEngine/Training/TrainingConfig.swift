@@ -38,6 +38,7 @@ public struct TrainingConfig: Equatable, Codable, Sendable {
     public var evalInterval = 250              // eval_interval
     public var evalIterations = 20             // eval_iters (batches per periodic estimate)
     public var checkpointInterval = 500        // checkpoint_interval (0: only at the end)
+    public var earlyStoppingPatience = 0       // early_stopping_patience (evaluations without improvement; 0: off)
     public var seed: UInt64 = 1337             // seed
 
     // Execution.
