@@ -24,6 +24,9 @@ import Testing
             state.hasUnsavedProgress = true
             state.modal = .confirmQuit
         case .help: state.modal = .help(scroll: 1)
+        case .generate:
+            state.screen = .generate
+            state.generate[.prompt].moveLeft()
         }
         return state
     }

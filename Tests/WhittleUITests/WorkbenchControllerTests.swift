@@ -50,6 +50,51 @@ import WhittleEngine
 
     func keys(_ text: String) -> [Action] { text.map { .key(.character($0)) } }
 
+    @Test func testWorkbench_generatesFromACopyOfTheRunningWeights() throws {
+        let scratch = Scratch()
+        let config = try Self.tinyConfig(in: scratch.path)
+        let session = TrainingSession(origin: .start(config: config, directory: scratch.path + "/run"))
+        defer { session.stop(saving: false) }
+        let controller = WorkbenchController(session: session, runName: "run", state: AppState(width: 100, height: 30))
+        try wait(controller, "a few steps") { $0.metrics.metrics.step >= 3 }
+        controller.handle(.key(.character("g")))
+        for _ in 0..<6 { controller.handle(.key(.backspace)) }
+        for c in "the " { controller.handle(.key(.character(c))) }
+        controller.handle(.key(.tab))
+        controller.handle(.key(.tab))
+        controller.handle(.key(.tab))
+        controller.handle(.key(.tab))
+        for _ in 0..<3 { controller.handle(.key(.backspace)) }
+        for c in "40" { controller.handle(.key(.character(c))) }
+        controller.handle(.key(.enter))
+        #expect(controller.state.generate.status == .copying)
+        #expect(controller.waitForGeneration(timeoutSeconds: Self.timeout))
+        guard case .finished(let step, let summary) = controller.state.generate.status else {
+            Issue.record("generation did not finish: \(controller.state.generate.status)")
+            return
+        }
+        #expect(step >= 3, "weights of a step while training ran")
+        #expect(summary.generatedTokens == 40 && summary.promptTokens == 4)
+        #expect(summary.prefillTokensPerSecond > 0 && summary.decodeMillisecondsPerToken > 0)
+        #expect(controller.state.generate.output.count == 44 && controller.state.generate.output.hasPrefix("the "))
+        #expect(controller.state.runState == .running, "training keeps running")
+        let screen = controller.frame(theme: .builtinDefault).text
+        #expect(screen.contains("ms/token"))
+        // A character the tokenizer does not know is reported, not crashed on.
+        controller.handle(.key(.backTab))
+        controller.handle(.key(.backTab))
+        controller.handle(.key(.backTab))
+        controller.handle(.key(.backTab))
+        controller.handle(.key(.character("Z")))
+        controller.handle(.key(.enter))
+        #expect(controller.waitForGeneration(timeoutSeconds: Self.timeout))
+        guard case .failed(let message) = controller.state.generate.status else {
+            Issue.record("expected a failure for an unknown character")
+            return
+        }
+        #expect(message.contains("Z") || message.lowercased().contains("character"))
+    }
+
     @Test func testWorkbench_scriptedSession() throws {
         let scratch = Scratch()
         let config = try Self.tinyConfig(in: scratch.path)

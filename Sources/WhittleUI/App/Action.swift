@@ -74,6 +74,12 @@ public enum Action: Equatable, Sendable {
     case hyperparameterRejected(String)
     /// Something the engine wants the user to see (a notice or a failure), shown in the status bar.
     case engineMessage(String)
+    /// The weights of `step` were copied; tokens follow.
+    case generationStarted(step: Int)
+    /// More generated text.
+    case generationOutput(String)
+    case generationFinished(GenerationSummary)
+    case generationFailed(String)
 }
 
 /// Something `update` asks the host to do; the host runs it and reports back through Actions.
@@ -90,4 +96,6 @@ public enum Effect: Equatable, Sendable {
     case cycleTheme(String)
     /// Restore the terminal and exit.
     case quit
+    /// Sample from a copy of the current weights (taken at a step boundary) on a background thread.
+    case generate(GenerateRequest)
 }

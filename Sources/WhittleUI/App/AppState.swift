@@ -78,6 +78,8 @@ public struct AppState: Equatable, Sendable {
     /// A transient message for the status bar and the ticks it has left.
     public var message: String?
     public var messageTicks = 0
+    /// The Generate screen's form and output.
+    public var generate = GenerateForm()
 
     public init(
         width: Int = 80, height: Int = 24, hyperparameters: HyperparameterValues = HyperparameterValues(),
@@ -109,6 +111,7 @@ public struct AppState: Equatable, Sendable {
         case .confirmQuit, .runSteps: return .dialog
         case nil: break
         }
+        if screen == .generate { return .generate }
         if editing != nil { return .editing }
         return focus == .hyperparameters ? .hyperparameters : .global
     }

@@ -9,6 +9,7 @@ public enum KeyContext: String, Equatable, Sendable, CaseIterable {
     case editing
     case dialog
     case help
+    case generate
 
     /// The section title in the help overlay.
     public var title: String {
@@ -18,6 +19,7 @@ public enum KeyContext: String, Equatable, Sendable, CaseIterable {
         case .editing: "Editing a value"
         case .dialog: "Dialogs"
         case .help: "This help"
+        case .generate: "Generate screen"
         }
     }
 }
@@ -30,6 +32,7 @@ public enum Command: String, Equatable, Sendable, CaseIterable {
     case confirm, deleteBackward, deleteForward, cursorLeft, cursorRight, cursorHome, cursorEnd
     case accept, reject, saveAndQuit
     case scrollUp, scrollDown, close
+    case generateText, nextField, previousField
 }
 
 /// One row of the keymap.
@@ -75,7 +78,7 @@ public enum Keymap {
         KeyBinding([ch("+"), ch("=")], .smoothMore, "more smoothing", .global),
         KeyBinding([ch("-")], .smoothLess, "less smoothing", .global),
         KeyBinding([ch("t")], .cycleTheme, "next colour theme", .global),
-        KeyBinding([ch("g")], .toggleScreen, "switch Train / Generate screen", .global),
+        KeyBinding([ch("g")], .toggleScreen, "Generate screen: sample from the current weights", .global),
         KeyBinding([ch("?"), .function(1)], .help, "this help", .global, statusBar: true),
         KeyBinding([.escape], .cancel, "cancel / clear message", .global),
         KeyBinding([ch("q")], .quit, "quit, saving a checkpoint (asks first if unsaved)", .global, statusBar: true),
@@ -98,6 +101,17 @@ public enum Keymap {
         KeyBinding([.up, ch("k")], .scrollUp, "scroll up", .help),
         KeyBinding([.down, ch("j")], .scrollDown, "scroll down", .help),
         KeyBinding([.escape, ch("?"), ch("q")], .close, "close help", .help, statusBar: true),
+        KeyBinding([.enter], .generateText, "generate from a copy of the current weights", .generate, statusBar: true),
+        KeyBinding([.tab, .down], .nextField, "next field", .generate, statusBar: true),
+        KeyBinding([.backTab, .up], .previousField, "previous field", .generate),
+        KeyBinding([.escape], .toggleScreen, "back to the Train screen", .generate, statusBar: true),
+        KeyBinding([.function(1)], .help, "this help", .generate, statusBar: true),
+        KeyBinding([.backspace], .deleteBackward, "delete before the cursor", .generate),
+        KeyBinding([.delete], .deleteForward, "delete under the cursor", .generate),
+        KeyBinding([.left], .cursorLeft, "cursor left", .generate),
+        KeyBinding([.right], .cursorRight, "cursor right", .generate),
+        KeyBinding([.home], .cursorHome, "cursor to start", .generate),
+        KeyBinding([.end], .cursorEnd, "cursor to end", .generate),
     ]
 
     /// The command `key` triggers in `context`; pane bindings shadow global ones.
@@ -128,6 +142,9 @@ public enum Keymap {
                 .map { KeyHint(keys: $0.keysLabel(ascii: ascii), description: $0.description) }
             if context == .editing {
                 hints.insert(KeyHint(keys: "0-9 . e -", description: "type the new value"), at: 0)
+            }
+            if context == .generate {
+                hints.insert(KeyHint(keys: "any key", description: "types into the focused field"), at: 0)
             }
             return (context.title, hints)
         }
@@ -160,6 +177,9 @@ public enum Keymap {
         case .accept: "yes"
         case .reject: "no"
         case .close: "close"
+        case .generateText: "generate"
+        case .nextField: "field"
+        case .toggleScreen: "back"
         default: nil
         }
     }

@@ -1,15 +1,18 @@
 // The pure view function: draws the whole UI for a state, a metrics snapshot and a theme into a
 // fresh Screen. Overlays (help, dialogs) are drawn last, over the current screen.
 
-/// Draws the UI for `state` and `snapshot` in `theme`'s colours.
-public func render(_ state: AppState, _ snapshot: TrainingMetricsSnapshot, _ theme: Theme) -> Screen {
+/// Draws the UI for `state` and `snapshot` in `theme`'s colours. Pass the same `cache` every frame
+/// so long histories cost only their new points (a fresh cache draws the same screen, slower).
+public func render(
+    _ state: AppState, _ snapshot: TrainingMetricsSnapshot, _ theme: Theme, cache: RenderCache = RenderCache()
+) -> Screen {
     var screen = Screen(width: state.terminalWidth, height: state.terminalHeight, fill: Cell(" ", style: theme.base))
     if state.isTooSmall {
         renderTooSmall(state, theme, into: &screen)
         return screen
     }
     switch state.screen {
-    case .train: TrainView.render(state, snapshot, theme, into: &screen)
+    case .train: TrainView.render(state, snapshot, theme, cache: cache, into: &screen)
     case .generate: renderGenerate(state, theme, into: &screen)
     }
     renderHeader(state, snapshot, theme, into: &screen)
@@ -135,12 +138,5 @@ private func renderModal(_ state: AppState, _ theme: Theme, into screen: inout S
 }
 
 private func renderGenerate(_ state: AppState, _ theme: Theme, into screen: inout Screen) {
-    let body = screen.bounds.inset(top: 1, bottom: 1)
-    let inner = screen.box(
-        body, title: "generate", glyphs: state.glyphs, style: theme.style(.divider),
-        titleStyle: theme.style(.title, bold: true))
-    screen.put(
-        "Sampling from the current weights is not wired up yet.", in: inner.inset(left: 1), row: inner.y,
-        style: theme.style(.inactiveForeground))
-    screen.put("Press g to go back to training.", in: inner.inset(left: 1), row: inner.y + 1, style: theme.base)
+    GenerateView.render(state, theme, into: &screen)
 }

@@ -34,6 +34,23 @@ public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
     case .engineMessage(let message):
         state.show(message, ticks: 100)
         return []
+    case .generationStarted(let step):
+        state.generate.status = .generating(step: step)
+        return []
+    case .generationOutput(let text):
+        state.generate.output += text
+        return []
+    case .generationFinished(let summary):
+        if case .generating(let step) = state.generate.status {
+            state.generate.status = .finished(step: step, summary)
+        } else {
+            state.generate.status = .finished(step: 0, summary)
+        }
+        return []
+    case .generationFailed(let message):
+        state.generate.status = .failed(message)
+        state.show("generation failed: " + message, ticks: 100)
+        return []
     }
 }
 
@@ -52,6 +69,20 @@ extension AppState {
 
 private func handleKey(_ state: inout AppState, _ key: Key) -> [Effect] {
     let context = state.keyContext
+    if context == .generate {
+        if state.isTooSmall {
+            if key == .character("q") { return perform(.quit, &state) }
+            return key == .escape ? perform(.toggleScreen, &state) : []
+        }
+        if case .character(let c) = key {
+            let field = state.generate.focus
+            if field.accepts(c) {
+                state.generate[field].insert(c)
+                state.generate.error = nil
+            }
+            return []
+        }
+    }
     if context == .editing, case .character(let c) = key, !c.isNewline {
         state.editing?.insert(c)
         state.validationError = nil
@@ -80,6 +111,8 @@ private func handleKey(_ state: inout AppState, _ key: Key) -> [Effect] {
 }
 
 private func perform(_ command: Command, _ state: inout AppState) -> [Effect] {
+    let fieldEdits: [Command] = [.deleteBackward, .deleteForward, .cursorLeft, .cursorRight, .cursorHome, .cursorEnd]
+    if state.keyContext == .generate, fieldEdits.contains(command) { return performGenerateCommand(command, &state) }
     switch command {
     case .toggleRun: return toggleRun(&state)
     case .singleStep:
@@ -124,6 +157,8 @@ private func perform(_ command: Command, _ state: inout AppState) -> [Effect] {
         return []
     case .cycleTheme, .toggleLogScale, .toggleTimeAxis, .smoothMore, .smoothLess, .toggleScreen:
         return performViewCommand(command, &state)
+    case .generateText, .nextField, .previousField:
+        return performGenerateCommand(command, &state)
     default:
         return performPaneCommand(command, &state)
     }
@@ -156,6 +191,40 @@ private func performViewCommand(_ command: Command, _ state: inout AppState) -> 
     default:
         return []
     }
+}
+
+/// The Generate screen's form: field focus, editing and starting a generation.
+private func performGenerateCommand(_ command: Command, _ state: inout AppState) -> [Effect] {
+    let fields = GenerateForm.Field.allCases
+    let field = state.generate.focus
+    let index = fields.firstIndex(of: field) ?? 0
+    switch command {
+    case .generateText:
+        guard !state.generate.status.isBusy else {
+            state.show("already generating; wait for it to finish")
+            return []
+        }
+        switch state.generate.request() {
+        case .success(let request):
+            state.generate.error = nil
+            state.generate.output = request.prompt
+            state.generate.status = .copying
+            return [.generate(request)]
+        case .failure(let error):
+            state.generate.error = error.message
+            return []
+        }
+    case .nextField: state.generate.focus = fields[(index + 1) % fields.count]
+    case .previousField: state.generate.focus = fields[(index + fields.count - 1) % fields.count]
+    case .deleteBackward: state.generate[field].backspace()
+    case .deleteForward: state.generate[field].deleteForward()
+    case .cursorLeft: state.generate[field].moveLeft()
+    case .cursorRight: state.generate[field].moveRight()
+    case .cursorHome: state.generate[field].moveHome()
+    case .cursorEnd: state.generate[field].moveEnd()
+    default: break
+    }
+    return []
 }
 
 private func toggleRun(_ state: inout AppState) -> [Effect] {
