@@ -44,6 +44,10 @@ public func runDemo(options: CursesOptions, totalSteps: Int = 5000) -> Int32 {
             case .cycleTheme(let name): theme = themeFor(name)
             case .quit: break frames
             case .generate: _ = update(&state, .generationFailed("the demo has no model to sample from"))
+            case .listModels: _ = update(&state, .modelsListed([]))
+            case .checkNewRun: _ = update(&state, .newRunChecked(.invalid("the demo cannot start runs")))
+            case .replaceRun: _ = update(&state, .engineMessage("the demo cannot switch runs"))
+            case .discardUnsaved: break
             }
         }
         if run.snapshot.runState == .running {

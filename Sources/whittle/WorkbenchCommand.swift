@@ -91,6 +91,7 @@ struct WorkbenchCommand: ParsableCommand {
             origin: origin, runName: name, notice: notice, themeName: theme,
             curses: CursesOptions(mouse: !noMouse, forceASCII: ascii, environment: environment))
         options.autoStart = true
+        options.launcher = makeLauncher()
         let result = runWorkbench(options)
         if let failure = result.failure { printError("training failed: \(failure)") }
         if result.abandonedSave {
@@ -135,6 +136,15 @@ struct WorkbenchCommand: ParsableCommand {
         }
         let name = lastComponent(directory) + (notice == nil ? "" : " (model \(lastComponent(modelPath!)))")
         return (.start(config: settings, directory: directory), name, notice)
+    }
+
+    /// New runs from the dialogs use the settings of --config (or the default config), with --set applied.
+    func makeLauncher() -> RunLauncher {
+        let path = config ?? Self.defaultConfig
+        var base = (try? TrainingConfig.load(path: path)) ?? TrainingConfig()
+        try? base.apply(overrides: overrides)
+        base.initFrom = "scratch"
+        return RunLauncher(baseConfig: base)
     }
 
     func lastComponent(_ path: String) -> String {

@@ -23,6 +23,12 @@ public enum Modal: Equatable, Sendable {
     case confirmQuit
     /// "Run how many steps?" with its edit buffer and validation error.
     case runSteps(TextField, error: String?)
+    /// Open a model or run directory.
+    case openModel(ModelPicker)
+    /// Start a new run: shape, dataset and seed, checked as typed.
+    case newRun(NewRunForm)
+    /// "Save the current run before switching?".
+    case replaceRun(RunReplacement)
 }
 
 /// Which x axis charts use.
@@ -108,7 +114,9 @@ public struct AppState: Equatable, Sendable {
     public var keyContext: KeyContext {
         switch modal {
         case .help: return .help
-        case .confirmQuit, .runSteps: return .dialog
+        case .confirmQuit, .runSteps, .replaceRun: return .dialog
+        case .openModel: return .picker
+        case .newRun: return .newRun
         case nil: break
         }
         if screen == .generate { return .generate }

@@ -10,6 +10,8 @@ public enum KeyContext: String, Equatable, Sendable, CaseIterable {
     case dialog
     case help
     case generate
+    case picker
+    case newRun
 
     /// The section title in the help overlay.
     public var title: String {
@@ -20,6 +22,8 @@ public enum KeyContext: String, Equatable, Sendable, CaseIterable {
         case .dialog: "Dialogs"
         case .help: "This help"
         case .generate: "Generate screen"
+        case .picker: "Open a model or run"
+        case .newRun: "New run"
         }
     }
 }
@@ -33,6 +37,7 @@ public enum Command: String, Equatable, Sendable, CaseIterable {
     case accept, reject, saveAndQuit
     case scrollUp, scrollDown, close
     case generateText, nextField, previousField
+    case openModelDialog, newRunDialog, startFilter, discard
 }
 
 /// One row of the keymap.
@@ -78,6 +83,8 @@ public enum Keymap {
         KeyBinding([ch("+"), ch("=")], .smoothMore, "more smoothing", .global),
         KeyBinding([ch("-")], .smoothLess, "less smoothing", .global),
         KeyBinding([ch("t")], .cycleTheme, "next colour theme", .global),
+        KeyBinding([ch("o")], .openModelDialog, "open a model or run directory", .global),
+        KeyBinding([ch("r")], .newRunDialog, "start a new run (layers, heads, width, context, dataset, seed)", .global),
         KeyBinding([ch("g")], .toggleScreen, "Generate screen: sample from the current weights", .global),
         KeyBinding([ch("?"), .function(1)], .help, "this help", .global, statusBar: true),
         KeyBinding([.escape], .cancel, "cancel / clear message", .global),
@@ -98,6 +105,7 @@ public enum Keymap {
         KeyBinding([.enter, ch("y")], .accept, "confirm", .dialog, statusBar: true),
         KeyBinding([.escape, ch("n")], .reject, "cancel", .dialog, statusBar: true),
         KeyBinding([ch("c")], .saveAndQuit, "save a checkpoint, then quit (quit dialog)", .dialog),
+        KeyBinding([ch("d")], .discard, "go on without saving (quit / switch-run dialogs)", .dialog),
         KeyBinding([.up, ch("k")], .scrollUp, "scroll up", .help),
         KeyBinding([.down, ch("j")], .scrollDown, "scroll down", .help),
         KeyBinding([.escape, ch("?"), ch("q")], .close, "close help", .help, statusBar: true),
@@ -112,6 +120,22 @@ public enum Keymap {
         KeyBinding([.right], .cursorRight, "cursor right", .generate),
         KeyBinding([.home], .cursorHome, "cursor to start", .generate),
         KeyBinding([.end], .cursorEnd, "cursor to end", .generate),
+        KeyBinding([.up, ch("k")], .moveUp, "previous entry", .picker),
+        KeyBinding([.down, ch("j")], .moveDown, "next entry", .picker),
+        KeyBinding([.enter], .accept, "open the selected directory", .picker, statusBar: true),
+        KeyBinding([ch("/")], .startFilter, "filter the list (type; Esc clears)", .picker, statusBar: true),
+        KeyBinding([.backspace], .deleteBackward, "delete from the filter", .picker),
+        KeyBinding([.escape, ch("q")], .close, "close", .picker, statusBar: true),
+        KeyBinding([.enter], .accept, "start the run (asks to save the current one)", .newRun, statusBar: true),
+        KeyBinding([.tab, .down], .nextField, "next field", .newRun, statusBar: true),
+        KeyBinding([.backTab, .up], .previousField, "previous field", .newRun),
+        KeyBinding([.escape], .close, "cancel", .newRun, statusBar: true),
+        KeyBinding([.backspace], .deleteBackward, "delete before the cursor", .newRun),
+        KeyBinding([.delete], .deleteForward, "delete under the cursor", .newRun),
+        KeyBinding([.left], .cursorLeft, "cursor left", .newRun),
+        KeyBinding([.right], .cursorRight, "cursor right", .newRun),
+        KeyBinding([.home], .cursorHome, "cursor to start", .newRun),
+        KeyBinding([.end], .cursorEnd, "cursor to end", .newRun),
     ]
 
     /// The command `key` triggers in `context`; pane bindings shadow global ones.
@@ -143,7 +167,7 @@ public enum Keymap {
             if context == .editing {
                 hints.insert(KeyHint(keys: "0-9 . e -", description: "type the new value"), at: 0)
             }
-            if context == .generate {
+            if context == .generate || context == .newRun {
                 hints.insert(KeyHint(keys: "any key", description: "types into the focused field"), at: 0)
             }
             return (context.title, hints)
@@ -180,6 +204,8 @@ public enum Keymap {
         case .generateText: "generate"
         case .nextField: "field"
         case .toggleScreen: "back"
+        case .startFilter: "filter"
+        case .discard: "don't save"
         default: nil
         }
     }

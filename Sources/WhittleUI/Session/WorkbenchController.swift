@@ -18,8 +18,14 @@ public enum WorkbenchExit: Equatable, Sendable {
 /// Connects the pure UI to a TrainingSession.
 public final class WorkbenchController {
     public private(set) var state: AppState
-    public let session: TrainingSession
+    public private(set) var session: TrainingSession
     public private(set) var metrics: SessionMetrics
+    /// Lists, checks and launches runs for the dialogs (nil: the dialogs say they are unavailable).
+    public let launcher: RunLauncher?
+    /// Whether quitting saves a checkpoint (the quit dialog's "don't save" clears it).
+    public private(set) var saveOnExit = true
+    /// Vocabulary sizes of dataset files already read by the new-run dialog.
+    private var vocabularies: [String: Int] = [:]
     /// Set once an Effect asked to quit.
     public private(set) var quitRequested = false
     private var lastSessionState: TrainingSession.State?
@@ -33,8 +39,9 @@ public final class WorkbenchController {
 
     /// A controller over `session`; with `autoStart`, training starts as soon as the run is loaded.
     public init(session: TrainingSession, runName: String, state: AppState, autoStart: Bool = true,
-                notice: String? = nil) {
+                notice: String? = nil, launcher: RunLauncher? = nil) {
         self.session = session
+        self.launcher = launcher
         self.state = state
         metrics = SessionMetrics(runName: runName)
         if autoStart {
@@ -61,7 +68,42 @@ public final class WorkbenchController {
         case .generate(let request):
             pendingGeneration = request
             session.send(.copyModel)
+        case .discardUnsaved: saveOnExit = false
+        case .listModels: handle(.modelsListed(launcher?.listModels() ?? []))
+        case .checkNewRun(let request):
+            guard let launcher else { return handle(.newRunChecked(.invalid("starting runs is not available here"))) }
+            let check = launcher.check(request) { path in
+                if let known = vocabularies[path] { return known }
+                let size = try RunLauncher.vocabularySize(ofFile: path)
+                vocabularies[path] = size
+                return size
+            }
+            handle(.newRunChecked(check))
+        case .replaceRun(let replacement, let saveCurrent): replaceRun(replacement, saveCurrent: saveCurrent)
         }
+    }
+
+    /// Stops the current session (saving first if asked) and starts one for `replacement`.
+    private func replaceRun(_ replacement: RunReplacement, saveCurrent: Bool) {
+        guard let launcher else { return handle(.engineMessage("switching runs is not available here")) }
+        let origin: TrainingSession.Origin, name: String
+        do {
+            (origin, name) = try launcher.origin(for: replacement)
+        } catch {
+            return handle(.engineMessage("cannot open: " + ((error as? WhittleError)?.message ?? "\(error)")))
+        }
+        session.stop(saving: saveCurrent)
+        let saved = session.snapshot().lastCheckpoint
+        session = TrainingSession(origin: origin)
+        metrics = SessionMetrics(runName: name)
+        lastSessionState = nil
+        lastConfig = nil
+        pendingGeneration = nil
+        handle(.runReplaced)
+        session.send(.run)
+        state.runState = .running
+        let previous = saveCurrent ? saved.map { " (saved " + ($0.split(separator: "/").last.map(String.init) ?? $0) + ")" } ?? "" : ""
+        handle(.engineMessage("loading \(name)...\(previous)"))
     }
 
     /// Starts generating `request` from `copy` on a background thread.
