@@ -274,6 +274,34 @@ else
     fail "g did not open the Generate screen"
 fi
 
+# Runs and models: o lists the sample model, / filters, Esc clears then closes; r shows the new-run form
+# with the engine's check and a memory estimate; Esc cancels.
+keys o
+if wait_for 'open a model or run' 5 && wait_for 'sample-models/shakespeare-char-tiny' 5; then
+    pass "o lists sample-models/"
+    keys /
+    keys -l 'zzz'
+    wait_for 'nothing matches the filter' 5 && pass "/ filters the list" || fail "the filter did not apply"
+    keys Escape
+    wait_for 'sample-models/shakespeare-char-tiny' 5 || fail "Esc did not clear the filter"
+    keys Escape
+    wait_gone 'open a model or run' 5 && pass "Esc clears the filter, then closes" || fail "the open dialog did not close"
+else
+    fail "o did not open the model list"
+fi
+keys r
+if wait_for 'new run' 5 && wait_for 'parameters.{1,4}about [0-9.]+ [KMG]iB to train' 10; then
+    pass "r shows the new-run form with a memory estimate"
+    keys Tab Tab BSpace BSpace BSpace
+    keys -l '130'
+    wait_for 'divisible' 5 && pass "width not divisible by heads is refused as typed" || fail "no validation message"
+    save_capture 06b-new-run
+    keys Escape
+    wait_gone 'new run' 5 || fail "Esc did not close the new-run form"
+else
+    fail "r did not open the new-run form"
+fi
+
 keys '?'
 wait_for 'start / pause / resume training' 5 && pass "? opens the help" || fail "help did not open"
 save_capture 07-help
