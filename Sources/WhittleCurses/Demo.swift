@@ -23,6 +23,7 @@ public func runDemo(options: CursesOptions, totalSteps: Int = 5000) -> Int32 {
     var theme = themeFor(state.themeName)
     var run = DemoRun(totalSteps: totalSteps)
     var stepsOwed = 0
+    let cache = RenderCache()
     var exitSignal: Int32?
 
     frames: while true {
@@ -42,6 +43,11 @@ public func runDemo(options: CursesOptions, totalSteps: Int = 5000) -> Int32 {
             case .saveCheckpoint: _ = update(&state, .checkpointSaved)
             case .cycleTheme(let name): theme = themeFor(name)
             case .quit: break frames
+            case .generate: _ = update(&state, .generationFailed("the demo has no model to sample from"))
+            case .listModels: _ = update(&state, .modelsListed([]))
+            case .checkNewRun: _ = update(&state, .newRunChecked(.invalid("the demo cannot start runs")))
+            case .replaceRun: _ = update(&state, .engineMessage("the demo cannot switch runs"))
+            case .discardUnsaved: break
             }
         }
         if run.snapshot.runState == .running {
@@ -53,7 +59,7 @@ public func runDemo(options: CursesOptions, totalSteps: Int = 5000) -> Int32 {
         if run.snapshot.runState != state.runState, run.snapshot.runState != .idle {
             _ = update(&state, .runStateChanged(run.snapshot.runState))
         }
-        terminal.present(render(state, run.snapshot, theme))
+        terminal.present(render(state, run.snapshot, theme, cache: cache))
     }
     terminal.stop()
     return exitSignal.map { 128 + $0 } ?? 0

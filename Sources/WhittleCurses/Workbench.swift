@@ -20,6 +20,8 @@ public struct WorkbenchOptions: Sendable {
     public var autoStart = true
     /// Milliseconds a frame waits for input (50: at most 20 frames a second).
     public var frameMilliseconds = 50
+    /// Lists, checks and starts runs for the open-model and new-run dialogs.
+    public var launcher: RunLauncher?
 
     public init(origin: TrainingSession.Origin, runName: String, notice: String? = nil, themeName: String = "default",
                 curses: CursesOptions) {
@@ -49,7 +51,7 @@ public struct WorkbenchResult: Sendable {
 
 /// Runs the workbench until the user quits or a signal arrives; the terminal is restored on return.
 public func runWorkbench(_ options: WorkbenchOptions) -> WorkbenchResult {
-    let session = TrainingSession(origin: options.origin)
+    let firstSession = TrainingSession(origin: options.origin)
     let catalog = ThemeCatalog.load(
         from: ThemeCatalog.searchDirectories(
             environment: options.curses.environment, workingDirectory: FileManager.default.currentDirectoryPath,
@@ -67,13 +69,15 @@ public func runWorkbench(_ options: WorkbenchOptions) -> WorkbenchResult {
     let state = AppState(
         width: size.width, height: size.height, themeName: names.contains(options.themeName) ? options.themeName : names[0],
         themeNames: names, useASCII: !terminal.supportsUnicode)
-    let controller = WorkbenchController(session: session, runName: options.runName, state: state,
-                                         autoStart: options.autoStart, notice: options.notice)
+    let controller = WorkbenchController(session: firstSession, runName: options.runName, state: state,
+                                         autoStart: options.autoStart, notice: options.notice,
+                                         launcher: options.launcher)
     let exit = controller.run(on: terminal, frameMilliseconds: options.frameMilliseconds, theme: themeFor,
                               pendingSignal: TerminalSignals.takePending)
-    controller.showMessage("stopping: saving a checkpoint... (Ctrl-C again to abandon)", on: terminal,
+    controller.showMessage(controller.saveOnExit ? "stopping: saving a checkpoint... (Ctrl-C again to abandon)" : "stopping without saving...", on: terminal,
                            theme: themeFor(controller.state.themeName))
-    session.send(.stop(saving: true))
+    let session = controller.session
+    session.send(.stop(saving: controller.saveOnExit))
     var abandoned = false
     while !session.waitUntilEnded(timeoutSeconds: 0.05) {
         if TerminalSignals.takePending() != nil {

@@ -8,8 +8,8 @@ import WhittleEngine
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure speed (training steps).",
-        subcommands: [BenchTrainCommand.self])
+        abstract: "Measure speed (training steps, workbench frames).",
+        subcommands: [BenchTrainCommand.self, BenchUICommand.self])
 }
 
 struct BenchTrainCommand: ParsableCommand {

@@ -6,6 +6,7 @@ import ArgumentParser
 import Foundation
 import WhittleCurses
 import WhittleEngine
+import WhittleUI
 
 struct WorkbenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -56,7 +57,24 @@ struct WorkbenchCommand: ParsableCommand {
         }
     }
 
+    /// The themes the workbench can show: the catalog's (built-in search path and user directory), or
+    /// "default" alone when no theme files are found (the built-in default is used then).
+    static func themeNames() -> [String] {
+        let catalog = ThemeCatalog.load(
+            from: ThemeCatalog.searchDirectories(
+                environment: ProcessInfo.processInfo.environment, workingDirectory: FileManager.default.currentDirectoryPath,
+                executableDirectory: Bundle.main.executableURL?.deletingLastPathComponent().path))
+        return catalog.names.isEmpty ? ["default"] : catalog.names
+    }
+
     func run() throws {
+        let available = Self.themeNames()
+        try reportingErrors {
+            guard available.contains(theme) else {
+                throw WhittleError.config("unknown theme '\(theme)'; available themes: \(available.joined(separator: ", "))",
+                                          hint: "user themes go in $XDG_CONFIG_HOME/whittle/themes/NAME.theme")
+            }
+        }
         guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
             printError("""
                 whittle: the workbench needs a terminal (standard input and output must be a TTY).
@@ -73,6 +91,7 @@ struct WorkbenchCommand: ParsableCommand {
             origin: origin, runName: name, notice: notice, themeName: theme,
             curses: CursesOptions(mouse: !noMouse, forceASCII: ascii, environment: environment))
         options.autoStart = true
+        options.launcher = makeLauncher()
         let result = runWorkbench(options)
         if let failure = result.failure { printError("training failed: \(failure)") }
         if result.abandonedSave {
@@ -117,6 +136,15 @@ struct WorkbenchCommand: ParsableCommand {
         }
         let name = lastComponent(directory) + (notice == nil ? "" : " (model \(lastComponent(modelPath!)))")
         return (.start(config: settings, directory: directory), name, notice)
+    }
+
+    /// New runs from the dialogs use the settings of --config (or the default config), with --set applied.
+    func makeLauncher() -> RunLauncher {
+        let path = config ?? Self.defaultConfig
+        var base = (try? TrainingConfig.load(path: path)) ?? TrainingConfig()
+        try? base.apply(overrides: overrides)
+        base.initFrom = "scratch"
+        return RunLauncher(baseConfig: base)
     }
 
     func lastComponent(_ path: String) -> String {

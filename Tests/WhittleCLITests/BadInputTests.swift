@@ -246,3 +246,16 @@ import Testing
         expectRefused(refused, status: 64, mentioning: ["9 tokens", "n_positions", "--context 8"], workspace: workspace, unchanged: before)
     }
 }
+
+@Suite struct WorkbenchRefusesBadOptions {
+    /// An unknown theme is refused before the terminal is touched (even without one), listing the themes.
+    @Test func unknownTheme() throws {
+        let workspace = try Workspace()
+        try FileManager.default.createDirectory(atPath: workspace.path("themes"), withIntermediateDirectories: true)
+        try workspace.write("themes/dusk.theme", text: "theme[main_fg]=\"#ddeeff\"\n")
+        let before = workspace.tree()
+        let result = try workspace.launch(["ui", "--theme", "nosuch"]).finish()
+        expectRefused(result, status: 64, mentioning: ["unknown theme 'nosuch'", "available themes:", "dusk"],
+                      workspace: workspace, unchanged: before)
+    }
+}

@@ -33,6 +33,57 @@ import Testing
         return TrainingSession(origin: .start(config: config, directory: directory.path + "/run"))
     }
 
+    /// Copies requested while training runs are taken at step boundaries: each equals the weights
+    /// of the checkpoint written after the same step (a checkpoint after every step), never a mix.
+    @Test func testTrainingSession_modelCopyIsTakenAtAStepBoundary() throws {
+        let directory = TemporaryDirectory()
+        let session = try makeSession(directory, maxIterations: 40) { $0.checkpointInterval = 1 }
+        defer { session.stop(saving: false) }
+        session.send(.run)
+        var copies: [TrainingSession.ModelCopy] = []
+        let deadline = Date().addingTimeInterval(Self.timeout)
+        while session.snapshot().state != .finished && Date() < deadline {
+            session.send(.copyModel)
+            Thread.sleep(forTimeInterval: 0.003)
+            for case .modelCopied(let copy) in session.takeEvents() { copies.append(copy) }
+        }
+        try wait(session, "finished") { $0.state == .finished }
+        session.send(.copyModel)
+        let end = Date().addingTimeInterval(Self.timeout)
+        while copies.last?.step != 40 && Date() < end {
+            for case .modelCopied(let copy) in session.takeEvents() { copies.append(copy) }
+            Thread.sleep(forTimeInterval: 0.002)
+        }
+        #expect(copies.count >= 2)
+        #expect(copies.last?.step == 40)
+        let run = directory.path + "/run"
+        for copy in copies where copy.step > 0 {
+            let saved = try ModelDirectory.load(run + "/" + Checkpoint.directoryName(step: copy.step))
+            #expect(Array(copy.model.parameters.array) == Array(saved.model.parameters.array),
+                    "copy at step \(copy.step) differs from its checkpoint")
+            #expect(copy.tokenizer == saved.tokenizer)
+        }
+        let steps = Set(copies.map(\.step))
+        #expect(steps.count >= 2, "copies taken at several steps while running: \(steps.sorted())")
+    }
+
+    @Test func testTrainingSession_modelCopyAfterAFailedLoadIsRefused() throws {
+        let directory = TemporaryDirectory()
+        let session = try makeSession(directory) { $0.datasetPath = directory.path + "/missing.txt" }
+        defer { session.stop(saving: false) }
+        try wait(session, "failed") { if case .failed = $0.state { true } else { false } }
+        session.send(.copyModel)
+        let deadline = Date().addingTimeInterval(Self.timeout)
+        var refused = false
+        while !refused && Date() < deadline {
+            for event in session.takeEvents() {
+                if case .modelCopyFailed = event { refused = true }
+            }
+            Thread.sleep(forTimeInterval: 0.002)
+        }
+        #expect(refused)
+    }
+
     @Test func testTrainingSession_loadsThenWaitsIdle() throws {
         let directory = TemporaryDirectory()
         let session = try makeSession(directory)

@@ -26,6 +26,20 @@ import Testing
         return snapshot
     }
 
+    @Test func testSessionMetrics_headerETAIsTheSessionsEstimate() {
+        var adapter = SessionMetrics(runName: "run")
+        var snapshot = Self.snapshot(steps: 3, version: 1)
+        snapshot.etaSeconds = 4321
+        let metrics = adapter.update(from: snapshot)
+        #expect(metrics.etaSeconds == 4321, "not the average-pace estimate (\(0.12 * 7))")
+        var state = AppState(width: 120, height: 30)
+        state.runState = .running
+        #expect(render(state, metrics, .builtinDefault).line(0).contains("ETA 1h12m"))
+        snapshot.etaSeconds = nil
+        snapshot.version = 2
+        #expect(adapter.update(from: snapshot).etaSeconds == nil, "unknown to the session: shown as --")
+    }
+
     @Test func testSessionMetrics_convertsHistoryWithCumulativeStepTime() {
         var adapter = SessionMetrics(runName: "run")
         let metrics = adapter.update(from: Self.snapshot(steps: 3, version: 1))

@@ -24,6 +24,19 @@ import Testing
             state.hasUnsavedProgress = true
             state.modal = .confirmQuit
         case .help: state.modal = .help(scroll: 1)
+        case .generate:
+            state.screen = .generate
+            state.generate[.prompt].moveLeft()
+        case .picker:
+            var picker = ModelPicker(entries: ["a/x", "a/y", "a/z"].map { ModelEntry(path: $0, detail: "model") })
+            picker.filter = TextField("a")
+            picker.selected = 1
+            state.modal = .openModel(picker)
+        case .newRun:
+            var form = NewRunForm(layers: 12)
+            form[.layers].moveLeft()
+            form.check = .valid(parameters: 1000, memory: [])
+            state.modal = .newRun(form)
         }
         return state
     }

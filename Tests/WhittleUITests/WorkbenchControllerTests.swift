@@ -50,6 +50,93 @@ import WhittleEngine
 
     func keys(_ text: String) -> [Action] { text.map { .key(.character($0)) } }
 
+    @Test func testWorkbench_generatesFromACopyOfTheRunningWeights() throws {
+        let scratch = Scratch()
+        let config = try Self.tinyConfig(in: scratch.path)
+        let session = TrainingSession(origin: .start(config: config, directory: scratch.path + "/run"))
+        defer { session.stop(saving: false) }
+        let controller = WorkbenchController(session: session, runName: "run", state: AppState(width: 100, height: 30))
+        try wait(controller, "a few steps") { $0.metrics.metrics.step >= 3 }
+        controller.handle(.key(.character("g")))
+        for _ in 0..<6 { controller.handle(.key(.backspace)) }
+        for c in "the " { controller.handle(.key(.character(c))) }
+        controller.handle(.key(.tab))
+        controller.handle(.key(.tab))
+        controller.handle(.key(.tab))
+        controller.handle(.key(.tab))
+        for _ in 0..<3 { controller.handle(.key(.backspace)) }
+        for c in "40" { controller.handle(.key(.character(c))) }
+        controller.handle(.key(.enter))
+        #expect(controller.state.generate.status == .copying)
+        #expect(controller.waitForGeneration(timeoutSeconds: Self.timeout))
+        guard case .finished(let step, let summary) = controller.state.generate.status else {
+            Issue.record("generation did not finish: \(controller.state.generate.status)")
+            return
+        }
+        #expect(step >= 3, "weights of a step while training ran")
+        #expect(summary.generatedTokens == 40 && summary.promptTokens == 4)
+        #expect(summary.prefillTokensPerSecond > 0 && summary.decodeMillisecondsPerToken > 0)
+        #expect(controller.state.generate.output.count == 44 && controller.state.generate.output.hasPrefix("the "))
+        #expect(controller.state.runState == .running, "training keeps running")
+        let screen = controller.frame(theme: .builtinDefault).text
+        #expect(screen.contains("ms/token"))
+        // A character the tokenizer does not know is reported, not crashed on.
+        controller.handle(.key(.backTab))
+        controller.handle(.key(.backTab))
+        controller.handle(.key(.backTab))
+        controller.handle(.key(.backTab))
+        controller.handle(.key(.character("Z")))
+        controller.handle(.key(.enter))
+        #expect(controller.waitForGeneration(timeoutSeconds: Self.timeout))
+        guard case .failed(let message) = controller.state.generate.status else {
+            Issue.record("expected a failure for an unknown character")
+            return
+        }
+        #expect(message.contains("Z") || message.lowercased().contains("character"))
+    }
+
+    @Test func testWorkbench_newRunDialogReplacesTheSessionAfterSaving() throws {
+        let scratch = Scratch()
+        let config = try Self.tinyConfig(in: scratch.path)
+        let session = TrainingSession(origin: .start(config: config, directory: scratch.path + "/run"))
+        let launcher = RunLauncher(baseConfig: config, roots: [scratch.path + "/runs"], runsDirectory: scratch.path + "/runs")
+        let controller = WorkbenchController(session: session, runName: "run", state: AppState(width: 100, height: 30),
+                                             launcher: launcher)
+        defer { controller.session.stop(saving: false) }
+        try wait(controller, "a few steps") { $0.metrics.metrics.step >= 3 }
+        controller.handle(.key(.character("r")))
+        let edits: [(Int, String)] = [(2, "1"), (2, "2"), (4, "16"), (3, "16"), (40, scratch.path + "/corpus.txt"), (5, "7")]
+        for (index, (deletions, text)) in edits.enumerated() {
+            if index > 0 { controller.handle(.key(.tab)) }
+            for _ in 0..<deletions { controller.handle(.key(.backspace)) }
+            for c in text { controller.handle(.key(.character(c))) }
+        }
+        guard case .newRun(let form) = controller.state.modal, case .valid(let parameters, _)? = form.check else {
+            Issue.record("the form is not valid: \(String(describing: controller.state.modal))")
+            return
+        }
+        #expect(parameters > 0)
+        controller.handle(.key(.enter))
+        #expect(controller.state.modal == .replaceRun(.start(NewRunRequest(
+            layers: 1, heads: 2, width: 16, context: 16, dataset: scratch.path + "/corpus.txt", seed: 7))))
+        controller.handle(.key(.character("y")))
+        #expect(controller.session !== session, "a new session")
+        #expect(session.hasEnded, "the old session was stopped")
+        #expect(session.snapshot().lastCheckpoint != nil, "and saved first")
+        try wait(controller, "the new run trains") { $0.metrics.metrics.step >= 2 && $0.state.runState == .running }
+        #expect(controller.metrics.metrics.runName.hasPrefix("1x16-"))
+        #expect(controller.session.snapshot().config?.seed == 7)
+        // The open dialog lists the new run once it has a checkpoint.
+        controller.handle(.key(.character("c")))
+        try wait(controller, "a checkpoint") { $0.session.snapshot().lastCheckpoint != nil }
+        controller.handle(.key(.character("o")))
+        guard case .openModel(let picker) = controller.state.modal else {
+            Issue.record("no picker")
+            return
+        }
+        #expect(picker.entries.count == 1 && picker.entries[0].detail.hasPrefix("run, step"))
+    }
+
     @Test func testWorkbench_scriptedSession() throws {
         let scratch = Scratch()
         let config = try Self.tinyConfig(in: scratch.path)

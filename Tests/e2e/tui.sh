@@ -73,6 +73,30 @@ wait_gone() {
     return 1
 }
 
+# key_latency KEY PATTERN APPEARS: milliseconds from sending KEY until the pane matches PATTERN
+# (APPEARS=1) or stops matching it (APPEARS=0), polling capture-pane every 10 ms; -1 after 2 s.
+# The figure includes starting tmux twice, so it overstates the workbench's own latency.
+key_latency() {
+    local key=$1 pattern=$2 appears=$3 start now
+    start=$(date +%s%N)
+    keys "$key"
+    while :; do
+        if capture 2>/dev/null | grep -Eq -- "$pattern"; then
+            [ "$appears" = 1 ] && break
+        else
+            [ "$appears" = 0 ] && break
+        fi
+        now=$(date +%s%N)
+        if [ $(((now - start) / 1000000)) -gt 2000 ]; then
+            echo -1
+            return
+        fi
+        sleep 0.01
+    done
+    now=$(date +%s%N)
+    echo $(((now - start) / 1000000))
+}
+
 # The step shown in the header ("step 1,234/2,000"), without separators.
 current_step() { capture | head -1 | grep -Eo 'step [0-9,]+/' | head -1 | tr -dc '0-9'; }
 
@@ -173,6 +197,24 @@ else
 fi
 save_capture 02-training
 
+# Keypress latency while training runs: `l` toggles the loss chart's log scale (title "loss (log)").
+LATENCY_LIMIT_MS=${LATENCY_LIMIT_MS:-100}
+latencies=()
+for round in 1 2 3 4 5; do
+    latencies+=("$(key_latency l 'loss \(log\)' 1)")
+    latencies+=("$(key_latency l 'loss \(log\)' 0)")
+done
+sorted=$(printf '%s\n' "${latencies[@]}" | sort -n)
+median=$(printf '%s\n' "$sorted" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }')
+worst=$(printf '%s\n' "$sorted" | tail -1)
+if printf '%s\n' "${latencies[@]}" | grep -qx -- -1; then
+    fail "a key press was not reflected within 2 s (ms: ${latencies[*]})"
+elif [ "$median" -le "$LATENCY_LIMIT_MS" ]; then
+    pass "key press reflected on screen in median ${median} ms, worst ${worst} ms while training (ms: ${latencies[*]})"
+else
+    fail "key press latency median ${median} ms > ${LATENCY_LIMIT_MS} ms (ms: ${latencies[*]})"
+fi
+
 keys Space
 if wait_for '● paused' 10; then
     sleep 0.3
@@ -207,9 +249,62 @@ else
 fi
 save_capture 05-resumed
 
+# Generate screen while training runs: g, a new prompt, Enter, streamed text and timing.
+keys g
+if wait_for 'Type a prompt and press Enter' 5; then
+    pass "g opens the Generate screen"
+    for _ in 1 2 3 4 5 6; do keys BSpace; done
+    keys -l 'JULIET:'
+    keys Enter
+    if wait_for 'decode [0-9.]+ ms/token' 30 && wait_for 'weights of step [0-9,]+' 5; then
+        generated=$(capture | sed '$d' | sed -n '/^│─/,$p' | grep -v '^│─' | grep -v '^╰' | sed 's/^│ //; s/ *│$//' | tr -d '\n')
+        if grep -q '^JULIET:' <<<"$generated" && [ "${#generated}" -gt 60 ]; then
+            pass "Enter generates text after the prompt (${#generated} visible characters) with timing"
+        else
+            fail "no generated text after the prompt: '$generated'"
+        fi
+    else
+        fail "generation did not finish"
+    fi
+    save_capture 06-generate
+    keys Escape
+    wait_for 'hyperparameters' 5 && pass "Esc returns to the Train screen" || fail "Esc did not leave the Generate screen"
+    wait_for '● running' 5 && pass "training kept running while generating" || fail "training stopped while generating"
+else
+    fail "g did not open the Generate screen"
+fi
+
+# Runs and models: o lists the sample model, / filters, Esc clears then closes; r shows the new-run form
+# with the engine's check and a memory estimate; Esc cancels.
+keys o
+if wait_for 'open a model or run' 5 && wait_for 'sample-models/shakespeare-char-tiny' 5; then
+    pass "o lists sample-models/"
+    keys /
+    keys -l 'zzz'
+    wait_for 'nothing matches the filter' 5 && pass "/ filters the list" || fail "the filter did not apply"
+    keys Escape
+    wait_for 'sample-models/shakespeare-char-tiny' 5 || fail "Esc did not clear the filter"
+    keys Escape
+    wait_gone 'open a model or run' 5 && pass "Esc clears the filter, then closes" || fail "the open dialog did not close"
+else
+    fail "o did not open the model list"
+fi
+keys r
+if wait_for 'new run' 5 && wait_for 'parameters.{1,4}about [0-9.]+ [KMG]iB to train' 10; then
+    pass "r shows the new-run form with a memory estimate"
+    keys Tab Tab BSpace BSpace BSpace
+    keys -l '130'
+    wait_for 'divisible' 5 && pass "width not divisible by heads is refused as typed" || fail "no validation message"
+    save_capture 06b-new-run
+    keys Escape
+    wait_gone 'new run' 5 || fail "Esc did not close the new-run form"
+else
+    fail "r did not open the new-run form"
+fi
+
 keys '?'
 wait_for 'start / pause / resume training' 5 && pass "? opens the help" || fail "help did not open"
-save_capture 06-help
+save_capture 07-help
 keys Escape
 wait_gone 'start / pause / resume training' 5 && pass "Esc closes the help" || fail "help did not close"
 

@@ -86,10 +86,25 @@ final class SessionDriver {
             setValue(value, forKey: key)
         case .saveCheckpoint:
             save(automatic: false)
+        case .copyModel:
+            copyModel()
+            return
         case .stop:
             break
         }
         publishAll()
+    }
+
+    /// Copies the weights; runs between steps on this thread, so no step is writing them.
+    func copyModel() {
+        do {
+            let copy = try GPTModel(config: trainer.model.config)
+            copy.parameters.copy(from: trainer.model.parameters)
+            session.report(.modelCopied(TrainingSession.ModelCopy(model: copy, tokenizer: trainer.tokenizer,
+                                                                  step: trainer.step)))
+        } catch {
+            session.report(.modelCopyFailed(TrainingSession.describe(error)))
+        }
     }
 
     func setValue(_ text: String, forKey name: String) {

@@ -32,6 +32,28 @@ extension TrainingSession {
         case saveCheckpoint
         /// Save a checkpoint if steps are unsaved (when `saving`), then end the thread.
         case stop(saving: Bool)
+        /// Copy the model's weights at the next step boundary; answered by `.modelCopied` (or
+        /// `.modelCopyFailed` when there is no model), so a reader never sees a half-written step.
+        case copyModel
+    }
+
+    /// A private copy of the run's model as of a step boundary, safe to use on any thread while
+    /// training carries on.
+    public struct ModelCopy: Equatable, Sendable {
+        public let model: GPTModel
+        public let tokenizer: CharTokenizer
+        /// Optimizer steps completed when the copy was taken.
+        public let step: Int
+
+        public init(model: GPTModel, tokenizer: CharTokenizer, step: Int) {
+            self.model = model
+            self.tokenizer = tokenizer
+            self.step = step
+        }
+
+        public static func == (a: ModelCopy, b: ModelCopy) -> Bool {
+            a.model === b.model && a.step == b.step && a.tokenizer == b.tokenizer
+        }
     }
 
     /// What the session is doing.
@@ -60,6 +82,10 @@ extension TrainingSession {
         case failed(String)
         /// A command could not apply in the current state (e.g. `run` on a finished run).
         case notice(String)
+        /// The answer to `.copyModel`.
+        case modelCopied(ModelCopy)
+        /// `.copyModel` could not be answered (the run failed to load); the message says why.
+        case modelCopyFailed(String)
     }
 
     /// A setting changed during the run, at the boundary after `step` steps.

@@ -129,6 +129,10 @@ public final class TrainingSession: Sendable {
                     publish { $0.state = .stopped }
                     return
                 }
+                if command == .copyModel {
+                    report(.modelCopyFailed("no model: \(failure)"))
+                    continue
+                }
                 report(.notice("cannot train: \(failure)"))
             }
         }

@@ -94,6 +94,28 @@ public final class ActivationArena: @unchecked Sendable {
         targets.deallocate()
     }
 
+    /// The bytes an arena of this shape would hold (`byteCounts`), computed from the dimensions
+    /// alone, without allocating: for memory estimates before a run starts.
+    public static func byteCounts(dimensions d: GPTDimensions, B: Int, T: Int, supportsDropout: Bool = false)
+        -> (activations: Int, scratch: Int) {
+        let float = MemoryLayout<Float>.stride
+        let btc = B * T * d.C, bt = B * T, L = d.L
+        let perLayer = btc          // ln1
+            + 2 * bt                // ln1Mean, ln1Rstd
+            + 3 * btc               // qkv
+            + btc                   // attentionOut
+            + B * d.NH * T * T      // probs
+            + btc                   // residualMid
+            + btc + 2 * bt          // ln2, ln2Mean, ln2Rstd
+            + 4 * btc + 4 * btc     // fc, fcGelu
+        let kept = (L + 1) * btc + L * perLayer
+            + btc + 2 * bt          // lnf, lnfMean, lnfRstd
+            + 2 * bt * d.V          // logits, probsOut
+            + bt                    // losses
+        let scratch = 3 * btc + 3 * btc + 4 * btc + T * T + (supportsDropout ? T * T + btc : 0)
+        return (kept * float + 2 * bt * MemoryLayout<Int32>.stride, scratch * float)
+    }
+
     /// Exact bytes held, split into what forward keeps for backward and backward's scratch.
     public var byteCounts: (activations: Int, scratch: Int) {
         // Shared (checkpointed) block buffers are counted once.

@@ -74,6 +74,18 @@ public enum Action: Equatable, Sendable {
     case hyperparameterRejected(String)
     /// Something the engine wants the user to see (a notice or a failure), shown in the status bar.
     case engineMessage(String)
+    /// The weights of `step` were copied; tokens follow.
+    case generationStarted(step: Int)
+    /// More generated text.
+    case generationOutput(String)
+    case generationFinished(GenerationSummary)
+    case generationFailed(String)
+    /// The model and run directories the open dialog lists.
+    case modelsListed([ModelEntry])
+    /// The host's check of the new-run form.
+    case newRunChecked(NewRunCheck)
+    /// The run was replaced (opened or started from a dialog); the UI starts afresh.
+    case runReplaced
 }
 
 /// Something `update` asks the host to do; the host runs it and reports back through Actions.
@@ -90,4 +102,14 @@ public enum Effect: Equatable, Sendable {
     case cycleTheme(String)
     /// Restore the terminal and exit.
     case quit
+    /// Sample from a copy of the current weights (taken at a step boundary) on a background thread.
+    case generate(GenerateRequest)
+    /// List model and run directories (answered with `.modelsListed`).
+    case listModels
+    /// Validate a new run and estimate its memory (answered with `.newRunChecked`).
+    case checkNewRun(NewRunRequest)
+    /// Stop the current run (saving a checkpoint first if `saveCurrent`) and open or start another.
+    case replaceRun(RunReplacement, saveCurrent: Bool)
+    /// Do not save a checkpoint when quitting.
+    case discardUnsaved
 }

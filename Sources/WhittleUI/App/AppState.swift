@@ -23,6 +23,12 @@ public enum Modal: Equatable, Sendable {
     case confirmQuit
     /// "Run how many steps?" with its edit buffer and validation error.
     case runSteps(TextField, error: String?)
+    /// Open a model or run directory.
+    case openModel(ModelPicker)
+    /// Start a new run: shape, dataset and seed, checked as typed.
+    case newRun(NewRunForm)
+    /// "Save the current run before switching?".
+    case replaceRun(RunReplacement)
 }
 
 /// Which x axis charts use.
@@ -78,6 +84,8 @@ public struct AppState: Equatable, Sendable {
     /// A transient message for the status bar and the ticks it has left.
     public var message: String?
     public var messageTicks = 0
+    /// The Generate screen's form and output.
+    public var generate = GenerateForm()
 
     public init(
         width: Int = 80, height: Int = 24, hyperparameters: HyperparameterValues = HyperparameterValues(),
@@ -106,9 +114,12 @@ public struct AppState: Equatable, Sendable {
     public var keyContext: KeyContext {
         switch modal {
         case .help: return .help
-        case .confirmQuit, .runSteps: return .dialog
+        case .confirmQuit, .runSteps, .replaceRun: return .dialog
+        case .openModel: return .picker
+        case .newRun: return .newRun
         case nil: break
         }
+        if screen == .generate { return .generate }
         if editing != nil { return .editing }
         return focus == .hyperparameters ? .hyperparameters : .global
     }

@@ -9,6 +9,9 @@ public enum KeyContext: String, Equatable, Sendable, CaseIterable {
     case editing
     case dialog
     case help
+    case generate
+    case picker
+    case newRun
 
     /// The section title in the help overlay.
     public var title: String {
@@ -18,6 +21,9 @@ public enum KeyContext: String, Equatable, Sendable, CaseIterable {
         case .editing: "Editing a value"
         case .dialog: "Dialogs"
         case .help: "This help"
+        case .generate: "Generate screen"
+        case .picker: "Open a model or run"
+        case .newRun: "New run"
         }
     }
 }
@@ -30,6 +36,8 @@ public enum Command: String, Equatable, Sendable, CaseIterable {
     case confirm, deleteBackward, deleteForward, cursorLeft, cursorRight, cursorHome, cursorEnd
     case accept, reject, saveAndQuit
     case scrollUp, scrollDown, close
+    case generateText, nextField, previousField
+    case openModelDialog, newRunDialog, startFilter, discard
 }
 
 /// One row of the keymap.
@@ -75,7 +83,9 @@ public enum Keymap {
         KeyBinding([ch("+"), ch("=")], .smoothMore, "more smoothing", .global),
         KeyBinding([ch("-")], .smoothLess, "less smoothing", .global),
         KeyBinding([ch("t")], .cycleTheme, "next colour theme", .global),
-        KeyBinding([ch("g")], .toggleScreen, "switch Train / Generate screen", .global),
+        KeyBinding([ch("o")], .openModelDialog, "open a model or run directory", .global),
+        KeyBinding([ch("r")], .newRunDialog, "start a new run (layers, heads, width, context, dataset, seed)", .global),
+        KeyBinding([ch("g")], .toggleScreen, "Generate screen: sample from the current weights", .global),
         KeyBinding([ch("?"), .function(1)], .help, "this help", .global, statusBar: true),
         KeyBinding([.escape], .cancel, "cancel / clear message", .global),
         KeyBinding([ch("q")], .quit, "quit, saving a checkpoint (asks first if unsaved)", .global, statusBar: true),
@@ -95,9 +105,37 @@ public enum Keymap {
         KeyBinding([.enter, ch("y")], .accept, "confirm", .dialog, statusBar: true),
         KeyBinding([.escape, ch("n")], .reject, "cancel", .dialog, statusBar: true),
         KeyBinding([ch("c")], .saveAndQuit, "save a checkpoint, then quit (quit dialog)", .dialog),
+        KeyBinding([ch("d")], .discard, "go on without saving (quit / switch-run dialogs)", .dialog),
         KeyBinding([.up, ch("k")], .scrollUp, "scroll up", .help),
         KeyBinding([.down, ch("j")], .scrollDown, "scroll down", .help),
         KeyBinding([.escape, ch("?"), ch("q")], .close, "close help", .help, statusBar: true),
+        KeyBinding([.enter], .generateText, "generate from a copy of the current weights", .generate, statusBar: true),
+        KeyBinding([.tab, .down], .nextField, "next field", .generate, statusBar: true),
+        KeyBinding([.backTab, .up], .previousField, "previous field", .generate),
+        KeyBinding([.escape], .toggleScreen, "back to the Train screen", .generate, statusBar: true),
+        KeyBinding([.function(1)], .help, "this help", .generate, statusBar: true),
+        KeyBinding([.backspace], .deleteBackward, "delete before the cursor", .generate),
+        KeyBinding([.delete], .deleteForward, "delete under the cursor", .generate),
+        KeyBinding([.left], .cursorLeft, "cursor left", .generate),
+        KeyBinding([.right], .cursorRight, "cursor right", .generate),
+        KeyBinding([.home], .cursorHome, "cursor to start", .generate),
+        KeyBinding([.end], .cursorEnd, "cursor to end", .generate),
+        KeyBinding([.up, ch("k")], .moveUp, "previous entry", .picker),
+        KeyBinding([.down, ch("j")], .moveDown, "next entry", .picker),
+        KeyBinding([.enter], .accept, "open the selected directory", .picker, statusBar: true),
+        KeyBinding([ch("/")], .startFilter, "filter the list (type; Esc clears)", .picker, statusBar: true),
+        KeyBinding([.backspace], .deleteBackward, "delete from the filter", .picker),
+        KeyBinding([.escape, ch("q")], .close, "close", .picker, statusBar: true),
+        KeyBinding([.enter], .accept, "start the run (asks to save the current one)", .newRun, statusBar: true),
+        KeyBinding([.tab, .down], .nextField, "next field", .newRun, statusBar: true),
+        KeyBinding([.backTab, .up], .previousField, "previous field", .newRun),
+        KeyBinding([.escape], .close, "cancel", .newRun, statusBar: true),
+        KeyBinding([.backspace], .deleteBackward, "delete before the cursor", .newRun),
+        KeyBinding([.delete], .deleteForward, "delete under the cursor", .newRun),
+        KeyBinding([.left], .cursorLeft, "cursor left", .newRun),
+        KeyBinding([.right], .cursorRight, "cursor right", .newRun),
+        KeyBinding([.home], .cursorHome, "cursor to start", .newRun),
+        KeyBinding([.end], .cursorEnd, "cursor to end", .newRun),
     ]
 
     /// The command `key` triggers in `context`; pane bindings shadow global ones.
@@ -128,6 +166,9 @@ public enum Keymap {
                 .map { KeyHint(keys: $0.keysLabel(ascii: ascii), description: $0.description) }
             if context == .editing {
                 hints.insert(KeyHint(keys: "0-9 . e -", description: "type the new value"), at: 0)
+            }
+            if context == .generate || context == .newRun {
+                hints.insert(KeyHint(keys: "any key", description: "types into the focused field"), at: 0)
             }
             return (context.title, hints)
         }
@@ -160,6 +201,11 @@ public enum Keymap {
         case .accept: "yes"
         case .reject: "no"
         case .close: "close"
+        case .generateText: "generate"
+        case .nextField: "field"
+        case .toggleScreen: "back"
+        case .startFilter: "filter"
+        case .discard: "don't save"
         default: nil
         }
     }

@@ -1,15 +1,18 @@
 // The pure view function: draws the whole UI for a state, a metrics snapshot and a theme into a
 // fresh Screen. Overlays (help, dialogs) are drawn last, over the current screen.
 
-/// Draws the UI for `state` and `snapshot` in `theme`'s colours.
-public func render(_ state: AppState, _ snapshot: TrainingMetricsSnapshot, _ theme: Theme) -> Screen {
+/// Draws the UI for `state` and `snapshot` in `theme`'s colours. Pass the same `cache` every frame
+/// so long histories cost only their new points (a fresh cache draws the same screen, slower).
+public func render(
+    _ state: AppState, _ snapshot: TrainingMetricsSnapshot, _ theme: Theme, cache: RenderCache = RenderCache()
+) -> Screen {
     var screen = Screen(width: state.terminalWidth, height: state.terminalHeight, fill: Cell(" ", style: theme.base))
     if state.isTooSmall {
         renderTooSmall(state, theme, into: &screen)
         return screen
     }
     switch state.screen {
-    case .train: TrainView.render(state, snapshot, theme, into: &screen)
+    case .train: TrainView.render(state, snapshot, theme, cache: cache, into: &screen)
     case .generate: renderGenerate(state, theme, into: &screen)
     }
     renderHeader(state, snapshot, theme, into: &screen)
@@ -116,7 +119,7 @@ private func renderModal(_ state: AppState, _ theme: Theme, into screen: inout S
         screen.put(
             "Save a checkpoint and quit?", in: inner.inset(left: 1), row: inner.y + 1, style: theme.style(.warning))
         screen.put(
-            "y/Enter/c save and quit   n/Esc stay", in: inner.inset(left: 1), row: inner.y + 3,
+            "y/Enter/c save and quit  d don't save  n/Esc stay", in: inner.inset(left: 1), row: inner.y + 3,
             style: theme.style(.highlight, bold: true))
     case .runSteps(let field, let error):
         let inner = Overlays.dialog(
@@ -131,16 +134,97 @@ private func renderModal(_ state: AppState, _ theme: Theme, into screen: inout S
         screen.put(
             "Enter run   Esc cancel", in: inner.inset(left: 1), row: inner.y + 4,
             style: theme.style(.highlight, bold: true))
+    case .openModel, .newRun, .replaceRun:
+        renderRunDialog(modal, state, theme, into: &screen)
+    }
+}
+
+private func renderRunDialog(_ modal: Modal, _ state: AppState, _ theme: Theme, into screen: inout Screen) {
+    let g = state.glyphs
+    let body = screen.bounds.inset(top: 1, bottom: 1)
+    let border = theme.style(.focusedDivider)
+    let title = theme.style(.title, bold: true)
+    let keys = theme.style(.highlight, bold: true)
+    switch modal {
+    case .openModel(let picker):
+        let height = min(body.height, max(picker.entries.count, 4) + 6)
+        let inner = Overlays.dialog(
+            into: &screen, area: body, width: min(body.width, 76), height: height, title: "open a model or run",
+            style: theme.base, borderStyle: border, titleStyle: title, glyphs: g)
+        let area = inner.inset(left: 1, right: 1)
+        var x = screen.put("/ ", x: area.x, y: area.y, style: keys)
+        if picker.filtering {
+            picker.filter.draw(into: &screen, area: Rect(x: x, y: area.y, width: min(30, area.maxX - x), height: 1),
+                               style: theme.input)
+        } else {
+            x = screen.put(picker.filter.text.isEmpty ? "filter" : picker.filter.text, x: x, y: area.y,
+                           style: theme.style(.inactiveForeground))
+        }
+        let visible = picker.visible
+        let rows = max(area.height - 3, 1)
+        let first = max(0, min(picker.selected - rows + 1, visible.count - rows))
+        if visible.isEmpty {
+            let text = picker.entries.isEmpty ? "no models in sample-models/ or runs/" : "nothing matches the filter"
+            screen.put(text, in: area, row: area.y + 2, style: theme.style(.inactiveForeground))
+        }
+        for (row, index) in (first..<min(first + rows, visible.count)).enumerated() {
+            let entry = visible[index]
+            let selected = index == picker.selected
+            let style = selected ? theme.style(.highlight, bold: true).reversed() : theme.base
+            let line = Rect(x: area.x, y: area.y + 2 + row, width: area.width, height: 1)
+            if selected { screen.fill(line, style: style) }
+            let detailWidth = min(entry.detail.count, area.width / 2)
+            screen.put(entry.path, in: line.inset(right: detailWidth + 1), row: line.y, style: style, ellipsis: g.ellipsis)
+            screen.put(String(entry.detail.prefix(detailWidth)), x: line.maxX - detailWidth, y: line.y,
+                       style: selected ? style : theme.style(.inactiveForeground))
+        }
+        screen.put("Enter open  / filter  Esc close", in: area, row: area.maxY - 1, style: keys)
+    case .newRun(let form):
+        let inner = Overlays.dialog(
+            into: &screen, area: body, width: min(body.width, 76), height: 13, title: "new run",
+            style: theme.base, borderStyle: border, titleStyle: title, glyphs: g)
+        let area = inner.inset(left: 1, right: 1)
+        for (row, field) in NewRunForm.Field.allCases.enumerated() {
+            let y = area.y + row
+            screen.put(field.rawValue, x: area.x, y: y, style: theme.style(.inactiveForeground))
+            let rect = Rect(x: area.x + 9, y: y, width: field == .dataset ? area.width - 9 : 12, height: 1)
+            if form.focus == field {
+                form[field].draw(into: &screen, area: rect, style: theme.input)
+            } else {
+                screen.put(String(form[field].text.prefix(rect.width)), x: rect.x, y: y, style: theme.base)
+            }
+        }
+        let y = area.y + NewRunForm.Field.allCases.count + 1
+        switch form.check {
+        case .invalid(let message)?:
+            screen.put(message, in: area, row: y, style: theme.style(.error), ellipsis: g.ellipsis)
+        case .valid(let parameters, let memory)?:
+            let total = memory.reduce(0) { $0 + $1.bytes }
+            screen.put("\(NumberFormat.count(parameters)) parameters\(g.separator)about \(NumberFormat.bytes(total)) to train",
+                       in: area, row: y, style: theme.style(.ok, bold: true), ellipsis: g.ellipsis)
+            let parts = memory.map { "\($0.name) \(NumberFormat.bytes($0.bytes))" }
+            screen.put(parts.joined(separator: g.separator), in: area, row: y + 1, style: theme.base, ellipsis: g.ellipsis)
+        case nil:
+            screen.put("checking...", in: area, row: y, style: theme.style(.inactiveForeground))
+        }
+        screen.put("Enter start  Tab next field  Esc cancel", in: area, row: area.maxY - 1, style: keys)
+    case .replaceRun(let replacement):
+        let inner = Overlays.dialog(
+            into: &screen, area: body, width: min(body.width, 60), height: 7, title: "switch run",
+            style: theme.base, borderStyle: border, titleStyle: title, glyphs: g)
+        let what: String
+        switch replacement {
+        case .open(let path): what = "Open \(path)."
+        case .start(let request): what = "Start a new \(request.layers)-layer, \(request.width)-wide run."
+        }
+        screen.put(what, in: inner.inset(left: 1), row: inner.y, style: theme.base, ellipsis: g.ellipsis)
+        screen.put("Save a checkpoint of the current run first?", in: inner.inset(left: 1), row: inner.y + 1,
+                   style: theme.style(.warning))
+        screen.put("y/Enter save first  d don't save  n/Esc stay", in: inner.inset(left: 1), row: inner.y + 3, style: keys)
+    default: break
     }
 }
 
 private func renderGenerate(_ state: AppState, _ theme: Theme, into screen: inout Screen) {
-    let body = screen.bounds.inset(top: 1, bottom: 1)
-    let inner = screen.box(
-        body, title: "generate", glyphs: state.glyphs, style: theme.style(.divider),
-        titleStyle: theme.style(.title, bold: true))
-    screen.put(
-        "Sampling from the current weights is not wired up yet.", in: inner.inset(left: 1), row: inner.y,
-        style: theme.style(.inactiveForeground))
-    screen.put("Press g to go back to training.", in: inner.inset(left: 1), row: inner.y + 1, style: theme.base)
+    GenerateView.render(state, theme, into: &screen)
 }

@@ -4,10 +4,11 @@
 /// Renders the Train screen body.
 enum TrainView {
     static func render(
-        _ state: AppState, _ snapshot: TrainingMetricsSnapshot, _ theme: Theme, into screen: inout Screen
+        _ state: AppState, _ snapshot: TrainingMetricsSnapshot, _ theme: Theme, cache: RenderCache,
+        into screen: inout Screen
     ) {
         let layout = TrainLayout(width: screen.width, height: screen.height)
-        renderCharts(state, snapshot, theme, layout, into: &screen)
+        renderCharts(state, snapshot, theme, layout, cache: cache, into: &screen)
         HyperparameterPanel.render(state, snapshot, theme, area: layout.hyperparameters, into: &screen)
         MemoryPanel.render(state, snapshot, theme, area: layout.memory, into: &screen)
     }
@@ -23,25 +24,22 @@ enum TrainView {
             titleStyle: theme.style(.title, bold: true))
     }
 
-    static func points(_ metric: [MetricPoint], _ axis: ChartXAxis) -> [ChartPoint] {
-        metric.map { ChartPoint(x: axis == .step ? Double($0.step) : $0.seconds, y: $0.value) }
-    }
-
     /// The raw series (faint) and its debiased EMA on top.
-    static func smoothedPair(_ metric: [MetricPoint], key: ThemeKey, _ state: AppState, _ theme: Theme) -> [ChartSeries]
-    {
-        let raw = points(metric, state.chart.xAxis)
-        guard state.chart.smoothing > 0 else { return [ChartSeries(points: raw, style: theme.style(key))] }
-        let smooth = Smoothing.debiasedEMA(raw, beta: state.chart.smoothing)
+    static func smoothedPair(
+        _ id: String, _ metric: [MetricPoint], key: ThemeKey, _ state: AppState, _ theme: Theme, cache: RenderCache
+    ) -> [ChartLayer] {
+        let raw = cache.raw(id, metric, axis: state.chart.xAxis)
+        guard state.chart.smoothing > 0 else { return [ChartLayer(summary: raw, style: theme.style(key))] }
+        let smooth = cache.smoothed(id, metric, axis: state.chart.xAxis, beta: state.chart.smoothing)
         return [
-            ChartSeries(points: raw, style: theme.style(key, dim: true)),
-            ChartSeries(points: smooth, style: theme.style(key, bold: true)),
+            ChartLayer(summary: raw, style: theme.style(key, dim: true)),
+            ChartLayer(summary: smooth, style: theme.style(key, bold: true)),
         ]
     }
 
     static func renderCharts(
         _ state: AppState, _ snapshot: TrainingMetricsSnapshot, _ theme: Theme,
-        _ layout: TrainLayout, into screen: inout Screen
+        _ layout: TrainLayout, cache: RenderCache, into screen: inout Screen
     ) {
         let focused = state.focus == .charts
         let axis = state.chart.xAxis
@@ -52,11 +50,12 @@ enum TrainView {
         let markers = snapshot.changes.map { axis == .step ? Double($0.step) : $0.seconds }
         let lossTitle = "loss" + (state.chart.logScale ? " (log)" : "") + " by \(axis.rawValue)"
         let lossInner = frame(layout.lossChart, title: lossTitle, focused: focused, state, theme, into: &screen)
-        var loss = smoothedPair(snapshot.trainLoss, key: .lossTrain, state, theme)
+        var loss = smoothedPair("train", snapshot.trainLoss, key: .lossTrain, state, theme, cache: cache)
         loss.append(
-            ChartSeries(points: points(snapshot.validationLoss, axis), style: theme.style(.lossValidation, bold: true)))
+            ChartLayer(summary: cache.raw("val", snapshot.validationLoss, axis: axis),
+                       style: theme.style(.lossValidation, bold: true)))
         LineChart.draw(
-            into: &screen, area: lossInner, series: loss, markers: markers, options: options, glyphs: state.glyphs)
+            into: &screen, area: lossInner, layers: loss, markers: markers, options: options, glyphs: state.glyphs)
         legend(
             [
                 ("train", snapshot.trainLoss.last?.value, .lossTrain),
@@ -68,9 +67,9 @@ enum TrainView {
         let lrInner = frame(layout.learningRateChart, title: lrTitle, focused: focused, state, theme, into: &screen)
         LineChart.draw(
             into: &screen, area: lrInner,
-            series: [
-                ChartSeries(
-                    points: points(snapshot.learningRate, axis),
+            layers: [
+                ChartLayer(
+                    summary: cache.raw("lr", snapshot.learningRate, axis: axis),
                     style: theme.style(.learningRate, bold: true))
             ],
             markers: markers, options: options, glyphs: state.glyphs)
@@ -81,7 +80,7 @@ enum TrainView {
         let gradInner = frame(layout.gradientChart, title: "grad norm", focused: focused, state, theme, into: &screen)
         LineChart.draw(
             into: &screen, area: gradInner,
-            series: smoothedPair(snapshot.gradientNorm, key: .gradientNorm, state, theme),
+            layers: smoothedPair("grad", snapshot.gradientNorm, key: .gradientNorm, state, theme, cache: cache),
             markers: markers, options: options, glyphs: state.glyphs)
         legend(
             [("", snapshot.gradientNorm.last?.value, .gradientNorm)], rect: layout.gradientChart, titleWidth: 9, state,

@@ -69,14 +69,20 @@ public struct TrainingMetricsSnapshot: Equatable, Sendable {
     public var hyperparameters: HyperparameterValues?
     /// Settings changed during the run, oldest first.
     public var changes: [SettingChange] = []
+    /// The engine's own estimate of seconds to finish (recent pace); when `hasEngineETA`, the header
+    /// shows it (nil shows "--") instead of the average-pace estimate below.
+    public var engineETASeconds: Double?
+    public var hasEngineETA = false
 
     public init() {}
 
     /// A snapshot with nothing in it (before any run).
     public static let empty = TrainingMetricsSnapshot()
 
-    /// Estimated seconds to finish, from the average pace so far; nil when unknown.
+    /// Estimated seconds to finish: the engine's estimate when it gives one, else from the average
+    /// pace so far; nil when unknown.
     public var etaSeconds: Double? {
+        if hasEngineETA { return engineETASeconds }
         guard step > 0, totalSteps > step, elapsedSeconds > 0 else { return nil }
         return elapsedSeconds / Double(step) * Double(totalSteps - step)
     }

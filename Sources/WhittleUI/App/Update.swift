@@ -34,6 +34,44 @@ public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
     case .engineMessage(let message):
         state.show(message, ticks: 100)
         return []
+    case .generationStarted(let step):
+        state.generate.status = .generating(step: step)
+        return []
+    case .generationOutput(let text):
+        state.generate.output += text
+        return []
+    case .generationFinished(let summary):
+        if case .generating(let step) = state.generate.status {
+            state.generate.status = .finished(step: step, summary)
+        } else {
+            state.generate.status = .finished(step: 0, summary)
+        }
+        return []
+    case .generationFailed(let message):
+        state.generate.status = .failed(message)
+        state.show("generation failed: " + message, ticks: 100)
+        return []
+    case .modelsListed(let entries):
+        if case .openModel(var picker) = state.modal {
+            picker.entries = entries
+            picker.selected = min(picker.selected, max(picker.visible.count - 1, 0))
+            state.modal = .openModel(picker)
+        }
+        return []
+    case .newRunChecked(let check):
+        if case .newRun(var form) = state.modal {
+            form.check = check
+            state.modal = .newRun(form)
+        }
+        return []
+    case .runReplaced:
+        state.modal = nil
+        state.editing = nil
+        state.validationError = nil
+        state.runState = .idle
+        state.hasUnsavedProgress = false
+        state.generate.status = .ready
+        return []
     }
 }
 
@@ -52,6 +90,31 @@ extension AppState {
 
 private func handleKey(_ state: inout AppState, _ key: Key) -> [Effect] {
     let context = state.keyContext
+    if case .openModel(var picker) = state.modal, picker.filtering, case .character(let c) = key, !c.isNewline {
+        picker.filter.insert(c)
+        picker.selected = 0
+        state.modal = .openModel(picker)
+        return []
+    }
+    if case .newRun(var form) = state.modal, case .character(let c) = key {
+        guard form.focus.accepts(c) else { return [] }
+        form[form.focus].insert(c)
+        return recheck(form, &state)
+    }
+    if context == .generate {
+        if state.isTooSmall {
+            if key == .character("q") { return perform(.quit, &state) }
+            return key == .escape ? perform(.toggleScreen, &state) : []
+        }
+        if case .character(let c) = key {
+            let field = state.generate.focus
+            if field.accepts(c) {
+                state.generate[field].insert(c)
+                state.generate.error = nil
+            }
+            return []
+        }
+    }
     if context == .editing, case .character(let c) = key, !c.isNewline {
         state.editing?.insert(c)
         state.validationError = nil
@@ -80,6 +143,9 @@ private func handleKey(_ state: inout AppState, _ key: Key) -> [Effect] {
 }
 
 private func perform(_ command: Command, _ state: inout AppState) -> [Effect] {
+    let fieldEdits: [Command] = [.deleteBackward, .deleteForward, .cursorLeft, .cursorRight, .cursorHome, .cursorEnd]
+    if state.keyContext == .generate, fieldEdits.contains(command) { return performGenerateCommand(command, &state) }
+    if state.keyContext == .picker || state.keyContext == .newRun { return performRunDialogCommand(command, &state) }
     switch command {
     case .toggleRun: return toggleRun(&state)
     case .singleStep:
@@ -124,6 +190,13 @@ private func perform(_ command: Command, _ state: inout AppState) -> [Effect] {
         return []
     case .cycleTheme, .toggleLogScale, .toggleTimeAxis, .smoothMore, .smoothLess, .toggleScreen:
         return performViewCommand(command, &state)
+    case .generateText, .nextField, .previousField:
+        return performGenerateCommand(command, &state)
+    case .openModelDialog:
+        state.modal = .openModel(ModelPicker(entries: []))
+        return [.listModels]
+    case .newRunDialog:
+        return recheck(NewRunForm(), &state)
     default:
         return performPaneCommand(command, &state)
     }
@@ -156,6 +229,124 @@ private func performViewCommand(_ command: Command, _ state: inout AppState) -> 
     default:
         return []
     }
+}
+
+/// Re-reads the new-run form into the modal and asks the host to check it (or shows why it cannot).
+private func recheck(_ form: NewRunForm, _ state: inout AppState) -> [Effect] {
+    var form = form
+    switch form.request() {
+    case .success(let request):
+        state.modal = .newRun(form)
+        return [.checkNewRun(request)]
+    case .failure(let error):
+        form.check = .invalid(error.message)
+        state.modal = .newRun(form)
+        return []
+    }
+}
+
+/// Replaces the current run, asking first whether to save it when it has unsaved steps.
+private func replaceRun(_ replacement: RunReplacement, _ state: inout AppState) -> [Effect] {
+    if state.hasUnsavedProgress && state.runState != .idle {
+        state.modal = .replaceRun(replacement)
+        return []
+    }
+    state.modal = nil
+    return [.replaceRun(replacement, saveCurrent: false)]
+}
+
+/// Keys of the open-model picker and the new-run form.
+private func performRunDialogCommand(_ command: Command, _ state: inout AppState) -> [Effect] {
+    if case .openModel(var picker) = state.modal {
+        let count = picker.visible.count
+        switch command {
+        case .moveUp: picker.selected = max(picker.selected - 1, 0)
+        case .moveDown: picker.selected = min(picker.selected + 1, max(count - 1, 0))
+        case .startFilter: picker.filtering = true
+        case .deleteBackward:
+            picker.filter.backspace()
+            picker.selected = 0
+        case .close:
+            if picker.filtering || !picker.filter.text.isEmpty {
+                picker = ModelPicker(entries: picker.entries)
+            } else {
+                state.modal = nil
+                return []
+            }
+        case .accept:
+            guard let entry = picker.selection else {
+                state.show("nothing selected")
+                return []
+            }
+            return replaceRun(.open(entry.path), &state)
+        default: return []
+        }
+        state.modal = .openModel(picker)
+        return []
+    }
+    guard case .newRun(var form) = state.modal else { return [] }
+    let fields = NewRunForm.Field.allCases
+    let index = fields.firstIndex(of: form.focus) ?? 0
+    switch command {
+    case .nextField: form.focus = fields[(index + 1) % fields.count]
+    case .previousField: form.focus = fields[(index + fields.count - 1) % fields.count]
+    case .cursorLeft: form[form.focus].moveLeft()
+    case .cursorRight: form[form.focus].moveRight()
+    case .cursorHome: form[form.focus].moveHome()
+    case .cursorEnd: form[form.focus].moveEnd()
+    case .deleteBackward:
+        form[form.focus].backspace()
+        return recheck(form, &state)
+    case .deleteForward:
+        form[form.focus].deleteForward()
+        return recheck(form, &state)
+    case .close:
+        state.modal = nil
+        return []
+    case .accept:
+        guard case .success(let request) = form.request(), case .valid = form.check else {
+            state.show("fix the settings first (the dialog says what is wrong)")
+            return []
+        }
+        return replaceRun(.start(request), &state)
+    default: return []
+    }
+    state.modal = .newRun(form)
+    return []
+}
+
+/// The Generate screen's form: field focus, editing and starting a generation.
+private func performGenerateCommand(_ command: Command, _ state: inout AppState) -> [Effect] {
+    let fields = GenerateForm.Field.allCases
+    let field = state.generate.focus
+    let index = fields.firstIndex(of: field) ?? 0
+    switch command {
+    case .generateText:
+        guard !state.generate.status.isBusy else {
+            state.show("already generating; wait for it to finish")
+            return []
+        }
+        switch state.generate.request() {
+        case .success(let request):
+            state.generate.error = nil
+            state.generate.output = request.prompt
+            state.generate.status = .copying
+            return [.generate(request)]
+        case .failure(let error):
+            state.generate.error = error.message
+            return []
+        }
+    case .nextField: state.generate.focus = fields[(index + 1) % fields.count]
+    case .previousField: state.generate.focus = fields[(index + fields.count - 1) % fields.count]
+    case .deleteBackward: state.generate[field].backspace()
+    case .deleteForward: state.generate[field].deleteForward()
+    case .cursorLeft: state.generate[field].moveLeft()
+    case .cursorRight: state.generate[field].moveRight()
+    case .cursorHome: state.generate[field].moveHome()
+    case .cursorEnd: state.generate[field].moveEnd()
+    default: break
+    }
+    return []
 }
 
 private func toggleRun(_ state: inout AppState) -> [Effect] {
@@ -202,6 +393,16 @@ private func performPaneCommand(_ command: Command, _ state: inout AppState) -> 
         guard state.modal == .confirmQuit else { return [] }
         state.modal = nil
         return [.saveCheckpoint, .quit]
+    case .discard:
+        switch state.modal {
+        case .confirmQuit:
+            state.modal = nil
+            return [.discardUnsaved, .quit]
+        case .replaceRun(let replacement):
+            state.modal = nil
+            return [.replaceRun(replacement, saveCurrent: false)]
+        default: return []
+        }
     case .reject, .close: state.modal = nil
     case .scrollUp: if case .help(let scroll) = state.modal { state.modal = .help(scroll: max(scroll - 1, 0)) }
     case .scrollDown:
@@ -233,6 +434,9 @@ private func acceptDialog(_ state: inout AppState) -> [Effect] {
     case .confirmQuit:
         state.modal = nil
         return [.quit]
+    case .replaceRun(let replacement):
+        state.modal = nil
+        return [.replaceRun(replacement, saveCurrent: true)]
     case .runSteps(let field, _):
         guard let count = Int(field.text), (1...1_000_000).contains(count) else {
             state.modal = .runSteps(field, error: "enter a whole number of steps, 1...1000000")

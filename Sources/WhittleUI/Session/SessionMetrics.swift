@@ -45,6 +45,8 @@ public struct SessionMetrics: Sendable {
         metrics.totalSteps = snapshot.totalSteps
         metrics.tokensSeen = snapshot.tokensSeen
         metrics.elapsedSeconds = snapshot.elapsedSeconds
+        metrics.hasEngineETA = true
+        metrics.engineETASeconds = snapshot.etaSeconds
         metrics.runState = Self.runState(snapshot.state)
         metrics.hyperparameters = snapshot.config.map { HyperparameterValues(config: $0) }
         if let ledger = snapshot.memory {

@@ -3,6 +3,8 @@
 // AppState once a frame, and renders. WhittleCurses wraps it with ncurses and signals; tests drive
 // it with a MemoryTerminal.
 
+import Foundation
+import Synchronization
 import WhittleEngine
 
 /// Why the frame loop ended.
@@ -16,17 +18,30 @@ public enum WorkbenchExit: Equatable, Sendable {
 /// Connects the pure UI to a TrainingSession.
 public final class WorkbenchController {
     public private(set) var state: AppState
-    public let session: TrainingSession
+    public private(set) var session: TrainingSession
     public private(set) var metrics: SessionMetrics
+    /// Lists, checks and launches runs for the dialogs (nil: the dialogs say they are unavailable).
+    public let launcher: RunLauncher?
+    /// Whether quitting saves a checkpoint (the quit dialog's "don't save" clears it).
+    public private(set) var saveOnExit = true
+    /// Vocabulary sizes of dataset files already read by the new-run dialog.
+    private var vocabularies: [String: Int] = [:]
     /// Set once an Effect asked to quit.
     public private(set) var quitRequested = false
     private var lastSessionState: TrainingSession.State?
     private var lastConfig: TrainingConfig?
+    /// Chart summaries kept between frames.
+    public let renderCache = RenderCache()
+    /// A generation asked for and waiting for its copy of the weights.
+    private var pendingGeneration: GenerateRequest?
+    /// The generation running on its own thread, if any.
+    private var generation: GenerationJob?
 
     /// A controller over `session`; with `autoStart`, training starts as soon as the run is loaded.
     public init(session: TrainingSession, runName: String, state: AppState, autoStart: Bool = true,
-                notice: String? = nil) {
+                notice: String? = nil, launcher: RunLauncher? = nil) {
         self.session = session
+        self.launcher = launcher
         self.state = state
         metrics = SessionMetrics(runName: runName)
         if autoStart {
@@ -50,7 +65,112 @@ public final class WorkbenchController {
         case .saveCheckpoint: session.send(.saveCheckpoint)
         case .cycleTheme: break  // the host looks the theme up by `state.themeName`
         case .quit: quitRequested = true
+        case .generate(let request):
+            pendingGeneration = request
+            session.send(.copyModel)
+        case .discardUnsaved: saveOnExit = false
+        case .listModels: handle(.modelsListed(launcher?.listModels() ?? []))
+        case .checkNewRun(let request):
+            guard let launcher else { return handle(.newRunChecked(.invalid("starting runs is not available here"))) }
+            let check = launcher.check(request) { path in
+                if let known = vocabularies[path] { return known }
+                let size = try RunLauncher.vocabularySize(ofFile: path)
+                vocabularies[path] = size
+                return size
+            }
+            handle(.newRunChecked(check))
+        case .replaceRun(let replacement, let saveCurrent): replaceRun(replacement, saveCurrent: saveCurrent)
         }
+    }
+
+    /// Stops the current session (saving first if asked) and starts one for `replacement`.
+    private func replaceRun(_ replacement: RunReplacement, saveCurrent: Bool) {
+        guard let launcher else { return handle(.engineMessage("switching runs is not available here")) }
+        let origin: TrainingSession.Origin, name: String
+        do {
+            (origin, name) = try launcher.origin(for: replacement)
+        } catch {
+            return handle(.engineMessage("cannot open: " + ((error as? WhittleError)?.message ?? "\(error)")))
+        }
+        session.stop(saving: saveCurrent)
+        let saved = session.snapshot().lastCheckpoint
+        session = TrainingSession(origin: origin)
+        metrics = SessionMetrics(runName: name)
+        lastSessionState = nil
+        lastConfig = nil
+        pendingGeneration = nil
+        handle(.runReplaced)
+        session.send(.run)
+        state.runState = .running
+        let previous = saveCurrent ? saved.map { " (saved " + ($0.split(separator: "/").last.map(String.init) ?? $0) + ")" } ?? "" : ""
+        handle(.engineMessage("loading \(name)...\(previous)"))
+    }
+
+    /// Starts generating `request` from `copy` on a background thread.
+    private func startGeneration(_ request: GenerateRequest, _ copy: TrainingSession.ModelCopy) {
+        let prompt: [Int32]
+        do {
+            prompt = try copy.tokenizer.encode(request.prompt)
+        } catch {
+            let text = (error as? WhittleError)?.message ?? String(describing: error)
+            handle(.generationFailed(text))
+            return
+        }
+        handle(.generationStarted(step: copy.step))
+        let job = GenerationJob()
+        generation = job
+        let settings = SamplingSettings(temperature: Float(request.temperature), topK: request.topK, seed: request.seed)
+        let count = request.count
+        let thread = Thread {
+            do {
+                let (_, stats) = try Generator.generate(model: copy.model, prompt: prompt, count: count,
+                                                        settings: settings) { token in
+                    let text = copy.tokenizer.decode([token])
+                    job.shared.withLock { $0.text += text }
+                }
+                let summary = GenerationSummary(
+                    promptTokens: stats.promptTokens, generatedTokens: stats.generatedTokens,
+                    prefillTokensPerSecond: stats.prefillTokensPerSecond,
+                    decodeMillisecondsPerToken: stats.decodeMillisecondsPerToken)
+                job.shared.withLock { $0.result = .success(summary) }
+            } catch {
+                let text = (error as? WhittleError)?.message ?? String(describing: error)
+                job.shared.withLock { $0.result = .failure(FormError(message: text)) }
+            }
+        }
+        thread.name = "whittle.generate"
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    /// Moves streamed text and the result of the running generation into the state.
+    private func drainGeneration() {
+        guard let job = generation else { return }
+        let (text, result) = job.shared.withLock { shared in
+            defer { shared.text = "" }
+            return (shared.text, shared.result)
+        }
+        if !text.isEmpty { handle(.generationOutput(text)) }
+        switch result {
+        case .success(let summary)?:
+            handle(.generationFinished(summary))
+            generation = nil
+        case .failure(let error)?:
+            handle(.generationFailed(error.message))
+            generation = nil
+        case nil: break
+        }
+    }
+
+    /// Waits until a running generation has ended (tests); false on timeout.
+    public func waitForGeneration(timeoutSeconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while Date() < deadline {
+            _ = sync()
+            if !state.generate.status.isBusy { return true }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        return false
     }
 
     /// Brings the session's latest snapshot and events into the state; returns the metrics to draw.
@@ -70,6 +190,7 @@ public final class WorkbenchController {
             handle(.hyperparametersApplied(HyperparameterValues(config: config)))
         }
         for event in session.takeEvents() { apply(event, snapshot) }
+        drainGeneration()
         if snapshot.config != nil { state.hasUnsavedProgress = snapshot.unsavedSteps > 0 }
         return metrics.update(from: snapshot)
     }
@@ -89,12 +210,20 @@ public final class WorkbenchController {
             }
         case .failed(let message): handle(.engineMessage("training failed: " + message))
         case .notice(let message): handle(.engineMessage(message))
+        case .modelCopied(let copy):
+            guard let request = pendingGeneration else { return }
+            pendingGeneration = nil
+            startGeneration(request, copy)
+        case .modelCopyFailed(let message):
+            guard pendingGeneration != nil else { return }
+            pendingGeneration = nil
+            handle(.generationFailed(message))
         }
     }
 
     /// Syncs and draws one frame.
     public func frame(theme: Theme) -> Screen {
-        render(state, sync(), theme)
+        render(state, sync(), theme, cache: renderCache)
     }
 
     /// Runs frames on `terminal` until quit or a signal: wait for input up to `frameMilliseconds`,
@@ -119,6 +248,15 @@ public final class WorkbenchController {
     /// Shows `text` in the status bar (e.g. "saving checkpoint..." while stopping) and draws a frame.
     public func showMessage(_ text: String, on terminal: some Terminal, theme: Theme) {
         handle(.engineMessage(text))
-        terminal.present(render(state, metrics.metrics, theme))
+        terminal.present(render(state, metrics.metrics, theme, cache: renderCache))
     }
+}
+
+/// Text a generation thread has produced and not yet shown, and its result once it ends.
+final class GenerationJob: Sendable {
+    struct Shared {
+        var text = ""
+        var result: Result<GenerationSummary, FormError>?
+    }
+    let shared = Mutex(Shared())
 }

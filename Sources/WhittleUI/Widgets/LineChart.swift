@@ -25,6 +25,24 @@ public struct ChartSeries: Equatable, Sendable {
     }
 }
 
+/// A series as LineChart draws it: plain points, or a SeriesSummary kept between frames.
+public struct ChartLayer {
+    public enum Source {
+        case points([ChartPoint])
+        case summary(SeriesSummary)
+    }
+    public var source: Source
+    public var style: CellStyle
+    public init(points: [ChartPoint], style: CellStyle) {
+        source = .points(points)
+        self.style = style
+    }
+    public init(summary: SeriesSummary, style: CellStyle) {
+        source = .summary(summary)
+        self.style = style
+    }
+}
+
 /// How x-axis labels are written.
 public enum AxisFormat: Equatable, Sendable {
     /// Plain numbers (steps): 0, 1.2k.
@@ -72,21 +90,34 @@ public enum LineChart {
         into screen: inout Screen, area: Rect, series: [ChartSeries], markers: [Double] = [],
         options: LineChartOptions, glyphs: Glyphs
     ) {
+        draw(into: &screen, area: area, layers: series.map { ChartLayer(points: $0.points, style: $0.style) },
+             markers: markers, options: options, glyphs: glyphs)
+    }
+
+    /// Plots `layers` (raw points or incrementally maintained summaries, drawn identically).
+    public static func draw(
+        into screen: inout Screen, area: Rect, layers: [ChartLayer], markers: [Double] = [],
+        options: LineChartOptions, glyphs: Glyphs
+    ) {
         guard area.width >= 1, area.height >= 1 else { return }
         let log = options.logScale
-        var xMin = Double.infinity
-        var xMax = -Double.infinity
-        var yMin = Double.infinity
-        var yMax = -Double.infinity
-        for s in series {
-            for p in s.points where p.x.isFinite && p.y.isFinite && (!log || p.y > 0) {
-                let y = log ? log10(p.y) : p.y
-                xMin = min(xMin, p.x)
-                xMax = max(xMax, p.x)
-                yMin = min(yMin, y)
-                yMax = max(yMax, y)
+        var extent = SeriesSummary.Extent()
+        for layer in layers {
+            switch layer.source {
+            case .points(let points):
+                for p in points where p.x.isFinite && p.y.isFinite && (!log || p.y > 0) {
+                    extent.include(x: p.x, y: log ? log10(p.y) : p.y)
+                }
+            case .summary(let summary):
+                let e = summary.extent(log: log)
+                if !e.isEmpty {
+                    extent.include(x: e.xMin, y: e.yMin)
+                    extent.include(x: e.xMax, y: e.yMax)
+                }
             }
         }
+        let xMin = extent.xMin, xMax = extent.xMax
+        var yMin = extent.yMin, yMax = extent.yMax
         guard xMin <= xMax else {
             let row = area.y + area.height / 2
             let text = String(options.emptyText.prefix(area.width))
@@ -106,8 +137,13 @@ public enum LineChart {
         let plot = area.inset(left: gutter, bottom: options.showXLabels && area.height >= 3 ? 1 : 0)
         guard !plot.isEmpty else { return }
         let scale = ChartScale(xMin: xMin, xSpan: xSpan, yMin: yMin, yMax: yMax, plot: plot, symbols: options.symbols)
-        let canvases = series.map { plotPoints($0.points, scale: scale, log: log) }
-        compose(canvases, styles: series.map { $0.style }, into: &screen, plot: plot, symbols: options.symbols)
+        let canvases = layers.map { layer in
+            switch layer.source {
+            case .points(let points): plotPoints(points, scale: scale, log: log)
+            case .summary(let summary): summary.plot(scale: scale, log: log)
+            }
+        }
+        compose(canvases, styles: layers.map { $0.style }, into: &screen, plot: plot, symbols: options.symbols)
         for marker in markers where marker >= xMin && marker <= xMin + xSpan {
             let column = plot.x + scale.dotColumn(marker) / scale.dotsPerCell.columns
             for y in plot.y..<plot.maxY where screen[column, y].character == " " {
@@ -125,27 +161,12 @@ public enum LineChart {
     /// Plots one series with per-column min/max decimation, skipping non-finite (and, in log scale,
     /// non-positive) values. One pass, no allocation besides the canvas.
     static func plotPoints(_ points: [ChartPoint], scale: ChartScale, log: Bool) -> DotCanvas {
-        var canvas = DotCanvas(width: scale.dotWidth, height: scale.dotHeight)
-        var previous: (column: Int, row: Int)?
-        var current: (column: Int, first: Int, last: Int, low: Int, high: Int)?
-        func flush() {
-            guard let c = current else { return }
-            if let p = previous { canvas.line(from: p.column, p.row, to: c.column, c.first) }
-            canvas.line(from: c.column, c.low, to: c.column, c.high)
-            previous = (c.column, c.last)
-        }
+        var plotter = ColumnPlotter(width: scale.dotWidth, height: scale.dotHeight)
         for point in points where point.x.isFinite && point.y.isFinite && (!log || point.y > 0) {
-            let column = scale.dotColumn(point.x)
             let row = scale.dotRow(log ? log10(point.y) : point.y)
-            if let c = current, c.column == column {
-                current = (column, c.first, row, min(c.low, row), max(c.high, row))
-            } else {
-                flush()
-                current = (column, row, row, row, row)
-            }
+            plotter.add(column: scale.dotColumn(point.x), first: row, last: row, low: row, high: row)
         }
-        flush()
-        return canvas
+        return plotter.finish()
     }
 
     /// Turns the per-series canvases into characters; a cell takes the style of the topmost series in it.

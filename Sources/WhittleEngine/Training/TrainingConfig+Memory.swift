@@ -1,0 +1,27 @@
+// What a run of this configuration will hold in memory, computed from the dimensions before
+// anything is allocated: the same categories as the live ledger (TrainingSession.MemoryLedger).
+
+extension TrainingConfig {
+    /// Exact bytes of weights, gradients, optimizer state, activations and scratch for a run of this
+    /// configuration over a vocabulary of `vocabularySize` symbols (RSS fields are 0). Assumes a
+    /// valid configuration (`validate()`).
+    public func memoryEstimate(vocabularySize: Int) -> TrainingSession.MemoryLedger {
+        let dimensions = modelConfig(vocabularySize: vocabularySize).dimensions
+        let parameters = ParameterLayout(dimensions).totalCount * MemoryLayout<Float>.stride
+        var activations = 0, scratch = 0
+        for index in 0..<workers {
+            let size = batchSize / workers + (index < batchSize % workers ? 1 : 0)
+            let counts = ActivationArena.byteCounts(dimensions: dimensions, B: size, T: contextLength,
+                                                    supportsDropout: dropout > 0)
+            activations += counts.activations
+            scratch += counts.scratch
+        }
+        return TrainingSession.MemoryLedger(weights: parameters, gradients: workers * parameters,
+                                            optimizer: 2 * parameters, activations: activations, workspace: scratch)
+    }
+
+    /// Parameters of the model this configuration describes.
+    public func parameterCount(vocabularySize: Int) -> Int {
+        ParameterLayout(modelConfig(vocabularySize: vocabularySize).dimensions).totalCount
+    }
+}

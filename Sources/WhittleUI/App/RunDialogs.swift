@@ -1,0 +1,117 @@
+// The runs-and-models dialogs' state: a picker over model and run directories (with a `/` filter)
+// and the new-run form (layers, heads, width, context, dataset, seed) whose host check — the engine's
+// own validation messages and a memory estimate — is refreshed as the user types.
+
+/// A directory the workbench can open.
+public struct ModelEntry: Equatable, Sendable {
+    public var path: String
+    /// E.g. "model" or "run, checkpoint at step 2,000".
+    public var detail: String
+    public init(path: String, detail: String) {
+        self.path = path
+        self.detail = detail
+    }
+}
+
+/// The open-a-model dialog.
+public struct ModelPicker: Equatable, Sendable {
+    public var entries: [ModelEntry]
+    public var filter = TextField()
+    /// Typing goes into the filter (after `/`).
+    public var filtering = false
+    /// Index into `visible`.
+    public var selected = 0
+
+    public init(entries: [ModelEntry]) { self.entries = entries }
+
+    /// Entries whose path contains the filter text (case-insensitive).
+    public var visible: [ModelEntry] {
+        let needle = filter.text.lowercased()
+        return needle.isEmpty ? entries : entries.filter { $0.path.lowercased().contains(needle) }
+    }
+
+    public var selection: ModelEntry? {
+        let list = visible
+        return list.indices.contains(selected) ? list[selected] : nil
+    }
+}
+
+/// A new run's shape, data and seed as typed.
+public struct NewRunRequest: Equatable, Sendable {
+    public var layers: Int
+    public var heads: Int
+    public var width: Int
+    public var context: Int
+    public var dataset: String
+    public var seed: UInt64
+    public init(layers: Int, heads: Int, width: Int, context: Int, dataset: String, seed: UInt64) {
+        self.layers = layers
+        self.heads = heads
+        self.width = width
+        self.context = context
+        self.dataset = dataset
+        self.seed = seed
+    }
+}
+
+/// The host's verdict on a NewRunRequest.
+public enum NewRunCheck: Equatable, Sendable {
+    /// What is wrong, in the engine's words (names the key and what is allowed).
+    case invalid(String)
+    /// Valid; the model's parameters and the memory the run will hold, by category.
+    case valid(parameters: Int, memory: [MemoryCategory])
+}
+
+/// The new-run dialog.
+public struct NewRunForm: Equatable, Sendable {
+    public enum Field: String, Equatable, Sendable, CaseIterable {
+        case layers, heads, width, context, dataset, seed
+
+        var accepts: (Character) -> Bool {
+            switch self {
+            case .dataset: { !$0.isNewline }
+            default: { $0.isASCII && $0.isNumber }
+            }
+        }
+    }
+
+    public var fields: [Field: TextField]
+    public var focus: Field = .layers
+    /// The latest check of the fields (nil until the host answers).
+    public var check: NewRunCheck?
+
+    public init(layers: Int = 4, heads: Int = 4, width: Int = 128, context: Int = 64,
+                dataset: String = "datasets/tinyshakespeare.txt", seed: UInt64 = 1337) {
+        fields = [
+            .layers: TextField(String(layers)), .heads: TextField(String(heads)), .width: TextField(String(width)),
+            .context: TextField(String(context)), .dataset: TextField(dataset), .seed: TextField(String(seed)),
+        ]
+    }
+
+    public subscript(field: Field) -> TextField {
+        get { fields[field] ?? TextField() }
+        set { fields[field] = newValue }
+    }
+
+    /// The request the fields spell, or what is not a number.
+    public func request() -> Result<NewRunRequest, FormError> {
+        var numbers: [Field: Int] = [:]
+        for field in [Field.layers, .heads, .width, .context] {
+            guard let value = Int(self[field].text) else {
+                return .failure(FormError(message: "\(field.rawValue) must be a whole number"))
+            }
+            numbers[field] = value
+        }
+        guard let seed = UInt64(self[.seed].text) else {
+            return .failure(FormError(message: "seed must be a whole number ≥ 0"))
+        }
+        return .success(NewRunRequest(layers: numbers[.layers]!, heads: numbers[.heads]!, width: numbers[.width]!,
+                                      context: numbers[.context]!, dataset: self[.dataset].text, seed: seed))
+    }
+}
+
+/// What replaces the current run once the user has answered whether to save it.
+public enum RunReplacement: Equatable, Sendable {
+    case open(String)
+    case start(NewRunRequest)
+}

@@ -1,0 +1,127 @@
+// `whittle bench ui`: the cost of a workbench frame. Renders the Train screen into the in-memory
+// screen with a synthetic N-step history (DemoRun), one new step per frame as during training,
+// and reports the median render time, the time `present` takes on a MemoryTerminal, and for
+// comparison a frame with a cold cache (every series summarised from scratch).
+
+import ArgumentParser
+import Dispatch
+import Foundation
+import WhittleUI
+
+struct BenchUICommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ui",
+        abstract: "Time workbench frames (render + present) with a long synthetic history.",
+        discussion: """
+        Examples:
+          whittle bench ui
+          whittle bench ui --steps 100000 --width 200 --height 60 --frames 200 --json
+
+        Each timed frame first appends one step to the history (as a running session does), then renders the whole Train screen into an in-memory Screen and presents it on a MemoryTerminal. The budget is 5 ms per frame at 200×60 with 100k steps; use a release build (swift build -c release).
+        """)
+
+    @Option(name: .long, help: "Steps of synthetic history.")
+    var steps = 100_000
+
+    @Option(name: .long, help: "Screen columns.")
+    var width = 200
+
+    @Option(name: .long, help: "Screen rows.")
+    var height = 60
+
+    @Option(name: .long, help: "Timed frames (the median is reported; at least 50).")
+    var frames = 100
+
+    @Flag(name: .long, help: "Print the result as JSON on stdout.")
+    var json = false
+
+    func validate() throws {
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1 (got \(steps))") }
+        guard width >= 80, height >= 24 else {
+            throw ValidationError("--width and --height must be at least 80 and 24 (got \(width)×\(height))")
+        }
+        guard frames >= 50 else { throw ValidationError("--frames must be at least 50 (got \(frames))") }
+    }
+
+    struct Report: Encodable {
+        var steps: Int
+        var width: Int
+        var height: Int
+        var frames: Int
+        var renderMillisecondsMedian: Double
+        var presentMillisecondsMedian: Double
+        var frameMillisecondsMedian: Double
+        var frameMillisecondsMax: Double
+        var coldFrameMilliseconds: Double
+        var historyMilliseconds: Double
+
+        enum CodingKeys: String, CodingKey {
+            case steps, width, height, frames
+            case renderMillisecondsMedian = "render_ms_median", presentMillisecondsMedian = "present_ms_median"
+            case frameMillisecondsMedian = "frame_ms_median", frameMillisecondsMax = "frame_ms_max"
+            case coldFrameMilliseconds = "cold_frame_ms", historyMilliseconds = "history_build_ms"
+        }
+    }
+
+    func run() throws {
+        let report = measure()
+        if json {
+            print(try jsonText(report))
+            return
+        }
+        print("screen      \(report.width)×\(report.height), \(formatCount(report.steps)) steps of history, \(report.frames) frames (one new step each)")
+        print(String(format: "frame       median %.3f ms (render %.3f ms + present %.3f ms on a MemoryTerminal), max %.3f ms",
+                     report.frameMillisecondsMedian, report.renderMillisecondsMedian, report.presentMillisecondsMedian,
+                     report.frameMillisecondsMax))
+        print(String(format: "cold frame  %.3f ms (empty cache: every series summarised from scratch)",
+                     report.coldFrameMilliseconds))
+    }
+
+    func measure() -> Report {
+        var clock = DispatchTime.now().uptimeNanoseconds
+        func lap() -> Double {
+            let now = DispatchTime.now().uptimeNanoseconds
+            defer { clock = now }
+            return Double(now - clock) / 1e6
+        }
+        var run = DemoRun(totalSteps: steps + frames + 10)
+        run.setRunState(.running)
+        run.advance(steps: steps)
+        // A few setting changes, so markers are drawn too.
+        for (i, value) in [3e-4, 2e-4, 1e-4].enumerated() {
+            run.apply(.learningRate, .real(value))
+            run.advance(steps: i + 1)
+        }
+        let history = lap()
+        var state = AppState(width: width, height: height)
+        _ = update(&state, .runStateChanged(.running))
+        let theme = Theme.builtinDefault
+        let terminal = MemoryTerminal(width: width, height: height)
+        let cache = RenderCache()
+        _ = lap()
+        terminal.present(render(state, run.snapshot, theme, cache: cache))
+        let cold = lap()
+        var renders: [Double] = [], presents: [Double] = [], totals: [Double] = []
+        for _ in 0..<frames {
+            run.advance(steps: 1)
+            _ = lap()
+            let screen = render(state, run.snapshot, theme, cache: cache)
+            let r = lap()
+            terminal.present(screen)
+            let p = lap()
+            renders.append(r)
+            presents.append(p)
+            totals.append(r + p)
+        }
+        return Report(steps: steps, width: width, height: height, frames: frames,
+                      renderMillisecondsMedian: median(renders), presentMillisecondsMedian: median(presents),
+                      frameMillisecondsMedian: median(totals), frameMillisecondsMax: totals.max() ?? 0,
+                      coldFrameMilliseconds: cold, historyMilliseconds: history)
+    }
+
+    func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+}

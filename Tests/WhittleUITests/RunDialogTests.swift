@@ -1,0 +1,173 @@
+// The runs-and-models dialogs: `o` lists directories (with a `/` filter), `r` opens the new-run
+// form whose every edit is checked by the host (engine messages, memory estimate), starting or
+// opening asks to save an unsaved run first; the launcher's listing, checks and origins; render
+// snapshots; and with a real session, switching to a new run from the dialog.
+
+import Foundation
+import Testing
+import WhittleEngine
+
+@testable import WhittleUI
+
+@Suite struct RunDialogTests {
+    static let entries = [
+        ModelEntry(path: "sample-models/shakespeare-char-tiny", detail: "model"),
+        ModelEntry(path: "runs/baby", detail: "run, step 2,000"),
+        ModelEntry(path: "runs/quick", detail: "run, step 100"),
+    ]
+
+    func key(_ state: inout AppState, _ key: Key) -> [Effect] { update(&state, .key(key)) }
+    func type(_ state: inout AppState, _ text: String) -> [Effect] { text.flatMap { update(&state, .key(.character($0))) } }
+
+    @Test func testPicker_listsFiltersAndOpens() {
+        var state = AppState(width: 100, height: 30)
+        #expect(key(&state, .character("o")) == [.listModels])
+        _ = update(&state, .modelsListed(Self.entries))
+        guard case .openModel(let picker) = state.modal else { Issue.record("no picker"); return }
+        #expect(picker.visible.count == 3 && picker.selection == Self.entries[0])
+        _ = key(&state, .character("/"))
+        #expect(type(&state, "runs").isEmpty)
+        _ = key(&state, .down)
+        guard case .openModel(let filtered) = state.modal else { Issue.record("no picker"); return }
+        #expect(filtered.visible.map(\.path) == ["runs/baby", "runs/quick"])
+        #expect(filtered.selection?.path == "runs/quick")
+        #expect(key(&state, .enter) == [.replaceRun(.open("runs/quick"), saveCurrent: false)])
+        #expect(state.modal == nil)
+    }
+
+    @Test func testPicker_escClearsTheFilterThenCloses() {
+        var state = AppState(width: 100, height: 30)
+        _ = key(&state, .character("o"))
+        _ = update(&state, .modelsListed(Self.entries))
+        _ = key(&state, .character("/"))
+        _ = type(&state, "zzz")
+        guard case .openModel(let empty) = state.modal else { Issue.record("no picker"); return }
+        #expect(empty.visible.isEmpty)
+        #expect(key(&state, .enter).isEmpty)
+        _ = key(&state, .escape)
+        guard case .openModel(let cleared) = state.modal else { Issue.record("Esc closed instead of clearing"); return }
+        #expect(cleared.filter.text.isEmpty && !cleared.filtering && cleared.visible.count == 3)
+        _ = key(&state, .escape)
+        #expect(state.modal == nil)
+    }
+
+    @Test func testOpeningWithUnsavedStepsAsksFirst() {
+        var state = AppState(width: 100, height: 30)
+        state.runState = .running
+        state.hasUnsavedProgress = true
+        _ = key(&state, .character("o"))
+        _ = update(&state, .modelsListed(Self.entries))
+        #expect(key(&state, .enter).isEmpty)
+        #expect(state.modal == .replaceRun(.open(Self.entries[0].path)))
+        #expect(render(state, .empty, .builtinDefault).text.contains("Save a checkpoint of the current run first?"))
+        var saving = state
+        #expect(key(&saving, .character("y")) == [.replaceRun(.open(Self.entries[0].path), saveCurrent: true)])
+        var discarding = state
+        #expect(key(&discarding, .character("d")) == [.replaceRun(.open(Self.entries[0].path), saveCurrent: false)])
+        var staying = state
+        #expect(key(&staying, .escape).isEmpty && staying.modal == nil)
+    }
+
+    @Test func testNewRun_everyEditIsCheckedAndEnterNeedsAValidCheck() {
+        var state = AppState(width: 100, height: 30)
+        let request = NewRunRequest(layers: 4, heads: 4, width: 128, context: 64,
+                                    dataset: "datasets/tinyshakespeare.txt", seed: 1337)
+        #expect(key(&state, .character("r")) == [.checkNewRun(request)])
+        #expect(key(&state, .enter).isEmpty, "no check answered yet")
+        _ = update(&state, .newRunChecked(.invalid("n_embd (130) must be divisible by n_head (4)")))
+        _ = key(&state, .tab)
+        _ = key(&state, .tab)
+        var wider = request
+        wider.width = 1280
+        #expect(type(&state, "0x") == [.checkNewRun(wider)], "letters are ignored in number fields")
+        _ = key(&state, .backspace)
+        _ = key(&state, .backspace)
+        _ = key(&state, .backspace)
+        #expect(key(&state, .backspace).isEmpty, "an empty number is refused locally")
+        guard case .newRun(let form) = state.modal, case .invalid(let message)? = form.check else {
+            Issue.record("expected a local error"); return
+        }
+        #expect(message.contains("width"))
+        _ = type(&state, "64")
+        _ = update(&state, .newRunChecked(.valid(parameters: 200_000, memory: [MemoryCategory(name: "weights", bytes: 800_000)])))
+        var expected = request
+        expected.width = 64
+        #expect(key(&state, .enter) == [.replaceRun(.start(expected), saveCurrent: false)])
+    }
+
+    @Test(arguments: [(80, 24), (160, 48)])
+    func testRunDialogs_renderSnapshots(size: (Int, Int)) {
+        var state = AppState(width: size.0, height: size.1)
+        _ = key(&state, .character("o"))
+        _ = update(&state, .modelsListed(Self.entries))
+        let picker = render(state, .empty, .builtinDefault).text
+        #expect(picker.contains("open a model or run") && picker.contains("runs/baby") && picker.contains("run, step 2,000"))
+        #expect(picker.contains("Enter open"))
+        state.modal = nil
+        _ = key(&state, .character("r"))
+        _ = update(&state, .newRunChecked(.valid(parameters: 813_000, memory: [
+            MemoryCategory(name: "weights", bytes: 3_252_000), MemoryCategory(name: "activations", bytes: 9_000_000),
+        ])))
+        let form = render(state, .empty, .builtinDefault)
+        for label in ["new run", "layers", "heads", "width", "context", "dataset", "seed", "datasets/tinyshakespeare.txt",
+                      "813k parameters", "weights", "activations"] {
+            #expect(form.text.contains(label), "missing \(label)")
+        }
+        _ = update(&state, .newRunChecked(.invalid("n_embd (130) must be divisible by n_head (4)")))
+        #expect(render(state, .empty, .builtinDefault).text.contains("must be divisible by n_head"))
+        #expect(form.lines.allSatisfy { $0.count == size.0 })
+    }
+
+    // MARK: The launcher
+
+    final class Scratch {
+        let path = NSTemporaryDirectory() + "whittle-runs-test-" + UUID().uuidString
+        init() { try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    @Test func testLauncher_checkUsesTheEngineMessagesAndEstimates() throws {
+        let scratch = Scratch()
+        let corpus = scratch.path + "/corpus.txt"
+        try "hello world, hello there.\n".write(toFile: corpus, atomically: true, encoding: .utf8)
+        let launcher = RunLauncher(baseConfig: TrainingConfig())
+        let vocabulary = { (path: String) throws -> Int in try RunLauncher.vocabularySize(ofFile: path) }
+        var request = NewRunRequest(layers: 2, heads: 3, width: 16, context: 8, dataset: corpus, seed: 1)
+        guard case .invalid(let divisible) = launcher.check(request, vocabulary: vocabulary) else {
+            Issue.record("16 wide, 3 heads accepted"); return
+        }
+        #expect(divisible.contains("n_embd") && divisible.contains("n_head"))
+        request.heads = 2
+        request.dataset = scratch.path + "/missing.txt"
+        #expect(launcher.check(request, vocabulary: vocabulary) == .invalid("dataset '\(request.dataset)' does not exist"))
+        request.dataset = corpus
+        guard case .valid(let parameters, let memory) = launcher.check(request, vocabulary: vocabulary) else {
+            Issue.record("a valid request refused"); return
+        }
+        let config = launcher.config(for: request)
+        let size = try RunLauncher.vocabularySize(ofFile: corpus)
+        #expect(parameters == config.parameterCount(vocabularySize: size))
+        #expect(memory.map(\.bytes).reduce(0, +) == config.memoryEstimate(vocabularySize: size).total)
+        request.layers = 0
+        guard case .invalid(let layers) = launcher.check(request, vocabulary: vocabulary) else {
+            Issue.record("0 layers accepted"); return
+        }
+        #expect(layers.contains("n_layer"))
+    }
+
+    @Test func testLauncher_listsModelsAndRunsAndMakesOrigins() throws {
+        let scratch = Scratch()
+        let files = FileManager.default
+        try files.createDirectory(atPath: scratch.path + "/models/tiny", withIntermediateDirectories: true)
+        try "{}".write(toFile: scratch.path + "/models/tiny/config.json", atomically: true, encoding: .utf8)
+        try files.createDirectory(atPath: scratch.path + "/models/empty", withIntermediateDirectories: true)
+        let launcher = RunLauncher(baseConfig: TrainingConfig(), roots: [scratch.path + "/models", scratch.path + "/none"],
+                                   runsDirectory: scratch.path + "/runs")
+        #expect(launcher.listModels() == [ModelEntry(path: scratch.path + "/models/tiny", detail: "model")])
+        let (origin, name) = try launcher.origin(for: .open(scratch.path + "/models/tiny"))
+        guard case .start(let config, let directory) = origin else { Issue.record("a model should start a run"); return }
+        #expect(config.initFrom == scratch.path + "/models/tiny")
+        #expect(directory.hasPrefix(scratch.path + "/runs/tiny-") && name.contains("model tiny"))
+        #expect(throws: WhittleError.self) { try launcher.origin(for: .open(scratch.path + "/models/empty")) }
+    }
+}
