@@ -360,6 +360,26 @@ import Testing
         #expect(error?.message.contains("optimizer = \"lion\"") == true)
     }
 
+    @Test func testCheckpoint_olderAdamWStateWithoutOptimizerStepStillLoads() throws {
+        let directory = TemporaryDirectory()
+        let config = try Self.optimizerConfig(.adamw, in: directory.path)
+        let data = try TrainingRun.prepareData(config)
+        let trainer = try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits)
+        for _ in 0..<3 { try trainer.trainStep() }
+        // The format before the optimizer choice: m./v. tensors, metadata optimizer = adamw and step only.
+        let moments = trainer.optimizerState.exportedTensors().map { tensor -> (name: String, shape: [Int], values: [Float]) in
+            guard case .float32(let values) = tensor.values else { preconditionFailure() }
+            return (tensor.name, tensor.shape, values)
+        }
+        let path = directory.path + "/old-optimizer.safetensors"
+        try FileIO.writeFile(try SafetensorsWriter.serialize(tensors: moments, metadata: ["optimizer": "adamw", "step": "3"]),
+                             to: path, sync: false)
+        let fresh = try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits)
+        try fresh.restoreOptimizer(from: path, trainerStep: 3, savedOptimizer: .adamw)
+        #expect(fresh.optimizerState.step == 3)
+        #expect(fresh.optimizerState.exportedTensors() == trainer.optimizerState.exportedTensors())
+    }
+
     @Test func testResume_withAnotherOptimizerOnPurposeStartsItFresh() throws {
         let directory = TemporaryDirectory()
         let config = try Self.optimizerConfig(.adamw, in: directory.path)
