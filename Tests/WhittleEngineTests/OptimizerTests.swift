@@ -280,6 +280,43 @@ import Testing
         #expect(codeDistance <= 1)
     }
 
+    @Test func testOptimizerState_threadCountDoesNotChangeTheBits() {
+        let layout = ParameterLayout(GPTDimensions(L: 2, NH: 2, C: 64, maxT: 16, V: 30))
+        var generator = RandomGenerator(seed: 3)
+        let start = (0..<layout.totalCount).map { _ in generator.nextNormal() * 0.02 }
+        let grads = (0..<3).map { _ in FloatBuffer((0..<layout.totalCount).map { _ in generator.nextNormal() * 0.01 }) }
+        let h = OptimizerHyperparameters(learningRate: 1e-3, beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.1, momentum: 0.9)
+        for kind in OptimizerKind.allCases {
+            var results: [([Float], [OptimizerStateTensor])] = []
+            for threads in [1, 2, 3, 8] {
+                let p = FloatBuffer(start), state = OptimizerState(kind: kind, layout: layout)
+                for g in grads { state.update(parameters: p.pointer, gradients: g.pointer, hyperparameters: h, threads: threads) }
+                results.append((p.array, state.exportedTensors()))
+            }
+            for result in results.dropFirst() {
+                #expect(result.0 == results[0].0, "\(kind): parameters")
+                #expect(result.1 == results[0].1, "\(kind): state")
+            }
+        }
+        #expect(OptimizerState.partition(layout, parts: 3).count == 3)
+        #expect(OptimizerState.partition(layout, parts: 3).flatMap { Array($0) } == Array(0..<layout.tensors.count))
+    }
+
+    @Test func testAdam_withoutWeightDecayIsAdamW() {
+        var generator = RandomGenerator(seed: 9)
+        let n = 999
+        let start = (0..<n).map { _ in generator.nextNormal() }
+        let g = FloatBuffer((0..<n).map { _ in generator.nextNormal() })
+        let s = AdamWSettings(learningRate: 0.01, beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0)
+        let a = FloatBuffer(start), b = FloatBuffer(start)
+        let ma = FloatBuffer(count: n), va = FloatBuffer(count: n), mb = FloatBuffer(count: n), vb = FloatBuffer(count: n)
+        for t in 1...3 {
+            Adam.update(parameters: a.pointer, gradients: g.pointer, m: ma.pointer, v: va.pointer, count: n, settings: s, step: t, decays: true)
+            AdamW.update(parameters: b.pointer, gradients: g.pointer, m: mb.pointer, v: vb.pointer, count: n, settings: s, step: t, decays: true)
+        }
+        #expect(maxRelativeError(a.array, b.array) < Self.kernelTolerance)
+    }
+
     // MARK: - State bytes
 
     @Test func testOptimizerState_stateBytesPerTensorAreExact() {

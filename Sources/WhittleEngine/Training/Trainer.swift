@@ -85,7 +85,8 @@ public final class Trainer: @unchecked Sendable {
         }
         let rate = LearningRateSchedule(config).rate(at: step)
         optimizerState.update(parameters: model.parameters.pointer, gradients: gradients.pointer,
-                              hyperparameters: config.optimizerHyperparameters(learningRate: rate))
+                              hyperparameters: config.optimizerHyperparameters(learningRate: rate),
+                              threads: config.workers)
         step += 1
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
         var record = StepRecord(step: step, loss: loss, learningRate: rate, gradientNorm: Float(norm),

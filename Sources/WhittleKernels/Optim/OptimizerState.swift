@@ -74,8 +74,11 @@ public final class OptimizerState: @unchecked Sendable {
     public internal(set) var step = 0
     /// State arrays per tensor, in layout order.
     public let slots: [[OptimizerStateArray]]
-    /// Column scratch for Adafactor.
-    let scratch: FloatBuffer
+    /// Column scratch for Adafactor, one per thread part.
+    let scratch: [FloatBuffer]
+    /// Tensors are updated in `maxParts` contiguous groups of similar size, concurrently; each
+    /// tensor's update is independent of the others, so any split gives the same bits.
+    static let maxParts = 8
 
     /// Fresh (zero) state for `kind`.
     public init(kind: OptimizerKind, layout: ParameterLayout) {
@@ -86,9 +89,27 @@ public final class OptimizerState: @unchecked Sendable {
     }
 
     /// Adafactor's column sums need one row of scratch (workspace, not state).
-    static func scratch(_ kind: OptimizerKind, _ layout: ParameterLayout) -> FloatBuffer {
+    static func scratch(_ kind: OptimizerKind, _ layout: ParameterLayout) -> [FloatBuffer] {
         let columns = kind == .adafactor ? layout.tensors.compactMap { Adafactor.factoredShape($0.shape)?.columns }.max() ?? 0 : 0
-        return FloatBuffer(count: columns)
+        return (0..<maxParts).map { _ in FloatBuffer(count: columns) }
+    }
+
+    /// `parts` contiguous ranges of tensor indices with about the same number of values each.
+    public static func partition(_ layout: ParameterLayout, parts: Int) -> [Range<Int>] {
+        let parts = max(1, min(parts, maxParts, layout.tensors.count))
+        var ranges: [Range<Int>] = [], start = 0, done = 0
+        for part in 0..<parts {
+            let target = layout.totalCount * (part + 1) / parts
+            var end = start
+            while end < layout.tensors.count && (done < target || end == start) && layout.tensors.count - end > parts - part - 1 {
+                done += layout.tensors[end].count
+                end += 1
+            }
+            if part == parts - 1 { end = layout.tensors.count }
+            ranges.append(start..<end)
+            start = end
+        }
+        return ranges.filter { !$0.isEmpty }
     }
 
     private init(kind: OptimizerKind, layout: ParameterLayout, step: Int, slots: [[OptimizerStateArray]]) {
@@ -120,12 +141,24 @@ public final class OptimizerState: @unchecked Sendable {
     /// Bytes held by the state arrays (equals `kind.stateBytes(for: layout)`).
     public var byteCount: Int { slots.reduce(0) { $0 + $1.reduce(0) { $0 + $1.byteCount } } }
 
-    /// One optimizer step over every tensor (`step` advances first, so the first update is step 1).
+    /// One optimizer step over every tensor (`step` advances first, so the first update is step 1),
+    /// on up to `threads` threads (the result does not depend on the count).
     public func update(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
-                       hyperparameters h: OptimizerHyperparameters) {
+                       hyperparameters h: OptimizerHyperparameters, threads: Int = 1) {
         step += 1
+        let ranges = Self.partition(layout, parts: threads)
+        let box = UncheckedBox((parameters, gradients))
+        Parallel.forEach(ranges.count) { part in
+            update(tensors: ranges[part], parameters: box.value.0, gradients: box.value.1, hyperparameters: h,
+                   scratch: scratch[part])
+        }
+    }
+
+    private func update(tensors: Range<Int>, parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
+                        hyperparameters h: OptimizerHyperparameters, scratch: FloatBuffer) {
         let lr = h.learningRate, adamW = h.adamW
-        for (index, tensor) in layout.tensors.enumerated() {
+        for index in tensors {
+            let tensor = layout.tensors[index]
             let p = parameters + tensor.offset, g = gradients + tensor.offset, n = tensor.count
             let state = slots[index]
             let l2: Float = tensor.decays ? h.weightDecay : 0
