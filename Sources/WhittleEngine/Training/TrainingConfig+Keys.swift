@@ -25,7 +25,7 @@ extension TrainingConfig {
         .int("warmup_iters", .optimisation, \.warmupIterations, "steps of linear warmup from 0 to learning_rate"),
         .optionalInt("lr_decay_iters", .optimisation, \.decayIterations, "step at which decay reaches min_lr (unset: max_iters)"),
         .choice("schedule", .optimisation, \.schedule, "learning-rate decay after warmup"),
-        .choice("optimizer", .optimisation, \.optimizer, "sgd | momentum | nesterov (torch SGD, coupled decay) | adam (coupled L2) | adamw | lion | adafactor (factored v, no m, clip 1, β2(t) = 1 − t^−0.8) | adamw8bit (block-wise 8-bit m, v)"),
+        .choice("optimizer", .optimisation, \.optimizer, "update rule (torch SGD/Adam/AdamW semantics; lion: Chen et al.; adafactor: factored v, no m; adamw8bit: block-wise 8-bit m, v); a live change keeps state only adam↔adamw, momentum↔nesterov"),
         .float("momentum", .optimisation, \.momentum, "momentum μ in [0, 1) for momentum and nesterov (buf = μ·buf + g)"),
         .float("beta1", .optimisation, \.beta1, "first-moment decay in [0, 1): adam, adamw, adamw8bit; lion's interpolation β1"),
         .float("beta2", .optimisation, \.beta2, "second-moment decay in [0, 1): adam, adamw, adamw8bit; lion's momentum decay β2 (unused by adafactor)"),
