@@ -148,6 +148,27 @@ import Testing
         #expect(log.contains("\"key\":\"learning_rate\""))
     }
 
+    @Test func testTrainingSession_optimizerSwitchIsRecordedWithItsStateAndLedger() throws {
+        let directory = TemporaryDirectory()
+        let session = try makeSession(directory)
+        defer { session.stop(saving: false) }
+        session.send(.step(2))
+        let before = try wait(session, "2 steps") { $0.step == 2 && $0.state == .paused }
+        #expect(before.memory?.optimizer == 2 * before.parameterCount * 4)
+        session.send(.set(key: "optimizer", value: "lion"))
+        session.send(.step(1))
+        let after = try wait(session, "3 steps") { $0.step == 3 && $0.state == .paused }
+        #expect(after.config?.optimizer == .lion)
+        #expect(after.memory?.optimizer == before.parameterCount * 4, "Lion keeps one buffer")
+        let change = try #require(after.changes.first)
+        #expect(change.key == "optimizer" && change.old == "\"adamw\"" && change.new == "\"lion\"", "\(change)")
+        #expect(change.note?.contains("fresh state") == true)
+        let events = session.takeEvents()
+        #expect(events.contains { if case .notice(let text) = $0 { text.contains("Lion starts from fresh state") } else { false } })
+        let log = try String(contentsOfFile: directory.path + "/run/changes.jsonl", encoding: .utf8)
+        #expect(log.contains("fresh state"))
+    }
+
     @Test func testTrainingSession_invalidValuesAreRejectedNamingTheKey() throws {
         let directory = TemporaryDirectory()
         let session = try makeSession(directory)

@@ -188,7 +188,25 @@ def load_train_split(path):
     index = {ch: i for i, ch in enumerate(chars)}
     ids = torch.tensor([index[ch] for ch in text], dtype=torch.long)
     n_train = int(0.9 * len(ids))
-    return ids[:n_train], len(chars)
+    return ids[:n_train], len(chars), ids[n_train:]
+
+
+@torch.no_grad()
+def whole_split_loss(model, data, block_size, batch_size=16):
+    """Mean cross-entropy over every position of non-overlapping windows of block_size tokens
+    (what `whittle eval` reports for the validation split)."""
+    model.eval()
+    windows = (len(data) - 1) // block_size
+    total, count = 0.0, 0
+    for first in range(0, windows, batch_size):
+        idx = range(first, min(first + batch_size, windows))
+        x = torch.stack([data[i * block_size:(i + 1) * block_size] for i in idx])
+        y = torch.stack([data[i * block_size + 1:(i + 1) * block_size + 1] for i in idx])
+        loss = model(x, y)
+        total += loss.item() * len(idx) * block_size
+        count += len(idx) * block_size
+    model.train()
+    return total / count
 
 
 def sample_batch(data, block_size, batch_size):
@@ -233,6 +251,8 @@ def parse_args():
     p.add_argument("--grad-clip", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--eval-whole-split", action="store_true",
+                   help="after training, report the loss over the whole validation split")
     return p.parse_args()
 
 
@@ -242,7 +262,7 @@ def main():
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
-    train, vocab_size = load_train_split(args.data)
+    train, vocab_size, validation = load_train_split(args.data)
     model = GPT(vocab_size, args.block_size, args.n_layer, args.n_head,
                 args.n_embd, args.dropout, args.bias)
     model.train()
@@ -297,6 +317,8 @@ def main():
         "first_loss": losses[0], "last_loss": losses[-1],
         "peak_rss_mib": peak_rss_mib(),
     }
+    if args.eval_whole_split:
+        result["val_loss_whole_split"] = whole_split_loss(model, validation, args.block_size)
     if args.json:
         print(json.dumps(result))
     else:

@@ -4,6 +4,7 @@
 #ifndef CKERNELS_H
 #define CKERNELS_H
 #include <stddef.h>
+#include <stdint.h>
 
 /* One AdamW update (PyTorch's form) of n parameters:
    m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
@@ -11,5 +12,36 @@
 void ck_adamw_update(float *restrict p, const float *restrict g, float *restrict m, float *restrict v,
                      size_t n, float beta1, float beta2, float eps, float step_size,
                      float inv_sqrt_bc2, float decay);
+
+/* One Adam update with coupled L2 weight decay (torch.optim.Adam): g' = g + l2 p, then as
+   ck_adamw_update with decay = 1. */
+void ck_adam_update(float *restrict p, const float *restrict g, float *restrict m, float *restrict v,
+                    size_t n, float beta1, float beta2, float eps, float step_size,
+                    float inv_sqrt_bc2, float l2);
+
+/* Adafactor (Shazeer & Stern 2018, Hugging Face's form, no first moment) on a rows x cols matrix:
+   r_i = b2t r_i + (1-b2t) mean_j(g^2 + eps1);  c_j = b2t c_j + (1-b2t) mean_i(g^2 + eps1);
+   u_ij = g_ij / sqrt(r_i / mean(r)) / sqrt(c_j);  u /= max(1, rms(u) / clip);
+   p = p * decay - lr u.  `scratch` holds cols floats. */
+void ck_adafactor_factored(float *restrict p, const float *restrict g, float *restrict row, float *restrict col,
+                           size_t rows, size_t cols, float beta2t, float eps1, float clip, float lr,
+                           float decay, float *restrict scratch);
+
+/* Adafactor on a vector: v = b2t v + (1-b2t)(g^2 + eps1); u = g / sqrt(v); u /= max(1, rms(u)/clip);
+   p = p * decay - lr u. */
+void ck_adafactor_vector(float *restrict p, const float *restrict g, float *restrict v, size_t n,
+                         float beta2t, float eps1, float clip, float lr, float decay);
+
+/* 8-bit AdamW (block-wise dynamic quantization, as bitsandbytes' blockwise optimizers): per block
+   of `block` values, m = smap[mq] * mscale, v = umap[vq] * vscale; the AdamW update as
+   ck_adamw_update; then each block is requantized to the nearest code of its map after scaling
+   by the block's new absmax (m) and max (v). The maps are 256 sorted codes in [-1, 1] / [0, 1]. */
+void ck_adamw8bit_update(float *restrict p, const float *restrict g, uint8_t *restrict mq, float *restrict mscale,
+                         uint8_t *restrict vq, float *restrict vscale, size_t n, size_t block,
+                         const float *restrict smap, const float *restrict umap,
+                         float beta1, float beta2, float eps, float step_size, float inv_sqrt_bc2, float decay);
+
+/* Index of the code in the sorted 256-entry `map` nearest to x (ties go to the lower code). */
+uint8_t ck_quantize_nearest(const float *restrict map, float x);
 
 #endif

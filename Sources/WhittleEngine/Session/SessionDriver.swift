@@ -116,14 +116,15 @@ final class SessionDriver {
             var candidate = old
             try candidate.setValue(key.parse(text, source: TrainingSession.editSource), forKey: name,
                                    source: TrainingSession.editSource)
-            try trainer.update { $0 = candidate }
+            let note = try trainer.update { $0 = candidate }
             let before = key.value(in: old), after = key.value(in: trainer.config)
             guard before != after else { return }
             let change = TrainingSession.SettingChange(step: trainer.step, seconds: elapsedSeconds, key: name,
-                                                       old: before.description, new: after.description)
+                                                       old: before.description, new: after.description, note: note)
             changes.append(change)
             appendToChangeLog(change)
             session.report(.settingApplied(change))
+            if let note { session.report(.notice(note)) }
         } catch {
             var message = TrainingSession.describe(error)
             if !message.contains(name) { message = "\(name): \(message)" }

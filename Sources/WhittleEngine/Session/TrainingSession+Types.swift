@@ -97,13 +97,16 @@ extension TrainingSession {
         /// Old and new values as config literals (`0.001`).
         public var old: String
         public var new: String
+        /// What the change did beyond the value, e.g. whether an optimizer switch kept the state.
+        public var note: String?
 
-        public init(step: Int, seconds: Double, key: String, old: String, new: String) {
+        public init(step: Int, seconds: Double, key: String, old: String, new: String, note: String? = nil) {
             self.step = step
             self.seconds = seconds
             self.key = key
             self.old = old
             self.new = new
+            self.note = note
         }
     }
 
@@ -113,7 +116,8 @@ extension TrainingSession {
         public var weights: Int
         /// One gradient buffer per data-parallel worker.
         public var gradients: Int
-        /// AdamW first and second moments: 2 × parameters × 4.
+        /// The optimizer's state, exact (`OptimizerKind.stateBytes(for:)`): 2 × parameters × 4 for
+        /// AdamW, none for SGD, one buffer for momentum and Lion, rows + columns for Adafactor's matrices.
         public var optimizer: Int
         /// Activations kept for backward, summed over workers.
         public var activations: Int

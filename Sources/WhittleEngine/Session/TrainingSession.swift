@@ -165,7 +165,7 @@ extension TrainingSession {
             workspace += counts.scratch
         }
         return MemoryLedger(
-            weights: parameters, gradients: trainer.workers.count * parameters, optimizer: 2 * parameters,
+            weights: parameters, gradients: trainer.workers.count * parameters, optimizer: trainer.optimizerState.byteCount,
             activations: activations, workspace: workspace,
             residentBytes: resident, peakResidentBytes: max(ProcessMemory.peakResidentBytes(), resident))
     }

@@ -1,4 +1,5 @@
-// Checkpoints: a model directory plus optimizer moments (`optimizer.safetensors`), trainer state
+// Checkpoints: a model directory plus optimizer state (`optimizer.safetensors`: the tensors
+// `OptimizerState.exportedTensors()` names, e.g. `m.wte.weight`, with the optimizer in the metadata), trainer state
 // (`state.json`: step, generator states = data cursor, corpus hash, history) and the run's exact
 // `config.toml`, published atomically with a SHA-256 manifest. Resume picks the newest complete one.
 
@@ -71,14 +72,7 @@ extension Trainer {
             throw WhittleError(.numeric, "refusing to write a checkpoint: \(tensor) holds a NaN or infinity",
                                hint: "resume from the last checkpoint with a lower learning_rate")
         }
-        let moments = model.layout.tensors.flatMap { tensor in
-            [(name: "m." + tensor.name, shape: tensor.shape,
-              values: Array(UnsafeBufferPointer(start: firstMoment.pointer + tensor.offset, count: tensor.count))),
-             (name: "v." + tensor.name, shape: tensor.shape,
-              values: Array(UnsafeBufferPointer(start: secondMoment.pointer + tensor.offset, count: tensor.count)))]
-        }
-        let optimizer = try SafetensorsWriter.serialize(tensors: moments,
-                                                        metadata: ["optimizer": "adamw", "step": String(step)])
+        let optimizer = try optimizerFile()
         let state = TrainerState(step: step, dataGenerator: Checkpoint.hex(dataGenerator),
                                  evaluationGenerator: Checkpoint.hex(evaluationGenerator),
                                  corpusSHA256: corpusSHA256, history: history)
@@ -91,30 +85,80 @@ extension Trainer {
                (Checkpoint.configName, Array(config.tomlString().utf8))]
     }
 
-    /// Replaces weights, optimizer moments, step, generators and history with a checkpoint's.
-    func restore(from directory: String, state: TrainerState) throws {
+    /// `optimizer.safetensors`: every state tensor (F32, or U8 codes for 8-bit state) and metadata
+    /// naming the optimizer, its own step count and, for 8-bit AdamW, the block size and code map.
+    func optimizerFile() throws -> [UInt8] {
+        let tensors = optimizerState.exportedTensors().map { tensor -> SafetensorsWriter.RawTensor in
+            switch tensor.values {
+            case .float32(let values):
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(values.count * 4)
+                for value in values {
+                    let bits = value.bitPattern
+                    for shift in [0, 8, 16, 24] { bytes.append(UInt8(truncatingIfNeeded: bits >> UInt32(shift))) }
+                }
+                return .init(name: tensor.name, dataType: .f32, shape: tensor.shape, bytes: bytes)
+            case .uint8(let values):
+                return .init(name: tensor.name, dataType: .u8, shape: tensor.shape, bytes: values)
+            }
+        }
+        var metadata = ["optimizer": optimizerState.kind.rawValue, "step": String(step),
+                        "optimizer_step": String(optimizerState.step)]
+        if optimizerState.kind == .adamw8bit {
+            metadata["block_size"] = String(AdamW8bit.blockSize)
+            metadata["quantization"] = "bitsandbytes dynamic map (signed m / unsigned v), absmax per block"
+            metadata["min_8bit_size"] = String(AdamW8bit.minimumQuantizedCount)
+        }
+        return try SafetensorsWriter.serialize(tensors, metadata: metadata)
+    }
+
+    /// Replaces weights, optimizer state, step, generators and history with a checkpoint's.
+    /// `savedOptimizer` is the optimizer of the checkpoint's own config.toml; the state file must
+    /// hold that optimizer's state (else the checkpoint is inconsistent). When the run's config names
+    /// another optimizer (changed on purpose with `--set optimizer=…`), the state switches as a live
+    /// edit would and `notes` says so.
+    func restore(from directory: String, state: TrainerState, savedOptimizer: OptimizerKind? = nil) throws {
         let loaded = try ModelDirectory.load(directory)
         guard loaded.model.config == model.config else {
             throw WhittleError.file("\(directory): the checkpoint's model shape differs from its config.toml",
                                     hint: "the checkpoint is damaged; resume from an earlier one")
         }
         model.parameters.copy(from: loaded.model.parameters)
-        let optimizerPath = directory + "/" + Checkpoint.optimizerName
-        let moments = try SafetensorsFile(path: optimizerPath)
-        for tensor in model.layout.tensors {
-            for (prefix, buffer) in [("m.", firstMoment), ("v.", secondMoment)] {
-                guard let info = moments.info(prefix + tensor.name), info.shape == tensor.shape else {
-                    throw WhittleError.file("\(optimizerPath) lacks \(prefix + tensor.name) with shape \(tensor.shape)",
-                                            hint: "the checkpoint is damaged; resume from an earlier one")
-                }
-                let values = try moments.floats(prefix + tensor.name)
-                values.withUnsafeBufferPointer { (buffer.pointer + tensor.offset).update(from: $0.baseAddress!, count: tensor.count) }
-            }
-        }
+        try restoreOptimizer(from: directory + "/" + Checkpoint.optimizerName, trainerStep: state.step,
+                             savedOptimizer: savedOptimizer ?? config.optimizer)
         let source = directory + "/" + Checkpoint.stateName
         step = state.step
         history = state.history
         dataGenerator = try Checkpoint.generator(state.dataGenerator, field: "data_generator", source: source)
         evaluationGenerator = try Checkpoint.generator(state.evaluationGenerator, field: "evaluation_generator", source: source)
+    }
+
+    func restoreOptimizer(from path: String, trainerStep: Int, savedOptimizer: OptimizerKind) throws {
+        let file = try SafetensorsFile(path: path)
+        // Checkpoints from before the optimizer choice hold AdamW moments and no optimizer_step.
+        let name = file.metadata["optimizer"] ?? "adamw"
+        guard let kind = OptimizerKind(rawValue: name) else {
+            throw WhittleError.file("\(path) holds state of an unknown optimizer `\(name)`",
+                                    hint: "known optimizers: " + OptimizerKind.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        guard kind == savedOptimizer else {
+            throw WhittleError.file("\(path) holds \(kind.rawValue) state but the checkpoint's config.toml says optimizer = \"\(savedOptimizer.rawValue)\"",
+                                    hint: "the checkpoint is inconsistent; resume from an earlier one, or pass --set optimizer=\(savedOptimizer.rawValue) explicitly to start that optimizer fresh")
+        }
+        let optimizerStep = file.metadata["optimizer_step"].flatMap { Int($0) } ?? trainerStep
+        let loaded = OptimizerState(kind: kind, layout: model.layout)
+        do {
+            try loaded.load(step: optimizerStep) { name in
+                guard let info = file.info(name) else { return nil }
+                switch info.dataType {
+                case .u8: return OptimizerStateTensor(name: name, shape: info.shape, values: .uint8(Array(try file.rawBytes(name))))
+                default: return OptimizerStateTensor(name: name, shape: info.shape, values: .float32(try file.floats(name)))
+                }
+            }
+        } catch let error as OptimizerStateError {
+            throw WhittleError.file("\(path) \(error.message)", hint: "the checkpoint is damaged; resume from an earlier one")
+        }
+        optimizerState = loaded
+        if config.optimizer != kind { switchOptimizer(to: config.optimizer) }
     }
 }

@@ -1,5 +1,5 @@
-// The training loop for one run: sample a batch, forward, backward, clip, step AdamW; evaluate
-// now and then. Synchronous and silent: the caller (CLI or TUI session) drives it step by step.
+// The training loop for one run: sample a batch, forward, backward, clip, step the optimizer
+// (`config.optimizer`, state in `optimizerState`); evaluate now and then. Synchronous and silent: the caller (CLI or TUI session) drives it step by step.
 
 import Foundation
 
@@ -15,8 +15,10 @@ public final class Trainer: @unchecked Sendable {
 
     /// Summed gradients of the step (worker 0 accumulates here directly).
     let gradients: FloatBuffer
-    let firstMoment: FloatBuffer
-    let secondMoment: FloatBuffer
+    /// The optimizer's state (its kind is `config.optimizer`); replaced when the optimizer changes.
+    public internal(set) var optimizerState: OptimizerState
+    /// Messages about the run's optimizer state (switches, resumes with another optimizer), oldest first.
+    public internal(set) var notes: [String] = []
     /// Data-parallel workers, each with its own activations and gradients for a slice of the batch.
     let workers: [TrainingWorker]
     /// Start offsets of the current batch's windows, drawn in order so any worker count sees the same data.
@@ -46,8 +48,7 @@ public final class Trainer: @unchecked Sendable {
         self.tokenizer = tokenizer
         self.data = data
         gradients = FloatBuffer(count: model.parameterCount)
-        firstMoment = FloatBuffer(count: model.parameterCount)
-        secondMoment = FloatBuffer(count: model.parameterCount)
+        optimizerState = OptimizerState(kind: config.optimizer, layout: model.layout)
         workers = TrainingWorker.split(batchSize: config.batchSize, count: config.workers, T: config.contextLength,
                                        dimensions: model.config.dimensions, sharedGradients: gradients,
                                        supportsDropout: config.dropout > 0,
@@ -84,7 +85,9 @@ public final class Trainer: @unchecked Sendable {
                                hint: "lower learning_rate or enable grad_clip, then resume from the last checkpoint")
         }
         let rate = LearningRateSchedule(config).rate(at: step)
-        applyAdamW(learningRate: rate)
+        optimizerState.update(parameters: model.parameters.pointer, gradients: gradients.pointer,
+                              hyperparameters: config.optimizerHyperparameters(learningRate: rate),
+                              threads: config.workers)
         step += 1
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
         var record = StepRecord(step: step, loss: loss, learningRate: rate, gradientNorm: Float(norm),
@@ -96,17 +99,6 @@ public final class Trainer: @unchecked Sendable {
         }
         history.append(record)
         return record
-    }
-
-    func applyAdamW(learningRate: Float) {
-        let settings = AdamWSettings(learningRate: learningRate, beta1: config.beta1, beta2: config.beta2,
-                                     epsilon: config.epsilon, weightDecay: config.weightDecay)
-        for tensor in model.layout.tensors {
-            let o = tensor.offset
-            AdamW.update(parameters: model.parameters.pointer + o, gradients: gradients.pointer + o,
-                         m: firstMoment.pointer + o, v: secondMoment.pointer + o, count: tensor.count,
-                         settings: settings, step: step + 1, decays: tensor.decays)
-        }
     }
 
     /// Mean loss over `eval_iters` random batches of each split (nanoGPT's estimate_loss).
@@ -171,7 +163,11 @@ public final class Trainer: @unchecked Sendable {
     }
 
     /// Changes a hyperparameter between steps (live edits); the new config is validated first.
-    public func update(_ change: (inout TrainingConfig) -> Void) throws {
+    /// Changing `optimizer` replaces the optimizer state (see `OptimizerKind.inheritsState(from:)`:
+    /// Adam ↔ AdamW and momentum ↔ Nesterov keep it, every other switch starts fresh); the returned
+    /// message says which, and is appended to `notes`. Nil when the optimizer did not change.
+    @discardableResult
+    public func update(_ change: (inout TrainingConfig) -> Void) throws -> String? {
         var candidate = config
         change(&candidate)
         try candidate.validate()
@@ -185,7 +181,19 @@ public final class Trainer: @unchecked Sendable {
             throw WhittleError.config("dropout cannot be switched on during a run that started without it",
                                       hint: "save a checkpoint and resume it with --set dropout=\(candidate.dropout)")
         }
+        let note = candidate.optimizer == config.optimizer ? nil : switchOptimizer(to: candidate.optimizer)
         config = candidate
+        return note
+    }
+
+    /// Replaces the optimizer state with `kind`'s (kept or fresh); returns and records what happened.
+    @discardableResult
+    func switchOptimizer(to kind: OptimizerKind) -> String {
+        let old = optimizerState.kind
+        optimizerState = optimizerState.switched(to: kind).state
+        let note = "step \(step): " + OptimizerState.switchDescription(from: old, to: kind, layout: model.layout)
+        notes.append(note)
+        return note
     }
 }
 

@@ -25,10 +25,12 @@ extension TrainingConfig {
         .int("warmup_iters", .optimisation, \.warmupIterations, "steps of linear warmup from 0 to learning_rate"),
         .optionalInt("lr_decay_iters", .optimisation, \.decayIterations, "step at which decay reaches min_lr (unset: max_iters)"),
         .choice("schedule", .optimisation, \.schedule, "learning-rate decay after warmup"),
-        .float("beta1", .optimisation, \.beta1, "AdamW first-moment decay, in [0, 1)"),
-        .float("beta2", .optimisation, \.beta2, "AdamW second-moment decay, in [0, 1)"),
-        .float("eps", .optimisation, \.epsilon, "AdamW denominator epsilon"),
-        .float("weight_decay", .optimisation, \.weightDecay, "AdamW decoupled weight decay (matrices only)"),
+        .choice("optimizer", .optimisation, \.optimizer, "update rule (torch SGD/Adam/AdamW semantics; lion: Chen et al.; adafactor: factored v, no m; adamw8bit: block-wise 8-bit m, v); a live change keeps state only adam↔adamw, momentum↔nesterov"),
+        .float("momentum", .optimisation, \.momentum, "momentum μ in [0, 1) for momentum and nesterov (buf = μ·buf + g)"),
+        .float("beta1", .optimisation, \.beta1, "first-moment decay in [0, 1): adam, adamw, adamw8bit; lion's interpolation β1"),
+        .float("beta2", .optimisation, \.beta2, "second-moment decay in [0, 1): adam, adamw, adamw8bit; lion's momentum decay β2 (unused by adafactor)"),
+        .float("eps", .optimisation, \.epsilon, "denominator epsilon for adam, adamw, adamw8bit (adafactor uses ε1 = 1e-30)"),
+        .float("weight_decay", .optimisation, \.weightDecay, "weight decay on matrices only: decoupled p·(1 − lr·wd) for adamw, adamw8bit, lion, adafactor; L2 g + wd·p for sgd, momentum, nesterov, adam"),
         .float("grad_clip", .optimisation, \.gradientClip, "clip the global gradient norm to this value (0 disables)"),
 
         .int("eval_interval", .evaluation, \.evalInterval, "steps between validation-loss estimates"),
@@ -63,6 +65,7 @@ extension TrainingConfig {
         "warmup": "warmup_iters", "warmup_steps": "warmup_iters", "iters": "max_iters", "max_steps": "max_iters",
         "steps": "max_iters", "epsilon": "eps", "adam_eps": "eps", "grad_accum": "gradient_accumulation_steps",
         "clip": "grad_clip", "max_grad_norm": "grad_clip", "lr_schedule": "schedule", "data": "dataset",
+        "optim": "optimizer", "opt": "optimizer", "mu": "momentum",
     ]
 
     /// The key called `name`, or an error naming it, `source`, and the closest known key.

@@ -2,7 +2,7 @@
 // applied and before anything is allocated. Each message names the config key, says what is
 // allowed and shows the value given, e.g. "learning_rate must be a finite number ≥ 0 (got nan)".
 // Float checks are written so that NaN fails them (every comparison with NaN is false).
-// Optimizer ranges follow PyTorch's Adam argument checks; shape rules reuse `ModelConfig.validate()`.
+// Optimizer ranges follow PyTorch's Adam argument checks (per optimizer: `OptimizerKind.problem(with:)`); shape rules reuse `ModelConfig.validate()`.
 
 extension TrainingConfig {
     /// Largest accepted iteration count; keeps `step + 1` and schedule arithmetic far from overflow.
@@ -61,6 +61,10 @@ extension TrainingConfig {
         try check(epsilon.isFinite && epsilon > 0, "eps must be a finite number > 0 (got \(epsilon))", hint: "AdamW's usual value is 1e-8")
         try nonNegative(weightDecay, "weight_decay")
         try nonNegative(gradientClip, "grad_clip", hint: "0 disables clipping")
+        try unitInterval(momentum, "momentum", hint: "the usual value is 0.9")
+        if let problem = optimizer.problem(with: optimizerHyperparameters(learningRate: learningRate)) {
+            throw WhittleError.config(problem.message, hint: problem.hint)
+        }
     }
 
     private func check(_ condition: Bool, _ message: @autoclosure () -> String, hint: String = "") throws {
@@ -71,9 +75,9 @@ extension TrainingConfig {
         try check(value.isFinite && value >= 0, "\(name) must be a finite number ≥ 0 (got \(value))", hint: hint)
     }
 
-    private func unitInterval(_ value: Float, _ name: String) throws {
-        try check(value >= 0 && value < 1, "\(name) must be in [0, 1) (got \(value))",
-                  hint: "AdamW's usual values are beta1 = 0.9 and beta2 = 0.95 to 0.999")
+    private func unitInterval(_ value: Float, _ name: String,
+                              hint: String = "AdamW's usual values are beta1 = 0.9 and beta2 = 0.95 to 0.999") throws {
+        try check(value >= 0 && value < 1, "\(name) must be in [0, 1) (got \(value))", hint: hint)
     }
 
     private func atLeast(_ value: Int, _ minimum: Int, _ name: String, limit: Int = .max,

@@ -28,6 +28,8 @@ public struct TrainingConfig: Equatable, Codable, Sendable {
     public var warmupIterations = 100          // warmup_iters
     public var decayIterations: Int? = nil     // lr_decay_iters (nil: max_iters)
     public var schedule = LearningRateSchedule.Kind.cosine  // schedule
+    public var optimizer = OptimizerKind.adamw  // optimizer
+    public var momentum: Float = 0.9           // momentum (SGD momentum / Nesterov)
     public var beta1: Float = 0.9              // beta1
     public var beta2: Float = 0.99             // beta2
     public var epsilon: Float = 1e-8           // eps
@@ -53,6 +55,12 @@ public struct TrainingConfig: Equatable, Codable, Sendable {
     public func modelConfig(vocabularySize: Int) -> ModelConfig {
         ModelConfig(layerCount: layerCount, headCount: headCount, embeddingWidth: embeddingWidth,
                     contextLength: contextLength, vocabularySize: vocabularySize, hasBias: hasBias)
+    }
+
+    /// The optimizer's hyperparameters at learning rate `learningRate` (the schedule's value).
+    public func optimizerHyperparameters(learningRate: Float) -> OptimizerHyperparameters {
+        OptimizerHyperparameters(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                                 weightDecay: weightDecay, momentum: momentum)
     }
 
     /// Iterations over which the learning rate decays (nanoGPT's `lr_decay_iters`).

@@ -81,6 +81,7 @@ public final class TrainingRun: @unchecked Sendable {
         try AtomicDirectory.verify(checkpoint)
         var config = try TrainingConfig(toml: String(decoding: try FileIO.readFile(checkpoint + "/" + Checkpoint.configName), as: UTF8.self),
                                         source: checkpoint + "/" + Checkpoint.configName)
+        let savedOptimizer = config.optimizer
         try config.apply(overrides: overrides)
         try config.validate()
         let stateBytes = try FileIO.readFile(checkpoint + "/" + Checkpoint.stateName)
@@ -98,7 +99,7 @@ public final class TrainingRun: @unchecked Sendable {
                                     hint: "restore the original file, or start a new run on the new text")
         }
         let trainer = try Trainer(config: config, tokenizer: tokenizer, data: data.splits)
-        try trainer.restore(from: checkpoint, state: state)
+        try trainer.restore(from: checkpoint, state: state, savedOptimizer: savedOptimizer)
         let log = try openLog(directory, keepingStepsThrough: state.step)
         return TrainingRun(directory: directory, trainer: trainer, corpusSHA256: data.sha256, log: log, resumed: true)
     }

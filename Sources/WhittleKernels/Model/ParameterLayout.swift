@@ -9,7 +9,7 @@ public struct ParameterTensor: Equatable, Sendable {
     public let shape: [Int]
     public let offset: Int
     public var count: Int { shape.reduce(1, *) }
-    /// Whether AdamW applies weight decay (tensors with at least two dimensions, as in nanoGPT).
+    /// Whether optimizers apply weight decay (tensors with at least two dimensions, as in nanoGPT).
     public var decays: Bool { shape.count >= 2 }
     /// Whether compression passes may quantize or prune it (the matmul weights of the blocks).
     public var isBlockMatrix: Bool { shape.count == 2 && name.hasPrefix("h.") }

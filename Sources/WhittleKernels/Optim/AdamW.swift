@@ -69,3 +69,34 @@ extension Double {
         return result
     }
 }
+
+/// Adam with coupled L2 weight decay (torch.optim.Adam's `weight_decay`): g' = g + wd·p, then the
+/// bias-corrected Adam step on g'. The loop is in C (`ck_adam_update`); `referenceUpdate` is its twin.
+public enum Adam {
+    public static func update(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
+                              m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,
+                              settings s: AdamWSettings, step: Int, decays: Bool) {
+        let correction1 = 1 - Float(Double(s.beta1).power(step))
+        let correction2 = 1 - Float(Double(s.beta2).power(step))
+        ck_adam_update(parameters, gradients, m, v, count, s.beta1, s.beta2, s.epsilon, s.learningRate / correction1,
+                       1 / correction2.squareRoot(), decays ? s.weightDecay : 0)
+    }
+
+    public static func referenceUpdate(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
+                                       m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,
+                                       settings s: AdamWSettings, step: Int, decays: Bool) {
+        let correction1 = 1 - Float(Double(s.beta1).power(step))
+        let correction2 = 1 - Float(Double(s.beta2).power(step))
+        let stepSize = s.learningRate / correction1
+        let inverseRootCorrection2 = 1 / correction2.squareRoot()
+        let l2 = decays ? s.weightDecay : 0
+        for i in 0..<count {
+            let g = gradients[i] + l2 * parameters[i]
+            let mi = s.beta1 * m[i] + (1 - s.beta1) * g
+            let vi = s.beta2 * v[i] + (1 - s.beta2) * g * g
+            m[i] = mi
+            v[i] = vi
+            parameters[i] = parameters[i] - stepSize * mi / (vi.squareRoot() * inverseRootCorrection2 + s.epsilon)
+        }
+    }
+}
