@@ -222,4 +222,19 @@ func tinyConfig(in directory: String, workers: Int = 1) throws -> TrainingConfig
         #expect(try run("true") == plain)
         #expect(try run("every-2") == plain)
     }
+
+    @Test func testTrainer_liveEditsRebuildArenasAtAStepBoundary() throws {
+        let directory = TemporaryDirectory()
+        let config = try tinyConfig(in: directory.path)
+        let data = try TrainingRun.prepareData(config)
+        let trainer = try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits)
+        try trainer.trainStep()
+        try trainer.update { $0.batchSize = 6; $0.workers = 2; $0.checkpointing = "true" }
+        #expect(trainer.workers.map(\.arena.B) == [3, 3])
+        #expect(trainer.workers.allSatisfy { $0.arena.checkpointEvery == 1 })
+        let record = try trainer.trainStep()
+        #expect(record.tokens == 6 * config.contextLength)
+        #expect(record.loss.isFinite)
+        #expect(throws: WhittleError.self) { try trainer.update { $0.layerCount = 3 } }
+    }
 }

@@ -176,7 +176,7 @@ import Testing
         try wait(session, "idle") { $0.state == .idle }
         session.send(.set(key: "learning_rate", value: "-1"))
         session.send(.set(key: "learning_rate", value: "fast"))
-        session.send(.set(key: "batch_size", value: "8"))
+        session.send(.set(key: "n_layer", value: "3"))
         session.send(.set(key: "no_such_key", value: "1"))
         session.send(.step(1))
         let after = try wait(session, "1 step") { $0.step == 1 && $0.state == .paused }
@@ -184,7 +184,7 @@ import Testing
             if case .settingRejected(let key, let message) = event { return (key, message) }
             return nil
         }
-        #expect(rejections.map(\.0) == ["learning_rate", "learning_rate", "batch_size", "no_such_key"])
+        #expect(rejections.map(\.0) == ["learning_rate", "learning_rate", "n_layer", "no_such_key"])
         for (key, message) in rejections { #expect(message.contains(key), "\(message)") }
         #expect(rejections[0].1.contains("≥ 0"))
         #expect(after.changes.isEmpty)

@@ -165,19 +165,18 @@ import WhittleEngine
         controller.sync()
         #expect(controller.state.message?.contains("learning_rate 0.001 → 0.0005") == true)
 
-        // An edit the engine refuses (batch size is fixed during a run) shows the engine's message.
+        // The batch size changes live too: the engine rebuilds its activation arenas at the next boundary.
         for _ in 0..<6 { controller.handle(.key(.down)) }
         #expect(controller.state.selectedID == .batchSize)
         for action in keys("8") { controller.handle(action) }
         controller.handle(.key(.enter))
-        try wait(controller, "rejection") { $0.state.validationError != nil }
-        #expect(controller.state.validationError?.contains("batch_size") == true)
-        #expect(controller.state.hyperparameters[.batchSize] == .integer(4), "the panel shows the engine's value again")
+        try wait(controller, "batch size applied") { $0.session.snapshot().config?.batchSize == 8 }
+        #expect(controller.state.validationError == nil)
 
         // Resume, then step counts grow again.
         controller.handle(.key(.character(" ")))
         try wait(controller, "resumed") { $0.session.snapshot().step > pausedAt + 2 }
-        #expect(controller.metrics.metrics.changes.count == 1)
+        #expect(controller.metrics.metrics.changes.count == 2)
 
         controller.handle(.key(.character("?")))
         #expect(controller.frame(theme: .builtinDefault).text.contains("start / pause / resume training"))

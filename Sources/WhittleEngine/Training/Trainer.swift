@@ -20,7 +20,7 @@ public final class Trainer: @unchecked Sendable {
     /// Messages about the run's optimizer state (switches, resumes with another optimizer), oldest first.
     public internal(set) var notes: [String] = []
     /// Data-parallel workers, each with its own activations and gradients for a slice of the batch.
-    let workers: [TrainingWorker]
+    private(set) var workers: [TrainingWorker]
     /// Start offsets of the current batch's windows, drawn in order so any worker count sees the same data.
     var batchStarts: [Int]
     /// Draws training batch positions; its state is the data cursor.
@@ -49,10 +49,7 @@ public final class Trainer: @unchecked Sendable {
         self.data = data
         gradients = FloatBuffer(count: model.parameterCount)
         optimizerState = OptimizerState(kind: config.optimizer, layout: model.layout)
-        workers = TrainingWorker.split(batchSize: config.batchSize, count: config.workers, T: config.contextLength,
-                                       dimensions: model.config.dimensions, sharedGradients: gradients,
-                                       supportsDropout: config.dropout > 0,
-                                       checkpointEvery: config.checkpointEvery ?? 0)
+        workers = Self.makeWorkers(config, dimensions: model.config.dimensions, gradients: gradients)
         batchStarts = Array(repeating: 0, count: config.batchSize)
         dataGenerator = RandomGenerator(seed: config.seed &+ 1)
         evaluationGenerator = RandomGenerator(seed: config.seed &+ 2)
@@ -171,19 +168,29 @@ public final class Trainer: @unchecked Sendable {
         var candidate = config
         change(&candidate)
         try candidate.validate()
-        guard candidate.modelConfig(vocabularySize: tokenizer.vocabularySize) == model.config,
-              candidate.batchSize == config.batchSize, candidate.workers == config.workers,
-              candidate.checkpointEvery == config.checkpointEvery else {
-            throw WhittleError.config("the model shape, batch size, worker count and checkpointing cannot change during a run",
-                                      hint: "save a checkpoint and resume it with the new setting")
-        }
-        if candidate.dropout > 0 && config.dropout == 0 {
-            throw WhittleError.config("dropout cannot be switched on during a run that started without it",
-                                      hint: "save a checkpoint and resume it with --set dropout=\(candidate.dropout)")
+        guard candidate.modelConfig(vocabularySize: tokenizer.vocabularySize) == model.config else {
+            throw WhittleError.config("the model shape (n_layer, n_head, n_embd, block_size, bias) cannot change during a run",
+                                      hint: "start a new run, or init_from this run's checkpoint with the new shape")
         }
         let note = candidate.optimizer == config.optimizer ? nil : switchOptimizer(to: candidate.optimizer)
+        // Batch size, workers, checkpointing and dropout decide the activation arenas: rebuild them here,
+        // at a step boundary (the weights, optimizer state and data cursor carry on unchanged).
+        let arenasChange = candidate.batchSize != config.batchSize || candidate.workers != config.workers
+            || candidate.checkpointEvery != config.checkpointEvery || (candidate.dropout > 0) != (config.dropout > 0)
+        if arenasChange {
+            workers = Self.makeWorkers(candidate, dimensions: model.config.dimensions, gradients: gradients)
+            batchStarts = Array(repeating: 0, count: candidate.batchSize)
+        }
+        if candidate.blasThreads != config.blasThreads { BLAS.setThreadCount(candidate.blasThreads) }
         config = candidate
         return note
+    }
+
+    /// The data-parallel workers (activation arenas and gradient buffers) a config asks for.
+    static func makeWorkers(_ config: TrainingConfig, dimensions: GPTDimensions, gradients: FloatBuffer) -> [TrainingWorker] {
+        TrainingWorker.split(batchSize: config.batchSize, count: config.workers, T: config.contextLength,
+                             dimensions: dimensions, sharedGradients: gradients, supportsDropout: config.dropout > 0,
+                             checkpointEvery: config.checkpointEvery ?? 0)
     }
 
     /// Replaces the optimizer state with `kind`'s (kept or fresh); returns and records what happened.
