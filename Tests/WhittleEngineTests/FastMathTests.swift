@@ -79,3 +79,22 @@ import WhittleKernels
         }
     }
 }
+
+@Suite struct GELUSavedDerivativeTests {
+    /// The training pair (forward saving gelu', backward multiplying by it) equals the plain pair.
+    @Test func testGELU_savedDerivativeMatchesRecomputedBackward() {
+        var generator = RandomGenerator(seed: 11)
+        let n = 1000
+        let x = (0..<n).map { _ in 4 * generator.nextNormal() }
+        let dout = (0..<n).map { _ in generator.nextNormal() }
+        let plainOut = FloatBuffer(count: n), plainGrad = FloatBuffer(dout)
+        let input = FloatBuffer(x)
+        GELU.forward(out: plainOut.pointer, inp: input.pointer, count: n)
+        GELU.backward(dinp: plainGrad.pointer, inp: input.pointer, dout: plainGrad.pointer, count: n)
+        let savedOut = FloatBuffer(count: n), derivative = FloatBuffer(x), savedGrad = FloatBuffer(dout)
+        GELU.forwardSavingDerivative(out: savedOut.pointer, inputThenDerivative: derivative.pointer, count: n)
+        GELU.backwardFromDerivative(savedGrad.pointer, derivative: derivative.pointer, count: n)
+        #expect(savedOut.array == plainOut.array)
+        #expect(maxRelativeError(savedGrad.array, plainGrad.array, floor: 1e-6) < 1e-6)
+    }
+}

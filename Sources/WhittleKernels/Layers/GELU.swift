@@ -32,4 +32,23 @@ public enum GELU {
             gradient[i] *= local
         }
     }
+
+    /// Training forward: out = gelu(x), and x is overwritten by gelu'(x), the only thing backward
+    /// needs from it. Backward is then one multiply (`backwardFromDerivative`), with no tanh to recompute.
+    public static func forwardSavingDerivative(out: UnsafeMutablePointer<Float>, inputThenDerivative x: UnsafeMutablePointer<Float>,
+                                               count: Int) {
+        for i in 0..<count {
+            let v = x[i]
+            let u = scale * (v + cubic * v * v * v)
+            let th = FastMath.tanh(u)
+            out[i] = 0.5 * v * (1 + th)
+            x[i] = 0.5 * (1 + th) + 0.5 * v * (1 - th * th) * scale * (1 + 3 * cubic * v * v)
+        }
+    }
+
+    /// gradient[i] ← derivative[i] · gradient[i], with the derivative saved by `forwardSavingDerivative`.
+    public static func backwardFromDerivative(_ gradient: UnsafeMutablePointer<Float>, derivative: UnsafePointer<Float>,
+                                              count: Int) {
+        for i in 0..<count { gradient[i] *= derivative[i] }
+    }
 }

@@ -19,7 +19,7 @@ public final class ActivationArena: @unchecked Sendable {
     public let probs: [FloatBuffer]        // [B,NH,T,T]
     public let residualMid: [FloatBuffer]  // x_l + attention, [B,T,C]
     public let ln2: [FloatBuffer], ln2Mean: [FloatBuffer], ln2Rstd: [FloatBuffer]
-    public let fc: [FloatBuffer]           // [B,T,4C] before GELU
+    public let fc: [FloatBuffer]           // [B,T,4C] c_fc output, then (after GELU) gelu' of it
     public let fcGelu: [FloatBuffer]       // [B,T,4C]
     public let lnf: FloatBuffer, lnfMean: FloatBuffer, lnfRstd: FloatBuffer
     public let logits: FloatBuffer         // [B,T,V]; reused for dlogits in backward

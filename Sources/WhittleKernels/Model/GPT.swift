@@ -76,7 +76,8 @@ public enum GPT {
                           N: N, C: C, epsilon: d.epsilon)
         linear(path, out: a.fc[l].pointer, inp: a.ln2[l].pointer, weight: p + w.fcWeight,
                bias: w.fcBias.map { p + $0 }, N: N, C: C, OC: 4 * C)
-        GELU.forward(out: a.fcGelu[l].pointer, inp: a.fc[l].pointer, count: N * 4 * C)
+        // fc keeps gelu'(fc) from here on (backward needs nothing else from it).
+        GELU.forwardSavingDerivative(out: a.fcGelu[l].pointer, inputThenDerivative: a.fc[l].pointer, count: N * 4 * C)
         guard writeOutput else { return }
         residualLinear(path, out: a.residuals[l + 1].pointer, residual: a.residualMid[l].pointer,
                        inp: a.fcGelu[l].pointer, weight: p + w.fcProjWeight, bias: w.fcProjBias.map { p + $0 },
@@ -124,7 +125,7 @@ public enum GPT {
             linearBackward(path, dinp: dfc, dweight: g + w.fcProjWeight, dbias: w.fcProjBias.map { g + $0 },
                            dout: branchGradient(layer: l, site: 3), inp: a.fcGelu[l].pointer,
                            weight: p + w.fcProjWeight, N: N, C: 4 * C, OC: C)
-            GELU.backward(dinp: dfc, inp: a.fc[l].pointer, dout: dfc, count: N * 4 * C)
+            GELU.backwardFromDerivative(dfc, derivative: a.fc[l].pointer, count: N * 4 * C)
             linearBackward(path, dinp: dln, dweight: g + w.fcWeight, dbias: w.fcBias.map { g + $0 },
                            dout: dfc, inp: a.ln2[l].pointer, weight: p + w.fcWeight, N: N, C: C, OC: 4 * C)
             LayerNorm.backward(dinp: dres, dweight: g + w.ln2Weight, dbias: w.ln2Bias.map { g + $0 }, dout: dln,
