@@ -4,9 +4,17 @@
 /// y[N, OC] = x[N, C] · W[C, OC] + b[OC]
 public enum Linear {
     /// Overwrites `out` (or adds to it when `accumulate` is true, e.g. onto a residual copy).
+    /// Without accumulation the bias is written first and the product added onto it (beta = 1), which
+    /// saves the separate pass sgemm makes to zero C when beta = 0.
     public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                N: Int, C: Int, OC: Int, accumulate: Bool = false) {
+        if let bias, !accumulate {
+            for row in 0..<N { (out + row * OC).update(from: bias, count: OC) }
+            BLAS.gemm(transposeA: false, transposeB: false, m: N, n: OC, k: C,
+                      a: inp, lda: C, b: weight, ldb: OC, beta: 1, c: out, ldc: OC)
+            return
+        }
         BLAS.gemm(transposeA: false, transposeB: false, m: N, n: OC, k: C,
                   a: inp, lda: C, b: weight, ldb: OC, beta: accumulate ? 1 : 0, c: out, ldc: OC)
         if let bias { addBias(out, bias, N: N, OC: OC) }

@@ -186,8 +186,16 @@ public enum GPT {
         }
         switch path {
         case .fast:
-            out.update(from: residual, count: N * OC)
-            Linear.forward(out: out, inp: inp, weight: weight, bias: bias, N: N, C: C, OC: OC, accumulate: true)
+            // out = residual + bias in one pass, then the product is added onto it.
+            if let bias {
+                for row in 0..<N {
+                    let o = out + row * OC, r = residual + row * OC
+                    for i in 0..<OC { o[i] = r[i] + bias[i] }
+                }
+            } else {
+                out.update(from: residual, count: N * OC)
+            }
+            Linear.forward(out: out, inp: inp, weight: weight, bias: nil, N: N, C: C, OC: OC, accumulate: true)
         case .reference:
             LinearReference.forward(out: out, inp: inp, weight: weight, bias: bias, N: N, C: C, OC: OC)
             for i in 0..<(N * OC) { out[i] += residual[i] }
