@@ -217,11 +217,30 @@ import Testing
         // Smallest non-zero magnitudes: 1e-6 × 0.55 (signed, 2 boundaries) and 1e-6 × 0.325 (unsigned, 3).
         #expect(abs(signed.filter { $0 > 0 }.min()! - 0.55e-6) < 1e-12)
         #expect(abs(unsigned.filter { $0 > 0 }.min()! - 0.325e-6) < 1e-12)
-        for x: Float in [-1, -0.5, -1e-7, 0, 3e-7, 0.123, 0.999, 1, 2] {
-            #expect(AdamW8bit.nearest(signed, x) == AdamW8bit.referenceNearest(signed, x))
-            #expect(AdamW8bit.nearest(unsigned, x) == AdamW8bit.referenceNearest(unsigned, x))
+        // The indexed search equals the linear scan at every code, next to it, at every midpoint and
+        // next to it, and at random and out-of-range values.
+        var probes: [Float] = [-3, -2, -1.5, -1, -0.5, -1e-7, -1e-30, 0, 1e-30, 3e-7, 0.123, 0.999, 1, 1.5, 2, 3]
+        for map in [signed, unsigned] {
+            for k in 0..<256 {
+                probes += [map[k], map[k].nextUp, map[k].nextDown]
+                if k < 255 {
+                    let mid = (map[k] + map[k + 1]) / 2
+                    probes += [mid, mid.nextUp, mid.nextDown]
+                }
+            }
         }
-        #expect(signed[Int(AdamW8bit.nearest(signed, 0))] == 0)
+        var generator = RandomGenerator(seed: 2)
+        for _ in 0..<20_000 {
+            let magnitude = Float(pow(10, Double(generator.nextUniform()) * 8 - 8))   // 1e-8 … 1
+            probes.append(generator.nextUniform() < 0.5 ? -magnitude : magnitude)
+        }
+        var mismatches = 0
+        for x in probes {
+            if AdamW8bit.nearest(signed: true, x) != AdamW8bit.referenceNearest(signed, x) { mismatches += 1 }
+            if AdamW8bit.nearest(signed: false, x) != AdamW8bit.referenceNearest(unsigned, x) { mismatches += 1 }
+        }
+        #expect(mismatches == 0, "\(mismatches) of \(2 * probes.count) probes")
+        #expect(signed[Int(AdamW8bit.nearest(signed: true, 0))] == 0)
     }
 
     // MARK: - C kernels against Swift twins

@@ -11,7 +11,7 @@
 import CKernels
 
 public enum AdamW8bit {
-    public static let blockSize = 256
+    public static let blockSize = 256   // the C kernel allows up to 2048
     /// Tensors with fewer values keep fp32 state.
     public static let minimumQuantizedCount = 4096
 
@@ -50,9 +50,20 @@ public enum AdamW8bit {
     public static let signedZero = UInt8(signedMap.firstIndex(of: 0)!)
     public static let unsignedZero = UInt8(unsignedMap.firstIndex(of: 0)!)
 
-    /// Index of the code nearest to x (ties to the lower code), as the C kernel computes it.
-    public static func nearest(_ map: [Float], _ x: Float) -> UInt8 {
-        map.withUnsafeBufferPointer { ck_quantize_nearest($0.baseAddress!, x) }
+    /// The maps with their nearest-code lookup index (built once, never freed).
+    nonisolated(unsafe) static let signedIndex = makeIndex(signedMap)
+    nonisolated(unsafe) static let unsignedIndex = makeIndex(unsignedMap)
+
+    static func makeIndex(_ map: [Float]) -> UnsafeMutablePointer<ck_code_index> {
+        let index = UnsafeMutablePointer<ck_code_index>.allocate(capacity: 1)
+        map.withUnsafeBufferPointer { ck_build_code_index($0.baseAddress!, index) }
+        return index
+    }
+
+    /// Index of the code of the signed (m) or unsigned (v) map nearest to x (ties to the lower
+    /// code), as the C kernel computes it.
+    public static func nearest(signed: Bool, _ x: Float) -> UInt8 {
+        ck_quantize_nearest(signed ? signedIndex : unsignedIndex, x)
     }
 
     /// Linear-scan twin of `nearest`: the first code with the smallest distance.
@@ -71,13 +82,9 @@ public enum AdamW8bit {
         let correction1 = 1 - Float(Double(s.beta1).power(step))
         let correction2 = 1 - Float(Double(s.beta2).power(step))
         let decay = decays ? 1 - s.learningRate * s.weightDecay : 1
-        signedMap.withUnsafeBufferPointer { smap in
-            unsignedMap.withUnsafeBufferPointer { umap in
-                ck_adamw8bit_update(parameters, gradients, mCodes, mScales, vCodes, vScales, count, blockSize,
-                                    smap.baseAddress!, umap.baseAddress!, s.beta1, s.beta2, s.epsilon,
-                                    s.learningRate / correction1, 1 / correction2.squareRoot(), decay)
-            }
-        }
+        ck_adamw8bit_update(parameters, gradients, mCodes, mScales, vCodes, vScales, count, blockSize,
+                            signedIndex, unsignedIndex, s.beta1, s.beta2, s.epsilon,
+                            s.learningRate / correction1, 1 / correction2.squareRoot(), decay)
     }
 
     /// Plain Swift twin of `update`.
