@@ -198,6 +198,45 @@ import WhittleEngine
         #expect(try Checkpoint.newest(in: scratch.path + "/run") == scratch.path + "/run/" + Checkpoint.directoryName(step: final.step))
     }
 
+    @Test func testWorkbench_labSettingsApplyLiveWithTheEnginesNoteAndAMarker() throws {
+        let scratch = Scratch()
+        var config = try Self.tinyConfig(in: scratch.path)
+        config.layerCount = 2
+        let session = TrainingSession(origin: .start(config: config, directory: scratch.path + "/run"))
+        defer { session.stop(saving: false) }
+        var state = AppState(width: 160, height: 48)
+        state.focus = .hyperparameters
+        let controller = WorkbenchController(session: session, runName: "run", state: state)
+        try wait(controller, "steps") { $0.metrics.metrics.step >= 2 }
+        #expect(controller.state.runConfig == session.snapshot().config)
+        #expect(controller.state.vocabularySize == session.snapshot().vocabularySize && controller.state.vocabularySize > 0)
+        #expect(controller.metrics.metrics.workerMemory?.workers == 1)
+
+        // Optimizer: → cycles AdamW to Lion; the engine's note about the state reaches the status line.
+        for _ in 0..<HyperparameterID.allCases.firstIndex(of: .optimizer)! { controller.handle(.key(.down)) }
+        controller.handle(.key(.right))
+        try wait(controller, "optimizer applied") { $0.session.snapshot().config?.optimizer == .lion }
+        try wait(controller, "note shown") { $0.state.message?.contains("fresh state") == true }
+        #expect(controller.state.message?.contains("adamw → lion") == true)
+        try wait(controller, "marker") { $0.metrics.metrics.changes.contains { $0.summary.hasPrefix("optimizer") } }
+
+        // Checkpointing: the what-if preview while editing predicts the new activation bytes; Enter applies them.
+        let before = try #require(session.snapshot().memory)
+        for _ in 0..<5 { controller.handle(.key(.down)) }
+        #expect(controller.state.selectedID == .checkpointing)
+        controller.handle(.key(.enter))
+        controller.handle(.key(.up))
+        let predicted = try #require(controller.state.memoryWhatIf?.candidate)
+        #expect(controller.frame(theme: .builtinDefault).text.contains("memory what-if"))
+        controller.handle(.key(.enter))
+        try wait(controller, "checkpointing applied") {
+            $0.session.snapshot().config?.checkpointing == "true" && $0.session.snapshot().memory?.activations != before.activations
+        }
+        let after = try #require(session.snapshot().memory)
+        #expect(after.activations == predicted.activations && after.optimizer == predicted.optimizer)
+        #expect(after.activations < before.activations)
+    }
+
     @Test func testWorkbench_runLoopEndsOnQuitAndOnSignal() throws {
         let scratch = Scratch()
         let config = try Self.tinyConfig(in: scratch.path)

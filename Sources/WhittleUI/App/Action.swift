@@ -1,6 +1,8 @@
 // What can happen to the UI (Action: keys, mouse, resize, ticks, engine notifications) and what
 // the UI asks the outside world to do in return (Effect: start, pause, step, set a value, ...).
 
+import WhittleEngine
+
 /// A key press, already decoded by the terminal backend.
 public enum Key: Hashable, Sendable {
     case character(Character)
@@ -70,6 +72,8 @@ public enum Action: Equatable, Sendable {
     case checkpointSaved
     /// The engine applied these hyperparameters (the panel shows them from now on).
     case hyperparametersApplied(HyperparameterValues)
+    /// The run's configuration as applied, with its vocabulary size (drives the what-if preview).
+    case runConfigChanged(TrainingConfig, vocabularySize: Int)
     /// The engine refused a hyperparameter edit; the message names the key and what is allowed.
     case hyperparameterRejected(String)
     /// Something the engine wants the user to see (a notice or a failure), shown in the status bar.

@@ -2,6 +2,8 @@
 // selection and edit buffer, open dialogs, chart options, theme and terminal size. The engine's
 // numbers are not here; they arrive as a TrainingMetricsSnapshot at render time.
 
+import WhittleEngine
+
 /// The top-level screens.
 public enum AppScreen: String, Equatable, Sendable, CaseIterable {
     case train
@@ -68,6 +70,9 @@ public struct AppState: Equatable, Sendable {
     public var validationError: String?
     /// The values shown in the panel (edits apply here at once and reach the engine as effects).
     public var hyperparameters: HyperparameterValues
+    /// The run's applied configuration and vocabulary size (for the what-if memory preview); nil before a run loads.
+    public var runConfig: TrainingConfig?
+    public var vocabularySize = 0
     public var runState: RunState = .idle
     /// Steps were taken since the last checkpoint (quitting asks first).
     public var hasUnsavedProgress = false

@@ -96,6 +96,8 @@ public enum Keymap {
         KeyBinding([.right], .increase, "increase / next choice", .hyperparameters),
         KeyBinding([.enter], .confirm, "apply (validated)", .editing, statusBar: true),
         KeyBinding([.escape], .cancel, "cancel the edit", .editing, statusBar: true),
+        KeyBinding([.up], .increase, "try the next value / choice (memory what-if follows)", .editing),
+        KeyBinding([.down], .decrease, "try the previous value / choice", .editing),
         KeyBinding([.backspace], .deleteBackward, "delete before the cursor", .editing),
         KeyBinding([.delete], .deleteForward, "delete under the cursor", .editing),
         KeyBinding([.left], .cursorLeft, "cursor left", .editing),

@@ -27,6 +27,10 @@ public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
     case .hyperparametersApplied(let values):
         if state.editing == nil { state.hyperparameters = values }
         return []
+    case .runConfigChanged(let config, let vocabularySize):
+        state.runConfig = config
+        state.vocabularySize = vocabularySize
+        return []
     case .hyperparameterRejected(let message):
         state.validationError = message
         state.show(message, ticks: 100)
@@ -65,6 +69,8 @@ public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
         }
         return []
     case .runReplaced:
+        state.runConfig = nil
+        state.vocabularySize = 0
         state.modal = nil
         state.editing = nil
         state.validationError = nil
@@ -378,6 +384,14 @@ private func performPaneCommand(_ command: Command, _ state: inout AppState) -> 
         state.validationError = nil
     case .decrease, .increase:
         let id = state.selectedID
+        if let field = state.editing {
+            // While editing: try the neighbouring value in the buffer (the what-if preview follows), apply with Enter.
+            let base = id.parse(field.text).success ?? state.hyperparameters[id]
+            guard let next = id.nudge(base, up: command == .increase) else { return [] }
+            state.editing = TextField(next.editText)
+            state.validationError = nil
+            return []
+        }
         guard let next = id.nudge(state.hyperparameters[id], up: command == .increase) else { return [] }
         state.hyperparameters[id] = next
         return [.setHyperparameter(id, next)]
@@ -410,6 +424,11 @@ private func performPaneCommand(_ command: Command, _ state: inout AppState) -> 
     default: break
     }
     return []
+}
+
+extension Result {
+    /// The success value, or nil.
+    var success: Success? { if case .success(let value) = self { value } else { nil } }
 }
 
 private func confirmEdit(_ state: inout AppState) -> [Effect] {
@@ -470,7 +489,7 @@ private func handleMouse(_ state: inout AppState, _ event: MouseEvent) -> [Effec
     switch event.kind {
     case .press:
         state.focus = pane
-        if pane == .hyperparameters, let index = layout.hyperparameterIndex(atY: event.y) {
+        if pane == .hyperparameters, let index = layout.hyperparameterIndex(atY: event.y, selected: state.selectedHyperparameter) {
             state.selectedHyperparameter = index
         }
     case .wheelUp where pane == .hyperparameters: return performPaneCommand(.moveUp, &state)

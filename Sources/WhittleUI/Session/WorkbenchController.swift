@@ -188,6 +188,7 @@ public final class WorkbenchController {
         if let config = snapshot.config, config != lastConfig {
             lastConfig = config
             handle(.hyperparametersApplied(HyperparameterValues(config: config)))
+            handle(.runConfigChanged(config, vocabularySize: snapshot.vocabularySize))
         }
         for event in session.takeEvents() { apply(event, snapshot) }
         drainGeneration()
