@@ -88,6 +88,10 @@ public enum Action: Equatable, Sendable {
     case modelsListed([ModelEntry])
     /// The host's check of the new-run form.
     case newRunChecked(NewRunCheck)
+    /// The experiment queue started; its runs and tables go under `directory`.
+    case experimentsStarted(directory: String)
+    /// The experiment runner's latest view of the queue; `running` is false once it has ended.
+    case experimentsProgress([ExperimentRun], running: Bool)
     /// The run was replaced (opened or started from a dialog); the UI starts afresh.
     case runReplaced
 }
@@ -116,4 +120,10 @@ public enum Effect: Equatable, Sendable {
     case replaceRun(RunReplacement, saveCurrent: Bool)
     /// Do not save a checkpoint when quitting.
     case discardUnsaved
+    /// Run the planned experiments one after another as child `whittle train` processes.
+    case startExperiments(ExperimentPlan)
+    /// Write sweep.md, sweep.csv and sweep.json for the runs so far.
+    case exportExperiments
+    /// Stop the running child and drop the rest of the queue.
+    case cancelExperiments
 }

@@ -8,6 +8,8 @@ import WhittleEngine
 public enum AppScreen: String, Equatable, Sendable, CaseIterable {
     case train
     case generate
+    /// Queued comparison runs (`e`).
+    case experiments
 }
 
 /// Panes of the Train screen in Tab order.
@@ -91,6 +93,8 @@ public struct AppState: Equatable, Sendable {
     public var messageTicks = 0
     /// The Generate screen's form and output.
     public var generate = GenerateForm()
+    /// The Experiments screen's form and queue.
+    public var experiments = ExperimentsState()
 
     public init(
         width: Int = 80, height: Int = 24, hyperparameters: HyperparameterValues = HyperparameterValues(),
@@ -125,6 +129,7 @@ public struct AppState: Equatable, Sendable {
         case nil: break
         }
         if screen == .generate { return .generate }
+        if screen == .experiments { return .experiments }
         if editing != nil { return .editing }
         return focus == .hyperparameters ? .hyperparameters : .global
     }
