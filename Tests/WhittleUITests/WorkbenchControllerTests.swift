@@ -237,6 +237,36 @@ import WhittleEngine
         #expect(after.activations < before.activations)
     }
 
+    @Test func testWorkbench_experimentsFlowWithAFakeLauncher() throws {
+        let scratch = Scratch()
+        let config = try Self.tinyConfig(in: scratch.path)
+        let session = TrainingSession(origin: .start(config: config, directory: scratch.path + "/run"))
+        defer { session.stop(saving: false) }
+        let launcher = FakeExperimentLauncher(failWith: "optimizer=sgd")
+        let controller = WorkbenchController(session: session, runName: "run", state: AppState(width: 160, height: 48),
+                                             experimentLauncher: launcher, experimentsRoot: scratch.path + "/exp")
+        try wait(controller, "steps") { $0.metrics.metrics.step >= 2 }
+        controller.handle(.key(.character("e")))
+        #expect(controller.frame(theme: .builtinDefault).text.contains("vary 1"))
+        // Replace the second line: vary only the optimizer.
+        controller.handle(.key(.tab))
+        for _ in 0..<40 { controller.handle(.key(.backspace)) }
+        controller.handle(.key(.enter))
+        try wait(controller, "paused for the queue") { $0.session.snapshot().state == .paused }
+        let runner = try #require(controller.experimentRunner)
+        #expect(runner.plan.runs.count == 3)
+        #expect(runner.waitUntilDone(timeoutSeconds: Self.timeout))
+        try wait(controller, "results in the state") { !$0.state.experiments.isRunning }
+        #expect(controller.state.experiments.runs.map(\.status.isDone) == [true, true, true])
+        #expect(controller.state.experiments.directory?.hasPrefix(scratch.path + "/exp/experiments-") == true)
+        let text = controller.frame(theme: .builtinDefault).text
+        #expect(text.contains("optimizer=lion") && text.contains("done") && text.contains("failed"))
+        controller.handle(.key(.function(2)))
+        #expect(controller.state.message?.contains("sweep.md") == true)
+        #expect(FileManager.default.fileExists(atPath: runner.directory + "/sweep.csv"))
+        #expect(FileManager.default.fileExists(atPath: runner.directory + "/sweep.json"))
+    }
+
     @Test func testWorkbench_runLoopEndsOnQuitAndOnSignal() throws {
         let scratch = Scratch()
         let config = try Self.tinyConfig(in: scratch.path)
