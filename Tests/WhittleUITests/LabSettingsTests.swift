@@ -173,4 +173,18 @@ import WhittleEngine
         _ = update(&state, .mouse(MouseEvent(x: layout.hyperparameters.x + 3, y: firstRow, kind: .press)))
         #expect(state.selectedID == .optimizer)
     }
+
+    @Test func testASCII_whatIfAndExperimentsEmitOnlySevenBitCharacters() {
+        var state = Self.state(selecting: .optimizer, width: 100, height: 30)
+        state.useASCII = true
+        _ = update(&state, .runConfigChanged(Self.config(), vocabularySize: 65))
+        _ = update(&state, .key(.enter))
+        _ = update(&state, .key(.up))
+        #expect(render(state, DemoRun().snapshot, .monochrome).text.utf8.allSatisfy { $0 < 0x80 })
+        _ = update(&state, .key(.escape))
+        _ = update(&state, .key(.character("e")))
+        _ = update(&state, .key(.enter))
+        #expect(state.experiments.runs.count == 6)
+        #expect(render(state, DemoRun().snapshot, .monochrome).text.utf8.allSatisfy { $0 < 0x80 })
+    }
 }

@@ -95,10 +95,11 @@ enum ExperimentsView {
     static func renderTable(_ state: AppState, _ theme: Theme, area: Rect, into screen: inout Screen) {
         let form = state.experiments
         let g = state.glyphs
-        let target = form.plannedTarget.map { "≤\(NumberFormat.compact($0))" } ?? "target"
+        let dash = state.useASCII ? "-" : "–"
+        let target = form.plannedTarget.map { (state.useASCII ? "<=" : "≤") + NumberFormat.compact($0) } ?? "target"
         let columns = [
             TableColumn("", width: 1), TableColumn("run"), TableColumn("status", width: 10),
-            TableColumn("val loss", width: 8, alignment: .right), TableColumn(state.useASCII ? "to target" : "t" + target, width: 9, alignment: .right),
+            TableColumn("val loss", width: 8, alignment: .right), TableColumn("to " + target, width: 9, alignment: .right),
             TableColumn("tok/s", width: 6, alignment: .right), TableColumn("ledger", width: 9, alignment: .right),
             TableColumn("peak RSS", width: 9, alignment: .right),
         ]
@@ -107,11 +108,11 @@ enum ExperimentsView {
             let r = run.result
             return [
                 " ", name.isEmpty ? run.name : name, status(run.status),
-                r?.validationLoss.map { String(format: "%.4f", $0) } ?? "–",
-                r?.secondsToTarget.map { NumberFormat.duration($0) } ?? "–",
-                r?.tokensPerSecond.map { NumberFormat.compact($0) } ?? "–",
-                r?.ledgerBytes.map { NumberFormat.bytes($0) } ?? "–",
-                r?.peakResidentBytes.map { NumberFormat.bytes($0) } ?? "–",
+                r?.validationLoss.map { String(format: "%.4f", $0) } ?? dash,
+                r?.secondsToTarget.map { NumberFormat.duration($0) } ?? dash,
+                r?.tokensPerSecond.map { NumberFormat.compact($0) } ?? dash,
+                r?.ledgerBytes.map { NumberFormat.bytes($0) } ?? dash,
+                r?.peakResidentBytes.map { NumberFormat.bytes($0) } ?? dash,
             ]
         }
         let focused = form.focus == .runs

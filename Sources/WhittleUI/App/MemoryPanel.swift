@@ -107,9 +107,9 @@ extension MemoryPanel {
         let nameWidth = wide ? 12 : 6
         let column = (inner.width - nameWidth) / 3
         func format(_ bytes: Int?, signed: Bool = false) -> String {
-            guard let bytes else { return "–" }
+            guard let bytes else { return state.useASCII ? "-" : "–" }
             let text = wide ? NumberFormat.bytes(abs(bytes)) : shortBytes(abs(bytes))
-            return signed ? (bytes > 0 ? "+" : bytes < 0 ? "-" : "±") + text : text
+            return signed ? (bytes > 0 ? "+" : bytes < 0 ? "-" : "") + text : text
         }
         var y = inner.y
         func put(_ cells: [String], _ styles: [CellStyle]) {
