@@ -62,6 +62,8 @@ public final class ExperimentRunner: Sendable {
         var offsets: [UInt64]
     }
     let shared: Mutex<Shared>
+    /// Serialises log reads (the UI's polls and the runner's final read of a run).
+    let tailing = Mutex(())
 
     public init(plan: ExperimentPlan, directory: String, launcher: any ExperimentLauncher) {
         self.plan = plan
@@ -168,6 +170,10 @@ public final class ExperimentRunner: Sendable {
 
     /// Reads the complete new lines of run `index`'s log.jsonl into its progress and curve.
     private func tail(_ index: Int) {
+        tailing.withLock { _ in tailLocked(index) }
+    }
+
+    private func tailLocked(_ index: Int) {
         let path = runDirectory(index) + "/" + TrainingRun.logName
         let offset = shared.withLock { $0.offsets[index] }
         guard let handle = FileHandle(forReadingAtPath: path) else { return }
