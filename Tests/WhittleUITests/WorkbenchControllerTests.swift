@@ -260,7 +260,7 @@ import WhittleEngine
         #expect(controller.state.experiments.runs.map(\.status.isDone) == [true, true, true])
         #expect(controller.state.experiments.directory?.hasPrefix(scratch.path + "/exp/experiments-") == true)
         let text = controller.frame(theme: .builtinDefault).text
-        #expect(text.contains("optimizer=lion") && text.contains("done") && text.contains("failed"))
+        #expect(text.contains("optimizer") && text.contains(" lion ") && text.contains("done") && text.contains("failed"))
         controller.handle(.key(.function(2)))
         #expect(controller.state.message?.contains("sweep.md") == true)
         #expect(FileManager.default.fileExists(atPath: runner.directory + "/sweep.csv"))

@@ -98,13 +98,13 @@ enum ExperimentsView {
         let dash = state.useASCII ? "-" : "–"
         let target = form.plannedTarget.map { (state.useASCII ? "<=" : "≤") + NumberFormat.compact($0) } ?? "target"
         let columns = [
-            TableColumn("", width: 1), TableColumn("run"), TableColumn("status", width: 10),
+            TableColumn("", width: 1), TableColumn(form.variedKeys.isEmpty ? "run" : form.variedKeys.joined(separator: " ")), TableColumn("status", width: 10),
             TableColumn("val loss", width: 8, alignment: .right), TableColumn("to " + target, width: 9, alignment: .right),
             TableColumn("tok/s", width: 6, alignment: .right), TableColumn("ledger", width: 9, alignment: .right),
             TableColumn("peak RSS", width: 9, alignment: .right),
         ]
         let rows = form.runs.map { run -> [String] in
-            let name = form.variedKeys.map { "\($0)=\(run.settings[$0] ?? "?")" }.joined(separator: " ")
+            let name = form.variedKeys.map { run.settings[$0] ?? "?" }.joined(separator: " ")
             let r = run.result
             return [
                 " ", name.isEmpty ? run.name : name, status(run.status),

@@ -45,7 +45,7 @@ enum HyperparameterPanel {
         } else {
             let hint =
                 state.editing != nil
-                ? "Enter apply  Esc cancel"
+                ? "Enter apply  \(state.useASCII ? "Up/Down" : "↑↓") try  Esc cancel"
                 : focused ? "Enter edit  \(state.useASCII ? "Left/Right" : "←→") adjust" : "Tab to edit"
             screen.put(
                 hint, in: footer, row: footer.y, style: theme.style(.inactiveForeground),

@@ -104,11 +104,12 @@ extension MemoryPanel {
             area, title: "memory what-if", focused: state.focus == .memory, state, theme, into: &screen)
         guard inner.height >= 2, inner.width > 12 else { return }
         let wide = inner.width >= 40
-        let nameWidth = wide ? 12 : 6
+        let nameWidth = wide ? 12 : 7
         let column = (inner.width - nameWidth) / 3
         func format(_ bytes: Int?, signed: Bool = false) -> String {
             guard let bytes else { return state.useASCII ? "-" : "–" }
             let text = wide ? NumberFormat.bytes(abs(bytes)) : shortBytes(abs(bytes))
+            if signed, bytes == 0 { return "0" }
             return signed ? (bytes > 0 ? "+" : bytes < 0 ? "-" : "") + text : text
         }
         var y = inner.y
@@ -126,7 +127,9 @@ extension MemoryPanel {
         for row in whatIf.rows {
             let delta = row.delta ?? 0
             let deltaStyle = delta < 0 ? theme.style(.ok) : delta > 0 ? theme.style(.warning) : dim
-            let name = wide ? row.name : String(row.name.prefix(5))
+            let short = ["weights": "weights", "gradients": "grads", "optimizer": "optim", "activations": "activ",
+                         "workspace": "work", "total": "total"]
+            let name = wide ? row.name : short[row.name] ?? String(row.name.prefix(6))
             let bold = row.name == "total"
             put([name, format(row.current), format(row.candidate), row.delta == nil ? "" : format(delta, signed: true)],
                 [bold ? theme.style(.mainForeground, bold: true) : theme.base, theme.style(.highlight),
