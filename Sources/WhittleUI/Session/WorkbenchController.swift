@@ -77,10 +77,7 @@ public final class WorkbenchController {
         case .cycleTheme: break  // the host looks the theme up by `state.themeName`
         case .quit:
             quitRequested = true
-            if let runner = experimentRunner {
-                runner.cancel()
-                runner.waitUntilDone(timeoutSeconds: 2)
-            }
+            stopExperiments()
         case .startExperiments(let plan): startExperiments(plan)
         case .exportExperiments:
             guard let runner = experimentRunner else { return }
@@ -131,6 +128,13 @@ public final class WorkbenchController {
         experimentsRunning = true
         lastExperimentRuns = []
         handle(.experimentsStarted(directory: directory))
+    }
+
+    /// Cancels a running experiment queue and waits briefly for its child to end (quit and signals).
+    public func stopExperiments() {
+        guard let runner = experimentRunner else { return }
+        runner.cancel()
+        runner.waitUntilDone(timeoutSeconds: 3)
     }
 
     /// Brings the experiment queue's progress into the state (when it changed).
