@@ -134,6 +134,17 @@ import WhittleEngine
         doubled.batchSize = 16
         let batch = MemoryWhatIf.preview(config: config, vocabularySize: vocabulary, id: .batchSize, text: "16")
         #expect(batch.candidate == doubled.memoryEstimate(vocabularySize: vocabulary))
+
+        // Workers: per-worker bytes and ZeRO shards follow the candidate's worker count.
+        var four = config
+        four.workers = 4
+        let workers = MemoryWhatIf.preview(config: config, vocabularySize: vocabulary, id: .workers, text: "4")
+        let predicted = four.memoryEstimate(vocabularySize: vocabulary)
+        #expect(workers.candidateWorkers == 4 && workers.currentWorkers == config.workers)
+        #expect(workers.workerRows.map(\.name) == ["per worker", "ZeRO 1", "ZeRO 2", "ZeRO 3"])
+        #expect(workers.workerRows[0].candidate == predicted.perWorkerBytes(workers: 4))
+        #expect(workers.workerRows[3].candidate == predicted.zeroStages(workers: 4)[3].total)
+        #expect(workers.workerRows[1].current == now.zeroStages(workers: config.workers)[1].total)
     }
 
     @Test func testWhatIf_invalidCandidateSaysWhy() {
@@ -159,6 +170,7 @@ import WhittleEngine
             let delta = whatIf.rows[3].delta!
             let shown = width >= 160 ? NumberFormat.bytes(-delta) : MemoryPanel.shortBytes(-delta)
             #expect(text.contains("-" + shown), "\(width)x\(height) shows the activation saving \(shown)")
+            if width >= 160 { #expect(text.contains("ZeRO 3") && text.contains("per worker")) }
         }
     }
 

@@ -80,6 +80,7 @@ extension MemoryPanel {
         let notes = ["optimizer/N", "+ gradients/N", "+ weights/N"]
         if room >= 5 {
             line("ZeRO: one worker holds", "", theme.style(.inactiveForeground))
+            if room >= 6 { line(" stage 0 full replica", NumberFormat.bytes(w.stageBytes[0]), theme.base) }
             for stage in 1...3 {
                 line(" stage \(stage) \(notes[stage - 1])", NumberFormat.bytes(w.stageBytes[stage]), theme.base)
             }
@@ -134,6 +135,15 @@ extension MemoryPanel {
             put([name, format(row.current), format(row.candidate), row.delta == nil ? "" : format(delta, signed: true)],
                 [bold ? theme.style(.mainForeground, bold: true) : theme.base, theme.style(.highlight),
                  theme.style(.highlight, bold: bold), deltaStyle])
+        }
+        if wide, y + 5 < inner.maxY - 1 {
+            y += 1
+            for row in whatIf.workerRows {
+                let delta = row.delta ?? 0
+                let deltaStyle = delta < 0 ? theme.style(.ok) : delta > 0 ? theme.style(.warning) : dim
+                put([row.name, format(row.current), format(row.candidate), row.delta == nil ? "" : format(delta, signed: true)],
+                    [theme.base, theme.style(.highlight), theme.style(.highlight), deltaStyle])
+            }
         }
         let footer = whatIf.error.map { "not valid: " + $0 } ?? "\(whatIf.key) = \(whatIf.candidateText) (Enter applies)"
         if y < inner.maxY {

@@ -13,6 +13,9 @@ public struct MemoryWhatIf: Equatable, Sendable {
     /// Nil when the candidate is not a valid setting (see `error`).
     public var candidate: TrainingSession.MemoryLedger?
     public var error: String?
+    /// Data-parallel workers now and with the candidate.
+    public var currentWorkers = 1
+    public var candidateWorkers = 1
 
     /// One row of the comparison: category, bytes now, bytes with the candidate.
     public struct Row: Equatable, Sendable {
@@ -33,12 +36,24 @@ public struct MemoryWhatIf: Equatable, Sendable {
         ]
     }
 
+    /// One worker's bytes (activations + workspace + gradient buffer) and, per ZeRO stage 1–3, what
+    /// one worker would hold (`MemoryLedger.zeroStages`).
+    public var workerRows: [Row] {
+        let now = current.zeroStages(workers: currentWorkers)
+        let then = candidate?.zeroStages(workers: candidateWorkers)
+        return [Row(name: "per worker", current: current.perWorkerBytes(workers: currentWorkers),
+                    candidate: candidate?.perWorkerBytes(workers: candidateWorkers))]
+            + (1...3).map { Row(name: "ZeRO \($0)", current: now[$0].total, candidate: then?[$0].total) }
+    }
+
     /// The preview of setting `id` to `text` in `config` (a run over `vocabularySize` symbols).
     public static func preview(
         config: TrainingConfig, vocabularySize: Int, id: HyperparameterID, text: String
     ) -> MemoryWhatIf {
         let current = config.memoryEstimate(vocabularySize: vocabularySize)
         var result = MemoryWhatIf(key: id.rawValue, candidateText: text, current: current)
+        result.currentWorkers = config.workers
+        result.candidateWorkers = config.workers
         switch id.parse(text) {
         case .failure(let error):
             result.error = error.message
@@ -50,6 +65,7 @@ public struct MemoryWhatIf: Equatable, Sendable {
                                        forKey: id.rawValue, source: "the what-if preview")
                 try candidate.validate()
                 result.candidate = candidate.memoryEstimate(vocabularySize: vocabularySize)
+                result.candidateWorkers = candidate.workers
             } catch {
                 result.error = (error as? WhittleError)?.message ?? "\(error)"
             }
