@@ -24,7 +24,7 @@ public struct ProcessExperimentLauncher: ExperimentLauncher {
     }
 
     public func run(arguments: [String], logPath: String, cancelled: @escaping @Sendable () -> Bool) -> Int32 {
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
