@@ -15,17 +15,26 @@ import Testing
         ]
         for (d, B, T) in shapes {
             for dropout in [false, true] {
-                let arena = ActivationArena(dimensions: d, B: B, T: T, supportsDropout: dropout)
-                let computed = ActivationArena.byteCounts(dimensions: d, B: B, T: T, supportsDropout: dropout)
-                #expect(computed == arena.byteCounts, "\(d) B=\(B) T=\(T) dropout=\(dropout)")
+                for every in 0...min(d.L, 3) {
+                    let arena = ActivationArena(dimensions: d, B: B, T: T, supportsDropout: dropout, checkpointEvery: every)
+                    let computed = ActivationArena.byteCounts(dimensions: d, B: B, T: T, supportsDropout: dropout,
+                                                              checkpointEvery: every)
+                    #expect(computed == arena.byteCounts, "\(d) B=\(B) T=\(T) dropout=\(dropout) every=\(every)")
+                }
             }
         }
     }
 
     @Test func testMemoryEstimate_equalsTheLedgerOfARealTrainer() throws {
         let directory = TemporaryDirectory()
-        for (workers, batch, dropout) in [(1, 4, Float(0)), (2, 5, Float(0.1))] {
+        let cases: [(Int, Int, Float, OptimizerKind, String)] = [
+            (1, 4, 0, .adamw, "false"), (2, 5, 0.1, .adamw, "false"), (1, 3, 0, .sgd, "true"),
+            (2, 4, 0, .lion, "every-2"), (1, 2, 0, .adafactor, "true"), (1, 2, 0, .adamw8bit, "false"),
+        ]
+        for (workers, batch, dropout, optimizer, checkpointing) in cases {
             var config = try tinyConfig(in: directory.path)
+            config.optimizer = optimizer
+            config.checkpointing = checkpointing
             config.workers = workers
             config.batchSize = batch
             config.dropout = dropout

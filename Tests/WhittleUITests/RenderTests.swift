@@ -29,8 +29,8 @@ import Testing
         for label in [
             "whittle", "train", "step 600/2,000", "ETA", "loss", "lr", "grad norm", "tokens/s",
             "hyperparameters", "learning rate", "schedule", "weight decay", "beta1", "beta2", "grad clip",
-            "batch size", "grad accum", "eval interval", "memory", "weights", "RSS", "peak", "running",
-            "help", "q quit",
+            "batch size", "1-7/16", "memory", "weights", "RSS", "peak", "running",
+            "help", "q quit", "per worker (2)", "ZeRO 1:",
         ] {
             #expect(text.contains(label), "80x24 lacks '\(label)'")
         }
@@ -43,7 +43,9 @@ import Testing
         let text = screen.text
         for label in [
             "learning rate", "elapsed", "tokens", "● train", "● val", "activations", "workspace",
-            "ledger total", "tok/s", "Space",
+            "ledger total", "tok/s", "Space", "optimizer", "momentum", "dropout", "workers", "BLAS threads",
+            "checkpointing", "early stop", "adamw", "per worker (2)", "ZeRO: one worker holds",
+            "stage 1 optimizer/N", "stage 2 + gradients/N", "stage 3 + weights/N",
         ] {
             #expect(text.contains(label), "160x48 lacks '\(label)'")
         }

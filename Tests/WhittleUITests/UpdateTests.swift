@@ -37,6 +37,9 @@ import Testing
             form[.layers].moveLeft()
             form.check = .valid(parameters: 1000, memory: [])
             state.modal = .newRun(form)
+        case .experiments:
+            state.screen = .experiments
+            state.experiments.vary[0].moveLeft()
         }
         return state
     }

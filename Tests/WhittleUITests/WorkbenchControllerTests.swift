@@ -198,6 +198,75 @@ import WhittleEngine
         #expect(try Checkpoint.newest(in: scratch.path + "/run") == scratch.path + "/run/" + Checkpoint.directoryName(step: final.step))
     }
 
+    @Test func testWorkbench_labSettingsApplyLiveWithTheEnginesNoteAndAMarker() throws {
+        let scratch = Scratch()
+        var config = try Self.tinyConfig(in: scratch.path)
+        config.layerCount = 2
+        let session = TrainingSession(origin: .start(config: config, directory: scratch.path + "/run"))
+        defer { session.stop(saving: false) }
+        var state = AppState(width: 160, height: 48)
+        state.focus = .hyperparameters
+        let controller = WorkbenchController(session: session, runName: "run", state: state)
+        try wait(controller, "steps") { $0.metrics.metrics.step >= 2 }
+        #expect(controller.state.runConfig == session.snapshot().config)
+        #expect(controller.state.vocabularySize == session.snapshot().vocabularySize && controller.state.vocabularySize > 0)
+        #expect(controller.metrics.metrics.workerMemory?.workers == 1)
+
+        // Optimizer: → cycles AdamW to Lion; the engine's note about the state reaches the status line.
+        for _ in 0..<HyperparameterID.allCases.firstIndex(of: .optimizer)! { controller.handle(.key(.down)) }
+        controller.handle(.key(.right))
+        try wait(controller, "optimizer applied") { $0.session.snapshot().config?.optimizer == .lion }
+        try wait(controller, "note shown") { $0.state.message?.contains("fresh state") == true }
+        #expect(controller.state.message?.contains("adamw → lion") == true)
+        try wait(controller, "marker") { $0.metrics.metrics.changes.contains { $0.summary.hasPrefix("optimizer") } }
+
+        // Checkpointing: the what-if preview while editing predicts the new activation bytes; Enter applies them.
+        let before = try #require(session.snapshot().memory)
+        for _ in 0..<5 { controller.handle(.key(.down)) }
+        #expect(controller.state.selectedID == .checkpointing)
+        controller.handle(.key(.enter))
+        controller.handle(.key(.up))
+        let predicted = try #require(controller.state.memoryWhatIf?.candidate)
+        #expect(controller.frame(theme: .builtinDefault).text.contains("memory what-if"))
+        controller.handle(.key(.enter))
+        try wait(controller, "checkpointing applied") {
+            $0.session.snapshot().config?.checkpointing == "true" && $0.session.snapshot().memory?.activations != before.activations
+        }
+        let after = try #require(session.snapshot().memory)
+        #expect(after.activations == predicted.activations && after.optimizer == predicted.optimizer)
+        #expect(after.activations < before.activations)
+    }
+
+    @Test func testWorkbench_experimentsFlowWithAFakeLauncher() throws {
+        let scratch = Scratch()
+        let config = try Self.tinyConfig(in: scratch.path)
+        let session = TrainingSession(origin: .start(config: config, directory: scratch.path + "/run"))
+        defer { session.stop(saving: false) }
+        let launcher = FakeExperimentLauncher(failWith: "optimizer=sgd")
+        let controller = WorkbenchController(session: session, runName: "run", state: AppState(width: 160, height: 48),
+                                             experimentLauncher: launcher, experimentsRoot: scratch.path + "/exp")
+        try wait(controller, "steps") { $0.metrics.metrics.step >= 2 }
+        controller.handle(.key(.character("e")))
+        #expect(controller.frame(theme: .builtinDefault).text.contains("vary 1"))
+        // Replace the second line: vary only the optimizer.
+        controller.handle(.key(.tab))
+        for _ in 0..<40 { controller.handle(.key(.backspace)) }
+        controller.handle(.key(.enter))
+        try wait(controller, "paused for the queue") { $0.session.snapshot().state == .paused }
+        let runner = try #require(controller.experimentRunner)
+        #expect(runner.plan.runs.count == 3)
+        #expect(runner.waitUntilDone(timeoutSeconds: Self.timeout))
+        try wait(controller, "results in the state") { !$0.state.experiments.isRunning }
+        #expect(controller.state.experiments.runs.map(\.status.isDone) == [true, true, true])
+        #expect(controller.state.experiments.directory?.hasPrefix(scratch.path + "/exp/experiments-") == true)
+        let text = controller.frame(theme: .builtinDefault).text
+        #expect(text.contains("optimizer") && text.contains(" lion ") && text.contains("done") && text.contains("failed"))
+        controller.handle(.key(.function(2)))
+        #expect(controller.state.message?.contains("sweep.md") == true)
+        #expect(FileManager.default.fileExists(atPath: runner.directory + "/sweep.csv"))
+        #expect(FileManager.default.fileExists(atPath: runner.directory + "/sweep.json"))
+    }
+
     @Test func testWorkbench_runLoopEndsOnQuitAndOnSignal() throws {
         let scratch = Scratch()
         let config = try Self.tinyConfig(in: scratch.path)

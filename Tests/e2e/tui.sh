@@ -302,6 +302,17 @@ else
     fail "r did not open the new-run form"
 fi
 
+# Experiments screen: e shows the vary form with its defaults; Esc returns to the Train screen.
+keys e
+if wait_for 'experiments' 5 && wait_for 'vary 1 +optimizer=adamw,lion,sgd' 5 && wait_for 'max_iters' 5; then
+    pass "e opens the Experiments screen with the vary form"
+    save_capture 06c-experiments
+    keys Escape
+    wait_for 'hyperparameters' 5 && pass "Esc leaves the Experiments screen" || fail "Esc did not leave the Experiments screen"
+else
+    fail "e did not open the Experiments screen"
+fi
+
 keys '?'
 wait_for 'start / pause / resume training' 5 && pass "? opens the help" || fail "help did not open"
 save_capture 07-help

@@ -226,6 +226,7 @@ final class SessionDriver {
             snapshot.totalSteps = trainer.config.maxIterations
             snapshot.config = trainer.config
             snapshot.parameterCount = trainer.model.parameterCount
+            snapshot.vocabularySize = trainer.tokenizer.vocabularySize
             snapshot.memory = ledger
             snapshot.tokensSeen = history.reduce(0) { $0 + $1.tokens }
             snapshot.elapsedSeconds = elapsedSeconds

@@ -154,6 +154,8 @@ extension TrainingSession {
         /// The settings in use (nil while loading or after a failed load).
         public var config: TrainingConfig?
         public var parameterCount = 0
+        /// The tokenizer's vocabulary size (0 while loading), for memory estimates of changed settings.
+        public var vocabularySize = 0
         public var memory: MemoryLedger?
         public var tokensSeen = 0
         /// Wall-clock seconds spent training (steps, evaluations, checkpoints), not paused time.

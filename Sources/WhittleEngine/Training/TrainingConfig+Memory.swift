@@ -7,17 +7,19 @@ extension TrainingConfig {
     /// valid configuration (`validate()`).
     public func memoryEstimate(vocabularySize: Int) -> TrainingSession.MemoryLedger {
         let dimensions = modelConfig(vocabularySize: vocabularySize).dimensions
-        let parameters = ParameterLayout(dimensions).totalCount * MemoryLayout<Float>.stride
+        let layout = ParameterLayout(dimensions)
+        let parameters = layout.totalCount * MemoryLayout<Float>.stride
         var activations = 0, scratch = 0
         for index in 0..<workers {
             let size = batchSize / workers + (index < batchSize % workers ? 1 : 0)
             let counts = ActivationArena.byteCounts(dimensions: dimensions, B: size, T: contextLength,
-                                                    supportsDropout: dropout > 0)
+                                                    supportsDropout: dropout > 0,
+                                                    checkpointEvery: checkpointEvery ?? 0)
             activations += counts.activations
             scratch += counts.scratch
         }
         return TrainingSession.MemoryLedger(weights: parameters, gradients: workers * parameters,
-                                            optimizer: 2 * parameters, activations: activations, workspace: scratch)
+                                            optimizer: optimizer.stateBytes(for: layout), activations: activations, workspace: scratch)
     }
 
     /// Parameters of the model this configuration describes.

@@ -96,8 +96,9 @@ public final class ActivationArena: @unchecked Sendable {
 
     /// The bytes an arena of this shape would hold (`byteCounts`), computed from the dimensions
     /// alone, without allocating: for memory estimates before a run starts.
-    public static func byteCounts(dimensions d: GPTDimensions, B: Int, T: Int, supportsDropout: Bool = false)
-        -> (activations: Int, scratch: Int) {
+    /// With `checkpointEvery` > 0 the checkpointed blocks share one set of block buffers, as in `init`.
+    public static func byteCounts(dimensions d: GPTDimensions, B: Int, T: Int, supportsDropout: Bool = false,
+                                  checkpointEvery: Int = 0) -> (activations: Int, scratch: Int) {
         let float = MemoryLayout<Float>.stride
         let btc = B * T * d.C, bt = B * T, L = d.L
         let perLayer = btc          // ln1
@@ -108,7 +109,9 @@ public final class ActivationArena: @unchecked Sendable {
             + btc                   // residualMid
             + btc + 2 * bt          // ln2, ln2Mean, ln2Rstd
             + 4 * btc + 4 * btc     // fc, fcGelu
-        let kept = (L + 1) * btc + L * perLayer
+        let checkpointed = checkpointEvery > 0 ? (0..<L).filter { $0 % checkpointEvery == 0 }.count : 0
+        let blockSets = L - checkpointed + (checkpointed > 0 ? 1 : 0)
+        let kept = (L + 1) * btc + blockSets * perLayer
             + btc + 2 * bt          // lnf, lnfMean, lnfRstd
             + 2 * bt * d.V          // logits, probsOut
             + bt                    // losses

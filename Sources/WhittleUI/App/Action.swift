@@ -1,6 +1,8 @@
 // What can happen to the UI (Action: keys, mouse, resize, ticks, engine notifications) and what
 // the UI asks the outside world to do in return (Effect: start, pause, step, set a value, ...).
 
+import WhittleEngine
+
 /// A key press, already decoded by the terminal backend.
 public enum Key: Hashable, Sendable {
     case character(Character)
@@ -70,6 +72,8 @@ public enum Action: Equatable, Sendable {
     case checkpointSaved
     /// The engine applied these hyperparameters (the panel shows them from now on).
     case hyperparametersApplied(HyperparameterValues)
+    /// The run's configuration as applied, with its vocabulary size (drives the what-if preview).
+    case runConfigChanged(TrainingConfig, vocabularySize: Int)
     /// The engine refused a hyperparameter edit; the message names the key and what is allowed.
     case hyperparameterRejected(String)
     /// Something the engine wants the user to see (a notice or a failure), shown in the status bar.
@@ -84,6 +88,10 @@ public enum Action: Equatable, Sendable {
     case modelsListed([ModelEntry])
     /// The host's check of the new-run form.
     case newRunChecked(NewRunCheck)
+    /// The experiment queue started; its runs and tables go under `directory`.
+    case experimentsStarted(directory: String)
+    /// The experiment runner's latest view of the queue; `running` is false once it has ended.
+    case experimentsProgress([ExperimentRun], running: Bool)
     /// The run was replaced (opened or started from a dialog); the UI starts afresh.
     case runReplaced
 }
@@ -112,4 +120,10 @@ public enum Effect: Equatable, Sendable {
     case replaceRun(RunReplacement, saveCurrent: Bool)
     /// Do not save a checkpoint when quitting.
     case discardUnsaved
+    /// Run the planned experiments one after another as child `whittle train` processes.
+    case startExperiments(ExperimentPlan)
+    /// Write sweep.md, sweep.csv and sweep.json for the runs so far.
+    case exportExperiments
+    /// Stop the running child and drop the rest of the queue.
+    case cancelExperiments
 }

@@ -2,10 +2,14 @@
 // selection and edit buffer, open dialogs, chart options, theme and terminal size. The engine's
 // numbers are not here; they arrive as a TrainingMetricsSnapshot at render time.
 
+import WhittleEngine
+
 /// The top-level screens.
 public enum AppScreen: String, Equatable, Sendable, CaseIterable {
     case train
     case generate
+    /// Queued comparison runs (`e`).
+    case experiments
 }
 
 /// Panes of the Train screen in Tab order.
@@ -68,6 +72,9 @@ public struct AppState: Equatable, Sendable {
     public var validationError: String?
     /// The values shown in the panel (edits apply here at once and reach the engine as effects).
     public var hyperparameters: HyperparameterValues
+    /// The run's applied configuration and vocabulary size (for the what-if memory preview); nil before a run loads.
+    public var runConfig: TrainingConfig?
+    public var vocabularySize = 0
     public var runState: RunState = .idle
     /// Steps were taken since the last checkpoint (quitting asks first).
     public var hasUnsavedProgress = false
@@ -86,6 +93,8 @@ public struct AppState: Equatable, Sendable {
     public var messageTicks = 0
     /// The Generate screen's form and output.
     public var generate = GenerateForm()
+    /// The Experiments screen's form and queue.
+    public var experiments = ExperimentsState()
 
     public init(
         width: Int = 80, height: Int = 24, hyperparameters: HyperparameterValues = HyperparameterValues(),
@@ -120,6 +129,7 @@ public struct AppState: Equatable, Sendable {
         case nil: break
         }
         if screen == .generate { return .generate }
+        if screen == .experiments { return .experiments }
         if editing != nil { return .editing }
         return focus == .hyperparameters ? .hyperparameters : .global
     }

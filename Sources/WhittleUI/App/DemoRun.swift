@@ -3,6 +3,7 @@
 // plausible memory ledger. Deterministic (seeded xorshift), so tests can rely on its output.
 
 import Foundation
+import WhittleEngine
 
 /// A fake run that advances one step at a time and produces TrainingMetricsSnapshots.
 public struct DemoRun: Sendable {
@@ -24,6 +25,13 @@ public struct DemoRun: Sendable {
             MemoryCategory(name: "workspace", bytes: 1_048_576),
         ]
         let ledger = snapshot.memory.reduce(0) { $0 + $1.bytes }
+        let engineLedger = TrainingSession.MemoryLedger(
+            weights: 3_290_112, gradients: 3_290_112 * 2, optimizer: 6_580_224, activations: 9_437_184,
+            workspace: 1_048_576)
+        snapshot.memory[1].bytes = engineLedger.gradients
+        snapshot.workerMemory = WorkerMemory(
+            workers: 2, perWorkerBytes: engineLedger.perWorkerBytes(workers: 2),
+            stageBytes: engineLedger.zeroStages(workers: 2).map(\.total))
         snapshot.residentBytes = ledger + 18_000_000
         snapshot.peakResidentBytes = snapshot.residentBytes + 2_500_000
     }

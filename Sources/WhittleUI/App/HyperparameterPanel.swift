@@ -11,8 +11,11 @@ enum HyperparameterPanel {
         let inner = TrainView.frame(area, title: "hyperparameters", focused: focused, state, theme, into: &screen)
         guard inner.width > 8 else { return }
         let labelWidth = min(14, inner.width / 2)
-        for (index, id) in HyperparameterID.allCases.enumerated() where index < inner.height - 1 {
-            let y = inner.y + index
+        let count = HyperparameterID.allCases.count, visible = max(inner.height - 1, 1)
+        let offset = min(max(state.selectedHyperparameter - visible + 1, 0), max(count - visible, 0))
+        let ids = Array(HyperparameterID.allCases.enumerated())
+        for (index, id) in ids[offset...] where index - offset < inner.height - 1 {
+            let y = inner.y + index - offset
             let selected = index == state.selectedHyperparameter
             let rowStyle = selected && focused ? theme.selected : theme.base
             let row = Rect(x: inner.x, y: y, width: inner.width, height: 1)
@@ -30,6 +33,10 @@ enum HyperparameterPanel {
                 value.text, in: valueArea, row: y, style: selected && focused ? rowStyle : theme.style(.highlight))
             if pending { screen.put(" *", x: x, y: y, style: theme.style(.warning, bold: true)) }
         }
+        if count > visible {
+            let mark = "\(offset + 1)-\(min(offset + visible, count))/\(count)"
+            screen.put(mark, x: area.maxX - mark.count - 2, y: area.y, style: theme.style(.inactiveForeground))
+        }
         let footer = Rect(x: inner.x, y: inner.maxY - 1, width: inner.width, height: 1)
         if let error = state.validationError {
             screen.put(
@@ -38,7 +45,7 @@ enum HyperparameterPanel {
         } else {
             let hint =
                 state.editing != nil
-                ? "Enter apply  Esc cancel"
+                ? "Enter apply  \(state.useASCII ? "Up/Down" : "↑↓") try  Esc cancel"
                 : focused ? "Enter edit  \(state.useASCII ? "Left/Right" : "←→") adjust" : "Tab to edit"
             screen.put(
                 hint, in: footer, row: footer.y, style: theme.style(.inactiveForeground),

@@ -45,6 +45,14 @@ public enum HyperparameterID: String, CaseIterable, Sendable, Hashable {
     case batchSize = "batch_size"
     case gradientAccumulation = "gradient_accumulation_steps"
     case evalInterval = "eval_interval"
+    // The training-efficiency lab's settings.
+    case optimizer = "optimizer"
+    case momentum = "momentum"
+    case dropout = "dropout"
+    case workers = "workers"
+    case blasThreads = "blas_threads"
+    case checkpointing = "checkpointing"
+    case earlyStoppingPatience = "early_stopping_patience"
 
     /// The label shown in the panel.
     public var label: String {
@@ -58,6 +66,32 @@ public enum HyperparameterID: String, CaseIterable, Sendable, Hashable {
         case .batchSize: "batch size"
         case .gradientAccumulation: "grad accum"
         case .evalInterval: "eval interval"
+        case .optimizer: "optimizer"
+        case .momentum: "momentum"
+        case .dropout: "dropout"
+        case .workers: "workers"
+        case .blasThreads: "BLAS threads"
+        case .checkpointing: "checkpointing"
+        case .earlyStoppingPatience: "early stop"
+        }
+    }
+
+    /// Whether the value is one of a list of names (←/→ cycle through them).
+    public var isChoice: Bool { [.schedule, .optimizer, .checkpointing].contains(self) }
+
+    /// The allowed optimizer names.
+    public static let optimizerChoices = OptimizerKind.allCases.map(\.rawValue)
+    /// The checkpointing values ←/→ cycle through (every-K for larger K can be typed; the engine
+    /// rejects K above the layer count).
+    public static let checkpointingChoices = ["false", "true", "every-2", "every-3", "every-4"]
+
+    /// The names ←/→ cycle through for a choice value.
+    public var choices: [String] {
+        switch self {
+        case .schedule: HyperparameterID.scheduleChoices
+        case .optimizer: HyperparameterID.optimizerChoices
+        case .checkpointing: HyperparameterID.checkpointingChoices
+        default: []
         }
     }
 
@@ -108,6 +142,28 @@ public enum HyperparameterID: String, CaseIterable, Sendable, Hashable {
         case .batchSize: return integer(1...4096)
         case .gradientAccumulation: return integer(1...1024)
         case .evalInterval: return integer(1...1_000_000)
+        case .optimizer:
+            let name = trimmed.lowercased()
+            guard HyperparameterID.optimizerChoices.contains(name) else {
+                return .failure(
+                    .init(message: "optimizer must be one of: \(HyperparameterID.optimizerChoices.joined(separator: ", "))"))
+            }
+            return .success(.choice(name))
+        case .momentum:
+            if let v = Double(trimmed), v >= 1 { return .failure(.init(message: "momentum must be below 1 (e.g. 0.9)")) }
+            return real(0...0.999999, "between 0 and 1 (exclusive)")
+        case .dropout:
+            if let v = Double(trimmed), v >= 1 { return .failure(.init(message: "dropout must be below 1 (0 disables)")) }
+            return real(0...0.999999, "in [0, 1)")
+        case .workers, .blasThreads: return integer(1...TrainingConfig.threadLimit)
+        case .checkpointing:
+            var probe = TrainingConfig()
+            probe.checkpointing = trimmed.lowercased()
+            guard probe.checkpointEvery != nil else {
+                return .failure(.init(message: "checkpointing must be false, true or every-K (e.g. every-2)"))
+            }
+            return .success(.choice(probe.checkpointing))
+        case .earlyStoppingPatience: return integer(0...1_000_000)
         }
     }
 
@@ -115,10 +171,14 @@ public enum HyperparameterID: String, CaseIterable, Sendable, Hashable {
     public func nudge(_ value: HyperparameterValue, up: Bool) -> HyperparameterValue? {
         var next: HyperparameterValue
         switch (self, value) {
-        case (.schedule, .choice(let name)):
-            let choices = HyperparameterID.scheduleChoices
-            let index = choices.firstIndex(of: name) ?? 0
+        case (.schedule, .choice(let name)), (.optimizer, .choice(let name)), (.checkpointing, .choice(let name)):
+            let choices = self.choices
+            guard let index = choices.firstIndex(of: name) else { next = .choice(choices[up ? 0 : choices.count - 1]); break }
             next = .choice(choices[(index + (up ? 1 : choices.count - 1)) % choices.count])
+        case (.momentum, .real(let v)): next = .real(v + (up ? 0.01 : -0.01))
+        case (.dropout, .real(let v)): next = .real(max(0, v + (up ? 0.05 : -0.05)))
+        case (.workers, .integer(let v)), (.blasThreads, .integer(let v)): next = .integer(v + (up ? 1 : -1))
+        case (.earlyStoppingPatience, .integer(let v)): next = .integer(max(v + (up ? 1 : -1), 0))
         case (.learningRate, .real(let v)): next = .real(up ? v * 2 : v / 2)
         case (.weightDecay, .real(let v)), (.gradientClip, .real(let v)): next = .real(max(0, v + (up ? 0.05 : -0.05)))
         case (.beta1, .real(let v)): next = .real(v + (up ? 0.01 : -0.01))
@@ -147,6 +207,10 @@ public struct HyperparameterValues: Equatable, Sendable {
             .beta2: real(config.beta2), .gradientClip: real(config.gradientClip),
             .batchSize: .integer(config.batchSize), .gradientAccumulation: .integer(config.gradientAccumulationSteps),
             .evalInterval: .integer(config.evalInterval),
+            .optimizer: .choice(config.optimizer.rawValue), .momentum: real(config.momentum),
+            .dropout: real(config.dropout), .workers: .integer(config.workers),
+            .blasThreads: .integer(config.blasThreads), .checkpointing: .choice(config.checkpointing),
+            .earlyStoppingPatience: .integer(config.earlyStoppingPatience),
         ]
     }
 

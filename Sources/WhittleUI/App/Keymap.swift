@@ -12,6 +12,7 @@ public enum KeyContext: String, Equatable, Sendable, CaseIterable {
     case generate
     case picker
     case newRun
+    case experiments
 
     /// The section title in the help overlay.
     public var title: String {
@@ -24,6 +25,7 @@ public enum KeyContext: String, Equatable, Sendable, CaseIterable {
         case .generate: "Generate screen"
         case .picker: "Open a model or run"
         case .newRun: "New run"
+        case .experiments: "Experiments screen"
         }
     }
 }
@@ -38,6 +40,7 @@ public enum Command: String, Equatable, Sendable, CaseIterable {
     case scrollUp, scrollDown, close
     case generateText, nextField, previousField
     case openModelDialog, newRunDialog, startFilter, discard
+    case openExperiments, startExperiments, exportExperiments, cancelExperiments
 }
 
 /// One row of the keymap.
@@ -86,6 +89,7 @@ public enum Keymap {
         KeyBinding([ch("o")], .openModelDialog, "open a model or run directory", .global),
         KeyBinding([ch("r")], .newRunDialog, "start a new run (layers, heads, width, context, dataset, seed)", .global),
         KeyBinding([ch("g")], .toggleScreen, "Generate screen: sample from the current weights", .global),
+        KeyBinding([ch("e")], .openExperiments, "Experiments screen: queue runs that vary settings, compare them", .global),
         KeyBinding([ch("?"), .function(1)], .help, "this help", .global, statusBar: true),
         KeyBinding([.escape], .cancel, "cancel / clear message", .global),
         KeyBinding([ch("q")], .quit, "quit, saving a checkpoint (asks first if unsaved)", .global, statusBar: true),
@@ -96,6 +100,8 @@ public enum Keymap {
         KeyBinding([.right], .increase, "increase / next choice", .hyperparameters),
         KeyBinding([.enter], .confirm, "apply (validated)", .editing, statusBar: true),
         KeyBinding([.escape], .cancel, "cancel the edit", .editing, statusBar: true),
+        KeyBinding([.up], .increase, "try the next value / choice (memory what-if follows)", .editing),
+        KeyBinding([.down], .decrease, "try the previous value / choice", .editing),
         KeyBinding([.backspace], .deleteBackward, "delete before the cursor", .editing),
         KeyBinding([.delete], .deleteForward, "delete under the cursor", .editing),
         KeyBinding([.left], .cursorLeft, "cursor left", .editing),
@@ -126,6 +132,19 @@ public enum Keymap {
         KeyBinding([ch("/")], .startFilter, "filter the list (type; Esc clears)", .picker, statusBar: true),
         KeyBinding([.backspace], .deleteBackward, "delete from the filter", .picker),
         KeyBinding([.escape, ch("q")], .close, "close", .picker, statusBar: true),
+        KeyBinding([.enter], .startExperiments, "plan and queue the runs (validated first)", .experiments, statusBar: true),
+        KeyBinding([.tab, .down], .nextField, "next field", .experiments, statusBar: true),
+        KeyBinding([.backTab, .up], .previousField, "previous field", .experiments),
+        KeyBinding([.function(2), ch("x")], .exportExperiments, "export sweep.md/csv/json (x in the run table)", .experiments, statusBar: true),
+        KeyBinding([.function(8), ch("c")], .cancelExperiments, "cancel the queue (c in the run table)", .experiments, statusBar: true),
+        KeyBinding([.escape, ch("q")], .toggleScreen, "back to the Train screen (q in the run table)", .experiments, statusBar: true),
+        KeyBinding([.function(1)], .help, "this help", .experiments),
+        KeyBinding([.backspace], .deleteBackward, "delete before the cursor", .experiments),
+        KeyBinding([.delete], .deleteForward, "delete under the cursor", .experiments),
+        KeyBinding([.left], .cursorLeft, "cursor left", .experiments),
+        KeyBinding([.right], .cursorRight, "cursor right", .experiments),
+        KeyBinding([.home], .cursorHome, "cursor to start", .experiments),
+        KeyBinding([.end], .cursorEnd, "cursor to end", .experiments),
         KeyBinding([.enter], .accept, "start the run (asks to save the current one)", .newRun, statusBar: true),
         KeyBinding([.tab, .down], .nextField, "next field", .newRun, statusBar: true),
         KeyBinding([.backTab, .up], .previousField, "previous field", .newRun),
@@ -167,7 +186,7 @@ public enum Keymap {
             if context == .editing {
                 hints.insert(KeyHint(keys: "0-9 . e -", description: "type the new value"), at: 0)
             }
-            if context == .generate || context == .newRun {
+            if context == .generate || context == .newRun || context == .experiments {
                 hints.insert(KeyHint(keys: "any key", description: "types into the focused field"), at: 0)
             }
             return (context.title, hints)
@@ -206,6 +225,9 @@ public enum Keymap {
         case .toggleScreen: "back"
         case .startFilter: "filter"
         case .discard: "don't save"
+        case .startExperiments: "queue runs"
+        case .exportExperiments: "export"
+        case .cancelExperiments: "cancel queue"
         default: nil
         }
     }

@@ -14,6 +14,7 @@ public func render(
     switch state.screen {
     case .train: TrainView.render(state, snapshot, theme, cache: cache, into: &screen)
     case .generate: renderGenerate(state, theme, into: &screen)
+    case .experiments: ExperimentsView.render(state, theme, into: &screen)
     }
     renderHeader(state, snapshot, theme, into: &screen)
     renderStatusBar(state, snapshot, theme, into: &screen)
@@ -49,7 +50,7 @@ private func renderHeader(
     screen.fill(row, style: theme.base)
     var x = screen.put(" whittle ", x: 0, y: 0, style: theme.style(.title, bold: true))
     x = screen.put(
-        state.screen == .train ? "train" : "generate", x: x, y: 0, style: theme.style(.highlight, bold: true))
+        state.screen.rawValue, x: x, y: 0, style: theme.style(.highlight, bold: true))
     if !snapshot.runName.isEmpty {
         x = screen.put(" \(snapshot.runName)", x: x, y: 0, style: theme.style(.inactiveForeground))
     }

@@ -27,7 +27,8 @@ public struct TrainLayout: Equatable, Sendable {
         learningRateChart = small[0]
         gradientChart = small[1]
         tokens = left[2]
-        let hyperHeight = HyperparameterID.allCases.count + 3
+        // All rows when they fit; on short terminals the panel scrolls and the memory panel keeps ≥ 12 rows.
+        let hyperHeight = min(HyperparameterID.allCases.count + 3, max(8, rows[1].height - 12))
         let right = columns[1].splitRows([.fixed(hyperHeight), .fill])
         hyperparameters = right[0]
         memory = right[1]
@@ -43,9 +44,20 @@ public struct TrainLayout: Equatable, Sendable {
         return nil
     }
 
-    /// The hyperparameter row index under screen row `y`, if any.
-    public func hyperparameterIndex(atY y: Int) -> Int? {
-        let index = y - (hyperparameters.y + 1)
+    /// Hyperparameter rows the panel shows at once (the rest scroll).
+    public var visibleHyperparameterRows: Int { max(hyperparameters.height - 3, 1) }
+
+    /// The first hyperparameter row shown when `selected` is selected (keeps the selection visible).
+    public func hyperparameterOffset(selected: Int) -> Int {
+        let count = HyperparameterID.allCases.count, visible = visibleHyperparameterRows
+        return min(max(selected - visible + 1, 0), max(count - visible, 0))
+    }
+
+    /// The hyperparameter row index under screen row `y` while `selected` is selected, if any.
+    public func hyperparameterIndex(atY y: Int, selected: Int = 0) -> Int? {
+        let row = y - (hyperparameters.y + 1)
+        guard (0..<visibleHyperparameterRows).contains(row) else { return nil }
+        let index = row + hyperparameterOffset(selected: selected)
         return HyperparameterID.allCases.indices.contains(index) ? index : nil
     }
 }

@@ -34,6 +34,20 @@ public struct MemoryCategory: Equatable, Sendable {
     }
 }
 
+/// Data-parallel memory per worker and what ZeRO stages 1–3 would leave each worker holding.
+public struct WorkerMemory: Equatable, Sendable {
+    public var workers: Int
+    /// Activations + workspace + the gradient buffer of one worker.
+    public var perWorkerBytes: Int
+    /// One worker's total bytes in ZeRO stages 0...3 (index = stage; 0 = no sharding).
+    public var stageBytes: [Int]
+    public init(workers: Int, perWorkerBytes: Int, stageBytes: [Int]) {
+        self.workers = workers
+        self.perWorkerBytes = perWorkerBytes
+        self.stageBytes = stageBytes
+    }
+}
+
 /// A setting changed during the run; charts draw a marker at its step/time.
 public struct SettingChange: Equatable, Sendable {
     public var step: Int
@@ -62,6 +76,8 @@ public struct TrainingMetricsSnapshot: Equatable, Sendable {
     public var tokensPerSecond: [MetricPoint] = []
     /// The memory ledger, in display order.
     public var memory: [MemoryCategory] = []
+    /// Per-worker bytes and ZeRO shards (nil before a ledger exists).
+    public var workerMemory: WorkerMemory?
     /// Measured resident set size now and at its peak, in bytes.
     public var residentBytes = 0
     public var peakResidentBytes = 0

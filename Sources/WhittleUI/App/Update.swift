@@ -27,6 +27,10 @@ public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
     case .hyperparametersApplied(let values):
         if state.editing == nil { state.hyperparameters = values }
         return []
+    case .runConfigChanged(let config, let vocabularySize):
+        state.runConfig = config
+        state.vocabularySize = vocabularySize
+        return []
     case .hyperparameterRejected(let message):
         state.validationError = message
         state.show(message, ticks: 100)
@@ -64,7 +68,22 @@ public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
             state.modal = .newRun(form)
         }
         return []
+    case .experimentsStarted(let directory):
+        state.experiments.directory = directory
+        return []
+    case .experimentsProgress(let runs, let running):
+        let wasRunning = state.experiments.isRunning
+        state.experiments.runs = runs
+        state.experiments.isRunning = running
+        state.experiments.selected = min(state.experiments.selected, max(runs.count - 1, 0))
+        if wasRunning, !running {
+            let failed = runs.filter { if case .failed = $0.status { true } else { false } }.count
+            state.show("experiments done: \(runs.count - failed) finished" + (failed > 0 ? ", \(failed) failed" : ""), ticks: 100)
+        }
+        return []
     case .runReplaced:
+        state.runConfig = nil
+        state.vocabularySize = 0
         state.modal = nil
         state.editing = nil
         state.validationError = nil
@@ -101,12 +120,12 @@ private func handleKey(_ state: inout AppState, _ key: Key) -> [Effect] {
         form[form.focus].insert(c)
         return recheck(form, &state)
     }
-    if context == .generate {
+    if context == .generate || context == .experiments {
         if state.isTooSmall {
             if key == .character("q") { return perform(.quit, &state) }
             return key == .escape ? perform(.toggleScreen, &state) : []
         }
-        if case .character(let c) = key {
+        if context == .generate, case .character(let c) = key {
             let field = state.generate.focus
             if field.accepts(c) {
                 state.generate[field].insert(c)
@@ -114,6 +133,13 @@ private func handleKey(_ state: inout AppState, _ key: Key) -> [Effect] {
             }
             return []
         }
+    }
+    if context == .experiments, !state.isTooSmall, state.experiments.focus != .runs, case .character(let c) = key,
+        !c.isNewline
+    {
+        state.experiments[state.experiments.focus].insert(c)
+        state.experiments.error = nil
+        return []
     }
     if context == .editing, case .character(let c) = key, !c.isNewline {
         state.editing?.insert(c)
@@ -146,6 +172,9 @@ private func perform(_ command: Command, _ state: inout AppState) -> [Effect] {
     let fieldEdits: [Command] = [.deleteBackward, .deleteForward, .cursorLeft, .cursorRight, .cursorHome, .cursorEnd]
     if state.keyContext == .generate, fieldEdits.contains(command) { return performGenerateCommand(command, &state) }
     if state.keyContext == .picker || state.keyContext == .newRun { return performRunDialogCommand(command, &state) }
+    if state.keyContext == .experiments, command != .help, command != .toggleScreen {
+        return performExperimentsCommand(command, &state)
+    }
     switch command {
     case .toggleRun: return toggleRun(&state)
     case .singleStep:
@@ -192,6 +221,9 @@ private func perform(_ command: Command, _ state: inout AppState) -> [Effect] {
         return performViewCommand(command, &state)
     case .generateText, .nextField, .previousField:
         return performGenerateCommand(command, &state)
+    case .openExperiments:
+        state.screen = .experiments
+        return []
     case .openModelDialog:
         state.modal = .openModel(ModelPicker(entries: []))
         return [.listModels]
@@ -229,6 +261,85 @@ private func performViewCommand(_ command: Command, _ state: inout AppState) -> 
     default:
         return []
     }
+}
+
+/// The Experiments screen: field editing, planning and starting the queue, export and cancel.
+private func performExperimentsCommand(_ command: Command, _ state: inout AppState) -> [Effect] {
+    let fields = ExperimentsState.Field.allCases
+    let focus = state.experiments.focus
+    let index = fields.firstIndex(of: focus) ?? 0
+    let count = state.experiments.runs.count
+    switch command {
+    case .nextField:
+        if focus == .runs, state.experiments.selected < count - 1 {
+            state.experiments.selected += 1
+        } else {
+            state.experiments.focus = fields[(index + 1) % fields.count]
+        }
+    case .previousField:
+        if focus == .runs, state.experiments.selected > 0 {
+            state.experiments.selected -= 1
+        } else {
+            state.experiments.focus = fields[(index + fields.count - 1) % fields.count]
+        }
+    case .deleteBackward: state.experiments[focus].backspace()
+    case .deleteForward: state.experiments[focus].deleteForward()
+    case .cursorLeft: state.experiments[focus].moveLeft()
+    case .cursorRight: state.experiments[focus].moveRight()
+    case .cursorHome: state.experiments[focus].moveHome()
+    case .cursorEnd: state.experiments[focus].moveEnd()
+    case .startExperiments:
+        guard !state.experiments.isRunning else {
+            state.show("experiments are running; cancel first (F8) to start others")
+            return []
+        }
+        guard let base = state.runConfig else {
+            state.experiments.error = "load a run first: experiments start from its settings"
+            return []
+        }
+        switch state.experiments.plan(base: base) {
+        case .failure(let error):
+            state.experiments.error = error.message
+            return []
+        case .success(let plan):
+            state.experiments.error = nil
+            state.experiments.variedKeys = plan.variedKeys
+            state.experiments.plannedTarget = plan.targetLoss
+            state.experiments.runs = plan.runs.map { run in
+                var settings: [String: String] = [:]
+                for key in plan.variedKeys {
+                    guard let value = try? run.config.value(forKey: key) else { continue }
+                    if case .string(let text) = value { settings[key] = text } else { settings[key] = value.description }
+                }
+                return ExperimentRun(name: run.name, settings: settings)
+            }
+            state.experiments.isRunning = true
+            state.experiments.selected = 0
+            state.experiments.focus = .runs
+            state.show("queued \(plan.runs.count) runs of \(plan.runs.first?.config.maxIterations ?? 0) steps")
+            var effects: [Effect] = []
+            if state.runState == .running {
+                state.runState = .paused
+                effects.append(.pause)
+            }
+            return effects + [.startExperiments(plan)]
+        }
+    case .exportExperiments:
+        guard state.experiments.doneCount > 0 else {
+            state.show("nothing to export yet: no run has finished")
+            return []
+        }
+        return [.exportExperiments]
+    case .cancelExperiments:
+        guard state.experiments.isRunning else {
+            state.show("no experiments running")
+            return []
+        }
+        state.show("cancelling the experiment queue...")
+        return [.cancelExperiments]
+    default: break
+    }
+    return []
 }
 
 /// Re-reads the new-run form into the modal and asks the host to check it (or shows why it cannot).
@@ -378,6 +489,14 @@ private func performPaneCommand(_ command: Command, _ state: inout AppState) -> 
         state.validationError = nil
     case .decrease, .increase:
         let id = state.selectedID
+        if let field = state.editing {
+            // While editing: try the neighbouring value in the buffer (the what-if preview follows), apply with Enter.
+            let base = id.parse(field.text).success ?? state.hyperparameters[id]
+            guard let next = id.nudge(base, up: command == .increase) else { return [] }
+            state.editing = TextField(next.editText)
+            state.validationError = nil
+            return []
+        }
         guard let next = id.nudge(state.hyperparameters[id], up: command == .increase) else { return [] }
         state.hyperparameters[id] = next
         return [.setHyperparameter(id, next)]
@@ -410,6 +529,11 @@ private func performPaneCommand(_ command: Command, _ state: inout AppState) -> 
     default: break
     }
     return []
+}
+
+extension Result {
+    /// The success value, or nil.
+    var success: Success? { if case .success(let value) = self { value } else { nil } }
 }
 
 private func confirmEdit(_ state: inout AppState) -> [Effect] {
@@ -470,7 +594,7 @@ private func handleMouse(_ state: inout AppState, _ event: MouseEvent) -> [Effec
     switch event.kind {
     case .press:
         state.focus = pane
-        if pane == .hyperparameters, let index = layout.hyperparameterIndex(atY: event.y) {
+        if pane == .hyperparameters, let index = layout.hyperparameterIndex(atY: event.y, selected: state.selectedHyperparameter) {
             state.selectedHyperparameter = index
         }
     case .wheelUp where pane == .hyperparameters: return performPaneCommand(.moveUp, &state)

@@ -57,6 +57,10 @@ public struct SessionMetrics: Sendable {
                 MemoryCategory(name: "activations", bytes: ledger.activations),
                 MemoryCategory(name: "workspace", bytes: ledger.workspace),
             ]
+            let workers = snapshot.config?.workers ?? 1
+            metrics.workerMemory = WorkerMemory(
+                workers: workers, perWorkerBytes: ledger.perWorkerBytes(workers: workers),
+                stageBytes: ledger.zeroStages(workers: workers).map(\.total))
             metrics.residentBytes = ledger.residentBytes
             metrics.peakResidentBytes = ledger.peakResidentBytes
         }

@@ -36,12 +36,23 @@ public final class WorkbenchController {
     private var pendingGeneration: GenerateRequest?
     /// The generation running on its own thread, if any.
     private var generation: GenerationJob?
+    /// Starts the Experiments screen's child runs (nil: `whittle` itself, via /proc/self/exe).
+    public let experimentLauncher: (any ExperimentLauncher)?
+    /// Where experiment queues write their runs and tables (a new directory per queue).
+    public let experimentsRoot: String
+    /// The current or last experiment queue.
+    public private(set) var experimentRunner: ExperimentRunner?
+    private var lastExperimentRuns: [ExperimentRun] = []
+    private var experimentsRunning = false
 
     /// A controller over `session`; with `autoStart`, training starts as soon as the run is loaded.
     public init(session: TrainingSession, runName: String, state: AppState, autoStart: Bool = true,
-                notice: String? = nil, launcher: RunLauncher? = nil) {
+                notice: String? = nil, launcher: RunLauncher? = nil,
+                experimentLauncher: (any ExperimentLauncher)? = nil, experimentsRoot: String = "runs") {
         self.session = session
         self.launcher = launcher
+        self.experimentLauncher = experimentLauncher
+        self.experimentsRoot = experimentsRoot
         self.state = state
         metrics = SessionMetrics(runName: runName)
         if autoStart {
@@ -64,7 +75,19 @@ public final class WorkbenchController {
         case .setHyperparameter(let id, let value): session.send(.set(key: id.rawValue, value: value.editText))
         case .saveCheckpoint: session.send(.saveCheckpoint)
         case .cycleTheme: break  // the host looks the theme up by `state.themeName`
-        case .quit: quitRequested = true
+        case .quit:
+            quitRequested = true
+            stopExperiments()
+        case .startExperiments(let plan): startExperiments(plan)
+        case .exportExperiments:
+            guard let runner = experimentRunner else { return }
+            do {
+                let path = try runner.export()
+                handle(.engineMessage("exported \(path) (+ .csv, .json)"))
+            } catch {
+                handle(.engineMessage("export failed: " + ((error as? WhittleError)?.message ?? "\(error)")))
+            }
+        case .cancelExperiments: experimentRunner?.cancel()
         case .generate(let request):
             pendingGeneration = request
             session.send(.copyModel)
@@ -81,6 +104,47 @@ public final class WorkbenchController {
             handle(.newRunChecked(check))
         case .replaceRun(let replacement, let saveCurrent): replaceRun(replacement, saveCurrent: saveCurrent)
         }
+    }
+
+    /// Starts an experiment queue in a new directory under `experimentsRoot`.
+    private func startExperiments(_ plan: ExperimentPlan) {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        var directory = experimentsRoot + "/experiments-" + formatter.string(from: Date())
+        var suffix = 2
+        while FileManager.default.fileExists(atPath: directory) {
+            directory = experimentsRoot + "/experiments-" + formatter.string(from: Date()) + "-\(suffix)"
+            suffix += 1
+        }
+        let runner = ExperimentRunner(plan: plan, directory: directory,
+                                      launcher: experimentLauncher ?? ProcessExperimentLauncher())
+        do {
+            try runner.start()
+        } catch {
+            handle(.experimentsProgress([], running: false))
+            return handle(.engineMessage("cannot start experiments: " + ((error as? WhittleError)?.message ?? "\(error)")))
+        }
+        experimentRunner = runner
+        experimentsRunning = true
+        lastExperimentRuns = []
+        handle(.experimentsStarted(directory: directory))
+    }
+
+    /// Cancels a running experiment queue and waits briefly for its child to end (quit and signals).
+    public func stopExperiments() {
+        guard let runner = experimentRunner else { return }
+        runner.cancel()
+        runner.waitUntilDone(timeoutSeconds: 3)
+    }
+
+    /// Brings the experiment queue's progress into the state (when it changed).
+    private func syncExperiments() {
+        guard let runner = experimentRunner, experimentsRunning || lastExperimentRuns.isEmpty else { return }
+        let (runs, running) = runner.poll()
+        guard runs != lastExperimentRuns || running != experimentsRunning else { return }
+        lastExperimentRuns = runs
+        experimentsRunning = running
+        handle(.experimentsProgress(runs, running: running))
     }
 
     /// Stops the current session (saving first if asked) and starts one for `replacement`.
@@ -188,9 +252,11 @@ public final class WorkbenchController {
         if let config = snapshot.config, config != lastConfig {
             lastConfig = config
             handle(.hyperparametersApplied(HyperparameterValues(config: config)))
+            handle(.runConfigChanged(config, vocabularySize: snapshot.vocabularySize))
         }
         for event in session.takeEvents() { apply(event, snapshot) }
         drainGeneration()
+        syncExperiments()
         if snapshot.config != nil { state.hasUnsavedProgress = snapshot.unsavedSteps > 0 }
         return metrics.update(from: snapshot)
     }

@@ -1,0 +1,140 @@
+// The Experiments screen's model: a form naming the settings to vary (`optimizer=adamw,lion,sgd`),
+// the run length and a target loss; the queue of runs it plans with `SweepPlan` (every combination
+// validated before anything runs); and each run's progress, validation-loss curve and result row.
+// The runs themselves are child `whittle train` processes started by the host (ExperimentRunner).
+
+import WhittleEngine
+
+/// The experiment form and the queue it started.
+public struct ExperimentsState: Equatable, Sendable {
+    /// Form fields in Tab order; `.runs` is the run table (letters are commands there, not text).
+    public enum Field: Int, CaseIterable, Equatable, Sendable {
+        case vary1, vary2, vary3, maxIterations, targetLoss, runs
+
+        public var label: String {
+            switch self {
+            case .vary1, .vary2, .vary3: "vary"
+            case .maxIterations: "max_iters"
+            case .targetLoss: "target loss"
+            case .runs: "runs"
+            }
+        }
+    }
+
+    public var vary = [TextField("optimizer=adamw,lion,sgd"), TextField("checkpointing=false,true"), TextField()]
+    public var maxIterations = TextField("100")
+    public var targetLoss = TextField()
+    public var focus: Field = .vary1
+    /// Why the form cannot start (shown under it), or nil.
+    public var error: String?
+    /// The queue, in run order (empty before the first start).
+    public var runs: [ExperimentRun] = []
+    public var variedKeys: [String] = []
+    /// The target loss the queue was started with.
+    public var plannedTarget: Double?
+    /// Runs are queued or going.
+    public var isRunning = false
+    /// Where the runs and the exported tables go (set by the host when the queue starts).
+    public var directory: String?
+    /// The highlighted row of the run table.
+    public var selected = 0
+
+    public init() {}
+
+    /// The text field for `field` (`.runs` has none).
+    public subscript(field: Field) -> TextField {
+        get {
+            switch field {
+            case .vary1: vary[0]
+            case .vary2: vary[1]
+            case .vary3: vary[2]
+            case .maxIterations: maxIterations
+            case .targetLoss: targetLoss
+            case .runs: TextField()
+            }
+        }
+        set {
+            switch field {
+            case .vary1: vary[0] = newValue
+            case .vary2: vary[1] = newValue
+            case .vary3: vary[2] = newValue
+            case .maxIterations: maxIterations = newValue
+            case .targetLoss: targetLoss = newValue
+            case .runs: break
+            }
+        }
+    }
+
+    /// Runs that ended (finished or failed).
+    public var doneCount: Int { runs.filter(\.status.isDone).count }
+
+    /// The plan for the form's values over `base`, or the message saying what is wrong.
+    public func plan(base: TrainingConfig) -> Result<ExperimentPlan, FormError> {
+        let variations = vary.map { $0.text.trimmingWhitespace() }.filter { !$0.isEmpty }
+        guard !variations.isEmpty else {
+            return .failure(FormError(message: "name at least one setting to vary, e.g. optimizer=adamw,lion"))
+        }
+        guard let iterations = Int(maxIterations.text.trimmingWhitespace()), (1...1_000_000).contains(iterations) else {
+            return .failure(FormError(message: "max_iters must be a whole number of steps, 1...1000000"))
+        }
+        let targetText = targetLoss.text.trimmingWhitespace()
+        let target = Double(targetText)
+        guard targetText.isEmpty || (target.map { $0.isFinite && $0 > 0 } ?? false) else {
+            return .failure(FormError(message: "target loss must be a number > 0 (or empty)"))
+        }
+        let varied = Set(variations.compactMap { $0.split(separator: "=").first.map { String($0).trimmingWhitespace() } })
+        // Short runs still evaluate and warm up within their length; only keys the form does not vary.
+        let fixed = [
+            "max_iters=\(iterations)", "eval_interval=\(max(iterations / 10, 1))",
+            "warmup_iters=\(min(base.warmupIterations, iterations / 10))", "checkpoint_interval=0",
+        ].filter { !varied.contains(String($0.split(separator: "=")[0])) }
+        do {
+            var start = base
+            start.decayIterations = nil
+            let sweep = try SweepPlan(base: start, variations: variations, fixed: fixed)
+            return .success(ExperimentPlan(base: start, runs: sweep.runs, variedKeys: sweep.variedKeys, targetLoss: target))
+        } catch {
+            return .failure(FormError(message: (error as? WhittleError)?.message ?? "\(error)"))
+        }
+    }
+}
+
+/// A validated queue of runs for the host to start.
+public struct ExperimentPlan: Equatable, Sendable {
+    /// The config every run starts from (written as the children's --config).
+    public var base: TrainingConfig
+    public var runs: [SweepRun]
+    public var variedKeys: [String]
+    public var targetLoss: Double?
+}
+
+/// Where a queued run is.
+public enum ExperimentStatus: Equatable, Sendable {
+    case queued
+    case running(step: Int, total: Int)
+    case finished
+    case failed(String)
+
+    public var isDone: Bool {
+        switch self {
+        case .finished, .failed: true
+        default: false
+        }
+    }
+}
+
+/// One run of the queue as the screen shows it.
+public struct ExperimentRun: Equatable, Sendable {
+    public var name: String
+    public var settings: [String: String]
+    public var status: ExperimentStatus = .queued
+    /// Periodic validation-loss estimates so far.
+    public var validationLoss: [MetricPoint] = []
+    /// The table row once the run has finished (or failed).
+    public var result: SweepResult?
+
+    public init(name: String, settings: [String: String]) {
+        self.name = name
+        self.settings = settings
+    }
+}

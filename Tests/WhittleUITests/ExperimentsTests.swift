@@ -1,0 +1,231 @@
+// The Experiments screen without a terminal or child processes: the form plans with SweepPlan and
+// reports invalid settings inline; Enter queues the runs (pausing the live run); a fake launcher
+// writes each child's log.jsonl and summary.json, the runner's polls show progress and curves, a
+// failing child becomes a failed row, export writes sweep.md/csv/json; the screen renders at 80×24
+// and 160×48; the whole flow through the WorkbenchController.
+
+import Foundation
+import Synchronization
+import Testing
+@testable import WhittleEngine
+
+@testable import WhittleUI
+
+/// Pretends to be `whittle train`: writes a log with validation estimates and a summary; runs whose
+/// arguments contain `failWith` exit 1; the first run waits for `release` after its first lines.
+final class FakeExperimentLauncher: ExperimentLauncher {
+    let failWith: String?
+    let gate = Mutex(false)
+    let calls = Mutex<[[String]]>([])
+
+    init(failWith: String? = nil, gated: Bool = false) {
+        self.failWith = failWith
+        gate.withLock { $0 = !gated }
+    }
+
+    func release() { gate.withLock { $0 = true } }
+
+    func run(arguments: [String], logPath: String, cancelled: @escaping @Sendable () -> Bool) -> Int32 {
+        let first = calls.withLock { calls in
+            calls.append(arguments)
+            return calls.count == 1
+        }
+        let out = arguments[arguments.firstIndex(of: "--out")! + 1]
+        try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        if let failWith, arguments.contains(failWith) {
+            try? "error: optimizer diverged\n".write(toFile: logPath, atomically: true, encoding: .utf8)
+            return 1
+        }
+        let seed = Double(calls.withLock { $0.count })
+        func record(_ step: Int) -> String {
+            let estimate = LossEstimate(train: Float(3 - Double(step) / 10), validation: Float(3.2 - Double(step) / 10 - seed / 100))
+            let r = StepRecord(step: step, loss: 3, learningRate: 1e-3, gradientNorm: 1, milliseconds: 100, tokens: 512,
+                               evaluation: estimate, warning: nil)
+            return String(decoding: try! JSONEncoder().encode(r), as: UTF8.self) + "\n"
+        }
+        FileManager.default.createFile(atPath: out + "/" + TrainingRun.logName, contents: Data((record(1) + record(2)).utf8))
+        if first {
+            while !gate.withLock({ $0 }) {
+                if cancelled() { return 143 }
+                Thread.sleep(forTimeInterval: 0.005)
+            }
+        }
+        let handle = FileHandle(forWritingAtPath: out + "/" + TrainingRun.logName)!
+        handle.seekToEndOfFile()
+        handle.write(Data(record(10).utf8))
+        try? handle.close()
+        let summary = RunSummary(
+            steps: 10, tokensPerStep: 512, medianMilliseconds: 100, tokensPerSecond: 5120 + seed, trainingSeconds: 1,
+            wallSeconds: 1, lastEstimate: nil,
+            validation: EvaluationResult(loss: 2.5 - seed / 100, standardError: 0.01, perplexity: 12, perplexityLow: 11,
+                                         perplexityHigh: 13, accuracy: 0.3, tokens: 1000, windows: 10, seconds: 0.1),
+            ledger: TrainingSession.MemoryLedger(weights: 1000, gradients: 1000, optimizer: 2000, activations: 500,
+                                                 workspace: 100, residentBytes: 9000, peakResidentBytes: 10_000))
+        try! JSONEncoder().encode(summary).write(to: URL(fileURLWithPath: out + "/" + RunSummary.fileName))
+        return 0
+    }
+}
+
+@Suite struct ExperimentsTests {
+    static func config() -> TrainingConfig {
+        var config = TrainingConfig()
+        config.layerCount = 2
+        config.headCount = 2
+        config.embeddingWidth = 16
+        config.contextLength = 16
+        config.batchSize = 4
+        config.datasetPath = "corpus.txt"
+        return config
+    }
+
+    static func state(width: Int = 100, height: Int = 30) -> AppState {
+        var state = AppState(width: width, height: height)
+        _ = update(&state, .runConfigChanged(config(), vocabularySize: 40))
+        return state
+    }
+
+    func type(_ text: String, into state: inout AppState) {
+        for c in text { _ = update(&state, .key(.character(c))) }
+    }
+
+    func clear(_ state: inout AppState) {
+        _ = update(&state, .key(.end))
+        for _ in 0..<80 { _ = update(&state, .key(.backspace)) }
+    }
+
+    @Test func testExperiments_eOpensTheFormAndEnterQueuesEveryCombination() {
+        var state = Self.state()
+        state.runState = .running
+        #expect(update(&state, .key(.character("e"))) == [])
+        #expect(state.screen == .experiments && state.keyContext == .experiments)
+        let effects = update(&state, .key(.enter))
+        guard effects.count == 2, effects[0] == .pause, case .startExperiments(let plan) = effects[1] else {
+            Issue.record("expected pause + start, got \(effects)")
+            return
+        }
+        #expect(state.runState == .paused, "the live run pauses so the children get the cores")
+        #expect(plan.runs.count == 6 && plan.variedKeys == ["optimizer", "checkpointing"])
+        #expect(plan.runs.allSatisfy { $0.config.maxIterations == 100 && $0.config.evalInterval == 10 })
+        #expect(plan.runs.map(\.name).first == "optimizer-adamw_checkpointing-false")
+        #expect(state.experiments.runs.count == 6 && state.experiments.isRunning)
+        #expect(state.experiments.runs[1].settings == ["optimizer": "adamw", "checkpointing": "true"])
+        #expect(state.experiments.focus == .runs)
+        #expect(update(&state, .key(.enter)) == [], "one queue at a time")
+        #expect(update(&state, .key(.character("c"))) == [.cancelExperiments])
+        #expect(update(&state, .key(.character("q"))) == [] && state.screen == .train)
+    }
+
+    @Test func testExperiments_formErrorsAreShownInline() {
+        var state = Self.state()
+        _ = update(&state, .key(.character("e")))
+        clear(&state)
+        type("optimiser=adamw,lion", into: &state)
+        #expect(update(&state, .key(.enter)) == [])
+        #expect(state.experiments.error?.contains("optimiser") == true)
+        #expect(state.experiments.error?.contains("optimizer") == true, "suggests the right key")
+        clear(&state)
+        type("workers=1,0", into: &state)
+        _ = update(&state, .key(.enter))
+        #expect(state.experiments.error?.contains("workers") == true)
+        clear(&state)
+        type("learning_rate=1e-3,3e-3", into: &state)
+        for _ in 0..<3 { _ = update(&state, .key(.tab)) }
+        #expect(state.experiments.focus == .maxIterations)
+        clear(&state)
+        type("0", into: &state)
+        _ = update(&state, .key(.enter))
+        #expect(state.experiments.error?.contains("max_iters") == true)
+        var noRun = AppState()
+        _ = update(&noRun, .key(.character("e")))
+        _ = update(&noRun, .key(.enter))
+        #expect(noRun.experiments.error?.contains("load a run first") == true)
+        #expect(update(&noRun, .key(.function(2))) == [] && noRun.message?.contains("nothing to export") == true)
+    }
+
+    @Test func testExperimentRunner_fakeLauncherProgressResultsFailureAndExport() throws {
+        let directory = NSTemporaryDirectory() + "whittle-exp-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var state = Self.state()
+        _ = update(&state, .key(.character("e")))
+        for _ in 0..<4 { _ = update(&state, .key(.tab)) }
+        type("2.9", into: &state)
+        guard case .startExperiments(let plan) = update(&state, .key(.enter)).last else {
+            Issue.record("no plan")
+            return
+        }
+        #expect(plan.targetLoss == 2.9)
+        let launcher = FakeExperimentLauncher(failWith: "optimizer=sgd", gated: true)
+        let runner = ExperimentRunner(plan: plan, directory: directory, launcher: launcher)
+        try runner.start()
+        #expect(FileManager.default.fileExists(atPath: directory + "/base.toml"))
+        let deadline = Date().addingTimeInterval(10)
+        var polled = runner.poll()
+        while polled.runs[0].validationLoss.count < 2, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.005)
+            polled = runner.poll()
+        }
+        #expect(polled.running && polled.runs[0].status == .running(step: 2, total: 100))
+        #expect(polled.runs[0].validationLoss.map(\.step) == [1, 2])
+        #expect(polled.runs[1].status == .queued)
+        _ = update(&state, .experimentsProgress(polled.runs, running: true))
+        let live = render(state, .empty, .builtinDefault).text
+        #expect(live.contains("2/100") && live.contains("queued"))
+
+        launcher.release()
+        #expect(runner.waitUntilDone(timeoutSeconds: 10))
+        polled = runner.poll()
+        #expect(!polled.running)
+        let calls = launcher.calls.withLock { $0 }
+        #expect(calls.count == 6)
+        #expect(calls[0].starts(with: ["train", "--config", directory + "/base.toml", "--out"]))
+        #expect(calls[0].contains("optimizer=adamw") && calls[0].contains("max_iters=100"))
+        #expect(polled.runs[0].validationLoss.count == 3 && polled.runs[0].status == .finished)
+        let first = try #require(polled.runs[0].result)
+        #expect(first.validationLoss == 2.5 - 0.01 && first.ledgerBytes == 4600 && first.peakResidentBytes == 10_000)
+        #expect(abs((first.secondsToTarget ?? 0) - 0.3) < 1e-9, "the third record's estimate is the first ≤ 2.9")
+        let failed = polled.runs.filter { if case .failed = $0.status { true } else { false } }
+        #expect(failed.count == 2 && failed.allSatisfy { $0.settings["optimizer"] == "sgd" })
+        #expect(failed.first?.status == .failed("error: optimizer diverged"))
+
+        _ = update(&state, .experimentsProgress(polled.runs, running: false))
+        #expect(!state.experiments.isRunning && state.message?.contains("4 finished, 2 failed") == true)
+        #expect(update(&state, .key(.character("x"))) == [.exportExperiments])
+        try runner.export()
+        let markdown = try String(contentsOfFile: directory + "/sweep.md", encoding: .utf8)
+        #expect(markdown.contains("| adamw | false |") && markdown.contains("failed: error: optimizer diverged"))
+        let csv = try String(contentsOfFile: directory + "/sweep.csv", encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 7)
+        let json = try JSONDecoder().decode([SweepResult].self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/sweep.json")))
+        #expect(json.count == 6)
+
+        for (width, height) in [(80, 24), (160, 48)] {
+            state.terminalWidth = width
+            state.terminalHeight = height
+            let screen = render(state, .empty, .builtinDefault)
+            #expect(screen.lines.allSatisfy { $0.count == width })
+            let text = screen.text
+            for label in ["experiments", "vary 1", "max_iters", "target loss", "validation loss by step", "val loss",
+                          "tok/s", "done", "failed", "6/6 runs done"] {
+                #expect(text.contains(label), "\(width)x\(height) lacks '\(label)'")
+            }
+            #expect(text.contains("2.4900"), "\(width)x\(height) shows the first run's val loss")
+            #expect(text.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) }, "overlaid curves")
+        }
+    }
+
+    @Test func testExperimentRunner_cancelStopsTheChildAndSkipsTheQueue() throws {
+        let directory = NSTemporaryDirectory() + "whittle-exp-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var state = Self.state()
+        _ = update(&state, .key(.character("e")))
+        guard case .startExperiments(let plan) = update(&state, .key(.enter)).last else { return }
+        let launcher = FakeExperimentLauncher(gated: true)
+        let runner = ExperimentRunner(plan: plan, directory: directory, launcher: launcher)
+        try runner.start()
+        runner.cancel()
+        #expect(runner.waitUntilDone(timeoutSeconds: 10))
+        let polled = runner.poll()
+        #expect(polled.runs.allSatisfy { $0.status == .failed("cancelled") })
+        #expect(launcher.calls.withLock { $0.count } <= 1)
+    }
+}
