@@ -65,7 +65,7 @@ public final class Trainer: @unchecked Sendable {
     public func trainStep() throws -> StepRecord {
         let start = DispatchTime.now().uptimeNanoseconds
         let micro = config.gradientAccumulationSteps
-        for worker in workers { worker.gradients.zero() }
+        gradients.zero()   // the other workers' buffers were zeroed by the last reduction
         var lossSum: Double = 0
         for microStep in 0..<micro {
             drawBatch(from: data.train, generator: &dataGenerator)
@@ -73,9 +73,10 @@ public final class Trainer: @unchecked Sendable {
             lossSum += runWorkers(on: data.train, backward: true, lossScale: 1 / Float(micro))
         }
         setDropout(microStep: nil)
-        reduceWorkerGradients()
+        let unclippedNorm = reduceWorkerGradients()
         let loss = Float(lossSum / Double(micro))
-        let norm = GradientClipping.clip(gradients.pointer, count: gradients.count, maxNorm: config.gradientClip)
+        let norm = GradientClipping.clip(gradients.pointer, count: gradients.count, norm: unclippedNorm,
+                                         maxNorm: config.gradientClip)
         guard loss.isFinite, norm.isFinite else {
             let culprit = model.firstNonFiniteTensor(in: gradients).map { " (first non-finite gradient: \($0))" } ?? ""
             throw WhittleError(.numeric, "step \(step + 1): the loss or gradient is not finite (loss \(loss), gradient norm \(norm))\(culprit); the weights were not updated",
@@ -148,15 +149,30 @@ public final class Trainer: @unchecked Sendable {
     }
 
     /// gradients = g₀ + g₁ + … in worker order, in parallel over disjoint ranges (same bits every run).
-    func reduceWorkerGradients() {
-        guard workers.count > 1 else { return }
+    /// gradients = g₀ + g₁ + … in worker order, in parallel over disjoint ranges (same bits every run);
+    /// the other workers' buffers are zeroed in the same pass, and the global L2 norm of the sum is
+    /// accumulated there too (per range in Double, ranges added in order). Returns that norm.
+    func reduceWorkerGradients() -> Double {
+        let count = gradients.count
+        guard workers.count > 1 else { return GradientClipping.globalNorm(gradients.pointer, count: count) }
+        let parts = workers.count
         let total = gradients.pointer
-        Parallel.forEachRange(gradients.count, parts: workers.count) { range in
-            for worker in workers.dropFirst() {
-                let g = worker.gradients.pointer
-                for i in range { total[i] += g[i] }
+        var squares = [Double](repeating: 0, count: parts)
+        squares.withUnsafeMutableBufferPointer { sums in
+            let sums = sums.baseAddress!
+            Parallel.forEach(parts) { part in
+                let range = Parallel.range(part, of: parts, total: count)
+                for worker in workers.dropFirst() {
+                    let g = worker.gradients.pointer
+                    for i in range {
+                        total[i] += g[i]
+                        g[i] = 0
+                    }
+                }
+                sums[part] = GradientClipping.sumOfSquares(total + range.lowerBound, count: range.count)
             }
         }
+        return squares.reduce(0, +).squareRoot()
     }
 
     /// Changes a hyperparameter between steps (live edits); the new config is validated first.

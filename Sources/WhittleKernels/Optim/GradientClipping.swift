@@ -3,6 +3,11 @@
 public enum GradientClipping {
     /// The L2 norm of all `count` gradients taken as one vector, accumulated in Double.
     public static func globalNorm(_ gradients: UnsafePointer<Float>, count: Int) -> Double {
+        sumOfSquares(gradients, count: count).squareRoot()
+    }
+
+    /// Σ g², in Float chunks of 4096 (16 SIMD lanes) accumulated in Double.
+    public static func sumOfSquares(_ gradients: UnsafePointer<Float>, count: Int) -> Double {
         var sum: Double = 0
         var chunkStart = 0
         // Sum in Float chunks (16 SIMD lanes), accumulate chunks in Double for accuracy.
@@ -11,14 +16,19 @@ public enum GradientClipping {
             sum += Double(VectorMath.sumOfSquares(gradients + chunkStart, chunkEnd - chunkStart))
             chunkStart = chunkEnd
         }
-        return sum.squareRoot()
+        return sum
     }
 
     /// Scales gradients so their global norm is at most `maxNorm` (PyTorch: coef = max / (norm + 1e-6),
     /// applied only when below 1). Returns the norm before clipping.
     @discardableResult
     public static func clip(_ gradients: UnsafeMutablePointer<Float>, count: Int, maxNorm: Float) -> Double {
-        let norm = globalNorm(gradients, count: count)
+        clip(gradients, count: count, norm: globalNorm(gradients, count: count), maxNorm: maxNorm)
+    }
+
+    /// As `clip(_:count:maxNorm:)` with the norm already computed (e.g. during the gradient reduction).
+    @discardableResult
+    public static func clip(_ gradients: UnsafeMutablePointer<Float>, count: Int, norm: Double, maxNorm: Float) -> Double {
         guard maxNorm > 0, norm.isFinite else { return norm }
         let coefficient = Double(maxNorm) / (norm + 1e-6)
         if coefficient < 1 {

@@ -15,14 +15,18 @@ public enum Parallel {
         }
     }
 
-    /// Splits 0..<total into `parts` contiguous ranges (the last ones one shorter) and runs them concurrently.
+    /// Part `part` of 0..<total split into `parts` contiguous ranges (the last ones one shorter).
+    @inline(__always)
+    public static func range(_ part: Int, of parts: Int, total: Int) -> Range<Int> {
+        let base = total / parts, extra = total % parts
+        let start = part * base + min(part, extra)
+        return start..<(start + base + (part < extra ? 1 : 0))
+    }
+
+    /// Splits 0..<total into `parts` contiguous ranges and runs them concurrently.
     public static func forEachRange(_ total: Int, parts: Int, _ body: (Range<Int>) -> Void) {
         let parts = max(1, min(parts, total))
-        forEach(parts) { part in
-            let base = total / parts, extra = total % parts
-            let start = part * base + min(part, extra)
-            body(start..<(start + base + (part < extra ? 1 : 0)))
-        }
+        forEach(parts) { part in body(range(part, of: parts, total: total)) }
     }
 }
 
