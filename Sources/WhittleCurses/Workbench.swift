@@ -19,7 +19,9 @@ public struct WorkbenchOptions: Sendable {
     /// Start training as soon as the run is loaded.
     public var autoStart = true
     /// Milliseconds a frame waits for input (50: at most 20 frames a second).
-    public var frameMilliseconds = 50
+    /// Idle redraw interval. Keys are handled and drawn at once whatever it is; 100 ms (10 fps) keeps
+    /// the UI's share of the two cores small while training (see docs/PERFORMANCE.md).
+    public var frameMilliseconds = 100
     /// Lists, checks and starts runs for the open-model and new-run dialogs.
     public var launcher: RunLauncher?
 

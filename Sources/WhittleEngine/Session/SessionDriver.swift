@@ -220,7 +220,11 @@ final class SessionDriver {
         session.publish { snapshot in
             snapshot.state = state
             if snapshot.history.count < history.count {
+                snapshot.tokensSeen += history[snapshot.history.count...].reduce(0) { $0 + $1.tokens }
                 snapshot.history.append(contentsOf: history[snapshot.history.count...])
+            } else if snapshot.history.count > history.count {
+                snapshot.history = history
+                snapshot.tokensSeen = history.reduce(0) { $0 + $1.tokens }
             }
             snapshot.step = trainer.step
             snapshot.totalSteps = trainer.config.maxIterations
@@ -228,7 +232,6 @@ final class SessionDriver {
             snapshot.parameterCount = trainer.model.parameterCount
             snapshot.vocabularySize = trainer.tokenizer.vocabularySize
             snapshot.memory = ledger
-            snapshot.tokensSeen = history.reduce(0) { $0 + $1.tokens }
             snapshot.elapsedSeconds = elapsedSeconds
             snapshot.etaSeconds = eta
             snapshot.changes = changes
