@@ -6,6 +6,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import WhittleCurses
 import WhittleUI
 
 struct BenchUICommand: ParsableCommand {
@@ -34,6 +35,9 @@ struct BenchUICommand: ParsableCommand {
 
     @Flag(name: .long, help: "Print the result as JSON on stdout.")
     var json = false
+
+    @Flag(name: .long, help: "Present through ncurses on this terminal (its size replaces --width/--height).")
+    var terminal = false
 
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1 (got \(steps))") }
@@ -64,15 +68,18 @@ struct BenchUICommand: ParsableCommand {
     }
 
     func run() throws {
+        if terminal && (isatty(STDOUT_FILENO) != 1 || isatty(STDIN_FILENO) != 1) {
+            throw ValidationError("--terminal needs a terminal (standard input and output must be a TTY)")
+        }
         let report = measure()
         if json {
             print(try jsonText(report))
             return
         }
         print("screen      \(report.width)×\(report.height), \(formatCount(report.steps)) steps of history, \(report.frames) frames (one new step each)")
-        print(String(format: "frame       median %.3f ms (render %.3f ms + present %.3f ms on a MemoryTerminal), max %.3f ms",
+        print(String(format: "frame       median %.3f ms (render %.3f ms + present %.3f ms on %@), max %.3f ms",
                      report.frameMillisecondsMedian, report.renderMillisecondsMedian, report.presentMillisecondsMedian,
-                     report.frameMillisecondsMax))
+                     terminal ? "ncurses" : "a MemoryTerminal", report.frameMillisecondsMax))
         print(String(format: "cold frame  %.3f ms (empty cache: every series summarised from scratch)",
                      report.coldFrameMilliseconds))
     }
@@ -93,10 +100,15 @@ struct BenchUICommand: ParsableCommand {
             run.advance(steps: i + 1)
         }
         let history = lap()
+        let output: any Terminal = terminal
+            ? CursesTerminal(options: CursesOptions(mouse: false, environment: ProcessInfo.processInfo.environment))
+            : MemoryTerminal(width: width, height: height)
+        defer { (output as? CursesTerminal)?.stop() }
+        let (width, height) = terminal ? output.size : (self.width, self.height)
         var state = AppState(width: width, height: height)
         _ = update(&state, .runStateChanged(.running))
         let theme = Theme.builtinDefault
-        let terminal = MemoryTerminal(width: width, height: height)
+        let terminal = output
         let cache = RenderCache()
         _ = lap()
         terminal.present(render(state, run.snapshot, theme, cache: cache))
