@@ -15,7 +15,7 @@ import Testing
     }
 
     static func snapshot(steps: Int, version: Int) -> TrainingSession.Snapshot {
-        var snapshot = TrainingSession.Snapshot(directory: "/tmp/run")
+        var snapshot = TrainingSession.Snapshot(directory: "runs/example")
         snapshot.state = .running
         snapshot.history = (1...max(steps, 1)).prefix(steps).map { record($0, evaluation: $0 % 2 == 0) }
         snapshot.step = steps

@@ -19,6 +19,14 @@ public struct AdamWSettings: Equatable, Sendable {
         self.epsilon = epsilon
         self.weightDecay = weightDecay
     }
+
+    /// Adam's bias correction at `step` (1-based), folded the way PyTorch applies it:
+    /// the step size lr / (1 − β1^t) and the factor 1 / √(1 − β2^t) on √v.
+    func biasCorrection(step: Int) -> (stepSize: Float, inverseRootCorrection2: Float) {
+        let correction1 = 1 - Float(Double(beta1).power(step))
+        let correction2 = 1 - Float(Double(beta2).power(step))
+        return (learningRate / correction1, 1 / correction2.squareRoot())
+    }
 }
 
 public enum AdamW {
@@ -27,10 +35,7 @@ public enum AdamW {
     public static func update(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
                               m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,
                               settings s: AdamWSettings, step: Int, decays: Bool) {
-        let correction1 = 1 - Float(Double(s.beta1).power(step))
-        let correction2 = 1 - Float(Double(s.beta2).power(step))
-        let stepSize = s.learningRate / correction1
-        let inverseRootCorrection2 = 1 / correction2.squareRoot()
+        let (stepSize, inverseRootCorrection2) = s.biasCorrection(step: step)
         let decayFactor = decays ? 1 - s.learningRate * s.weightDecay : 1
         ck_adamw_update(parameters, gradients, m, v, count, s.beta1, s.beta2, s.epsilon, stepSize,
                         inverseRootCorrection2, decayFactor)
@@ -40,10 +45,7 @@ public enum AdamW {
     public static func referenceUpdate(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
                                        m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,
                                        settings s: AdamWSettings, step: Int, decays: Bool) {
-        let correction1 = 1 - Float(Double(s.beta1).power(step))
-        let correction2 = 1 - Float(Double(s.beta2).power(step))
-        let stepSize = s.learningRate / correction1
-        let inverseRootCorrection2 = 1 / correction2.squareRoot()
+        let (stepSize, inverseRootCorrection2) = s.biasCorrection(step: step)
         let decayFactor = decays ? 1 - s.learningRate * s.weightDecay : 1
         for i in 0..<count {
             let g = gradients[i]
@@ -76,19 +78,15 @@ public enum Adam {
     public static func update(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
                               m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,
                               settings s: AdamWSettings, step: Int, decays: Bool) {
-        let correction1 = 1 - Float(Double(s.beta1).power(step))
-        let correction2 = 1 - Float(Double(s.beta2).power(step))
-        ck_adam_update(parameters, gradients, m, v, count, s.beta1, s.beta2, s.epsilon, s.learningRate / correction1,
-                       1 / correction2.squareRoot(), decays ? s.weightDecay : 0)
+        let (stepSize, inverseRootCorrection2) = s.biasCorrection(step: step)
+        ck_adam_update(parameters, gradients, m, v, count, s.beta1, s.beta2, s.epsilon, stepSize,
+                       inverseRootCorrection2, decays ? s.weightDecay : 0)
     }
 
     public static func referenceUpdate(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
                                        m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,
                                        settings s: AdamWSettings, step: Int, decays: Bool) {
-        let correction1 = 1 - Float(Double(s.beta1).power(step))
-        let correction2 = 1 - Float(Double(s.beta2).power(step))
-        let stepSize = s.learningRate / correction1
-        let inverseRootCorrection2 = 1 / correction2.squareRoot()
+        let (stepSize, inverseRootCorrection2) = s.biasCorrection(step: step)
         let l2 = decays ? s.weightDecay : 0
         for i in 0..<count {
             let g = gradients[i] + l2 * parameters[i]

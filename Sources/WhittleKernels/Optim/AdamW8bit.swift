@@ -79,12 +79,10 @@ public enum AdamW8bit {
                               mCodes: UnsafeMutablePointer<UInt8>, mScales: UnsafeMutablePointer<Float>,
                               vCodes: UnsafeMutablePointer<UInt8>, vScales: UnsafeMutablePointer<Float>,
                               count: Int, settings s: AdamWSettings, step: Int, decays: Bool) {
-        let correction1 = 1 - Float(Double(s.beta1).power(step))
-        let correction2 = 1 - Float(Double(s.beta2).power(step))
+        let (stepSize, inverseRoot) = s.biasCorrection(step: step)
         let decay = decays ? 1 - s.learningRate * s.weightDecay : 1
         ck_adamw8bit_update(parameters, gradients, mCodes, mScales, vCodes, vScales, count, blockSize,
-                            signedIndex, unsignedIndex, s.beta1, s.beta2, s.epsilon,
-                            s.learningRate / correction1, 1 / correction2.squareRoot(), decay)
+                            signedIndex, unsignedIndex, s.beta1, s.beta2, s.epsilon, stepSize, inverseRoot, decay)
     }
 
     /// Plain Swift twin of `update`.
@@ -92,9 +90,7 @@ public enum AdamW8bit {
                                        mCodes: UnsafeMutablePointer<UInt8>, mScales: UnsafeMutablePointer<Float>,
                                        vCodes: UnsafeMutablePointer<UInt8>, vScales: UnsafeMutablePointer<Float>,
                                        count: Int, settings s: AdamWSettings, step: Int, decays: Bool) {
-        let correction1 = 1 - Float(Double(s.beta1).power(step))
-        let correction2 = 1 - Float(Double(s.beta2).power(step))
-        let stepSize = s.learningRate / correction1, inverseRoot = 1 / correction2.squareRoot()
+        let (stepSize, inverseRoot) = s.biasCorrection(step: step)
         let decay = decays ? 1 - s.learningRate * s.weightDecay : 1
         var start = 0, block = 0
         while start < count {

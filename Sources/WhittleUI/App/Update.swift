@@ -107,7 +107,7 @@ extension AppState {
     }
 }
 
-private func handleKey(_ state: inout AppState, _ key: Key) -> [Effect] {
+func handleKey(_ state: inout AppState, _ key: Key) -> [Effect] {
     let context = state.keyContext
     if case .openModel(var picker) = state.modal, picker.filtering, case .character(let c) = key, !c.isNewline {
         picker.filter.insert(c)
@@ -168,7 +168,7 @@ private func handleKey(_ state: inout AppState, _ key: Key) -> [Effect] {
     return perform(command, &state)
 }
 
-private func perform(_ command: Command, _ state: inout AppState) -> [Effect] {
+func perform(_ command: Command, _ state: inout AppState) -> [Effect] {
     let fieldEdits: [Command] = [.deleteBackward, .deleteForward, .cursorLeft, .cursorRight, .cursorHome, .cursorEnd]
     if state.keyContext == .generate, fieldEdits.contains(command) { return performGenerateCommand(command, &state) }
     if state.keyContext == .picker || state.keyContext == .newRun { return performRunDialogCommand(command, &state) }
@@ -235,7 +235,7 @@ private func perform(_ command: Command, _ state: inout AppState) -> [Effect] {
 }
 
 /// Commands that change how things are shown, not the run.
-private func performViewCommand(_ command: Command, _ state: inout AppState) -> [Effect] {
+func performViewCommand(_ command: Command, _ state: inout AppState) -> [Effect] {
     switch command {
     case .cycleTheme:
         guard !state.themeNames.isEmpty else { return [] }
@@ -263,204 +263,7 @@ private func performViewCommand(_ command: Command, _ state: inout AppState) -> 
     }
 }
 
-/// The Experiments screen: field editing, planning and starting the queue, export and cancel.
-private func performExperimentsCommand(_ command: Command, _ state: inout AppState) -> [Effect] {
-    let fields = ExperimentsState.Field.allCases
-    let focus = state.experiments.focus
-    let index = fields.firstIndex(of: focus) ?? 0
-    let count = state.experiments.runs.count
-    switch command {
-    case .nextField:
-        if focus == .runs, state.experiments.selected < count - 1 {
-            state.experiments.selected += 1
-        } else {
-            state.experiments.focus = fields[(index + 1) % fields.count]
-        }
-    case .previousField:
-        if focus == .runs, state.experiments.selected > 0 {
-            state.experiments.selected -= 1
-        } else {
-            state.experiments.focus = fields[(index + fields.count - 1) % fields.count]
-        }
-    case .deleteBackward: state.experiments[focus].backspace()
-    case .deleteForward: state.experiments[focus].deleteForward()
-    case .cursorLeft: state.experiments[focus].moveLeft()
-    case .cursorRight: state.experiments[focus].moveRight()
-    case .cursorHome: state.experiments[focus].moveHome()
-    case .cursorEnd: state.experiments[focus].moveEnd()
-    case .startExperiments:
-        guard !state.experiments.isRunning else {
-            state.show("experiments are running; cancel first (F8) to start others")
-            return []
-        }
-        guard let base = state.runConfig else {
-            state.experiments.error = "load a run first: experiments start from its settings"
-            return []
-        }
-        switch state.experiments.plan(base: base) {
-        case .failure(let error):
-            state.experiments.error = error.message
-            return []
-        case .success(let plan):
-            state.experiments.error = nil
-            state.experiments.variedKeys = plan.variedKeys
-            state.experiments.plannedTarget = plan.targetLoss
-            state.experiments.runs = plan.runs.map { run in
-                var settings: [String: String] = [:]
-                for key in plan.variedKeys {
-                    guard let value = try? run.config.value(forKey: key) else { continue }
-                    if case .string(let text) = value { settings[key] = text } else { settings[key] = value.description }
-                }
-                return ExperimentRun(name: run.name, settings: settings)
-            }
-            state.experiments.isRunning = true
-            state.experiments.selected = 0
-            state.experiments.focus = .runs
-            state.show("queued \(plan.runs.count) runs of \(plan.runs.first?.config.maxIterations ?? 0) steps")
-            var effects: [Effect] = []
-            if state.runState == .running {
-                state.runState = .paused
-                effects.append(.pause)
-            }
-            return effects + [.startExperiments(plan)]
-        }
-    case .exportExperiments:
-        guard state.experiments.doneCount > 0 else {
-            state.show("nothing to export yet: no run has finished")
-            return []
-        }
-        return [.exportExperiments]
-    case .cancelExperiments:
-        guard state.experiments.isRunning else {
-            state.show("no experiments running")
-            return []
-        }
-        state.show("cancelling the experiment queue...")
-        return [.cancelExperiments]
-    default: break
-    }
-    return []
-}
-
-/// Re-reads the new-run form into the modal and asks the host to check it (or shows why it cannot).
-private func recheck(_ form: NewRunForm, _ state: inout AppState) -> [Effect] {
-    var form = form
-    switch form.request() {
-    case .success(let request):
-        state.modal = .newRun(form)
-        return [.checkNewRun(request)]
-    case .failure(let error):
-        form.check = .invalid(error.message)
-        state.modal = .newRun(form)
-        return []
-    }
-}
-
-/// Replaces the current run, asking first whether to save it when it has unsaved steps.
-private func replaceRun(_ replacement: RunReplacement, _ state: inout AppState) -> [Effect] {
-    if state.hasUnsavedProgress && state.runState != .idle {
-        state.modal = .replaceRun(replacement)
-        return []
-    }
-    state.modal = nil
-    return [.replaceRun(replacement, saveCurrent: false)]
-}
-
-/// Keys of the open-model picker and the new-run form.
-private func performRunDialogCommand(_ command: Command, _ state: inout AppState) -> [Effect] {
-    if case .openModel(var picker) = state.modal {
-        let count = picker.visible.count
-        switch command {
-        case .moveUp: picker.selected = max(picker.selected - 1, 0)
-        case .moveDown: picker.selected = min(picker.selected + 1, max(count - 1, 0))
-        case .startFilter: picker.filtering = true
-        case .deleteBackward:
-            picker.filter.backspace()
-            picker.selected = 0
-        case .close:
-            if picker.filtering || !picker.filter.text.isEmpty {
-                picker = ModelPicker(entries: picker.entries)
-            } else {
-                state.modal = nil
-                return []
-            }
-        case .accept:
-            guard let entry = picker.selection else {
-                state.show("nothing selected")
-                return []
-            }
-            return replaceRun(.open(entry.path), &state)
-        default: return []
-        }
-        state.modal = .openModel(picker)
-        return []
-    }
-    guard case .newRun(var form) = state.modal else { return [] }
-    let fields = NewRunForm.Field.allCases
-    let index = fields.firstIndex(of: form.focus) ?? 0
-    switch command {
-    case .nextField: form.focus = fields[(index + 1) % fields.count]
-    case .previousField: form.focus = fields[(index + fields.count - 1) % fields.count]
-    case .cursorLeft: form[form.focus].moveLeft()
-    case .cursorRight: form[form.focus].moveRight()
-    case .cursorHome: form[form.focus].moveHome()
-    case .cursorEnd: form[form.focus].moveEnd()
-    case .deleteBackward:
-        form[form.focus].backspace()
-        return recheck(form, &state)
-    case .deleteForward:
-        form[form.focus].deleteForward()
-        return recheck(form, &state)
-    case .close:
-        state.modal = nil
-        return []
-    case .accept:
-        guard case .success(let request) = form.request(), case .valid = form.check else {
-            state.show("fix the settings first (the dialog says what is wrong)")
-            return []
-        }
-        return replaceRun(.start(request), &state)
-    default: return []
-    }
-    state.modal = .newRun(form)
-    return []
-}
-
-/// The Generate screen's form: field focus, editing and starting a generation.
-private func performGenerateCommand(_ command: Command, _ state: inout AppState) -> [Effect] {
-    let fields = GenerateForm.Field.allCases
-    let field = state.generate.focus
-    let index = fields.firstIndex(of: field) ?? 0
-    switch command {
-    case .generateText:
-        guard !state.generate.status.isBusy else {
-            state.show("already generating; wait for it to finish")
-            return []
-        }
-        switch state.generate.request() {
-        case .success(let request):
-            state.generate.error = nil
-            state.generate.output = request.prompt
-            state.generate.status = .copying
-            return [.generate(request)]
-        case .failure(let error):
-            state.generate.error = error.message
-            return []
-        }
-    case .nextField: state.generate.focus = fields[(index + 1) % fields.count]
-    case .previousField: state.generate.focus = fields[(index + fields.count - 1) % fields.count]
-    case .deleteBackward: state.generate[field].backspace()
-    case .deleteForward: state.generate[field].deleteForward()
-    case .cursorLeft: state.generate[field].moveLeft()
-    case .cursorRight: state.generate[field].moveRight()
-    case .cursorHome: state.generate[field].moveHome()
-    case .cursorEnd: state.generate[field].moveEnd()
-    default: break
-    }
-    return []
-}
-
-private func toggleRun(_ state: inout AppState) -> [Effect] {
+func toggleRun(_ state: inout AppState) -> [Effect] {
     switch state.runState {
     case .idle:
         state.runState = .running
@@ -479,7 +282,7 @@ private func toggleRun(_ state: inout AppState) -> [Effect] {
     }
 }
 
-private func performPaneCommand(_ command: Command, _ state: inout AppState) -> [Effect] {
+func performPaneCommand(_ command: Command, _ state: inout AppState) -> [Effect] {
     let count = HyperparameterID.allCases.count
     switch command {
     case .moveUp: state.selectedHyperparameter = (state.selectedHyperparameter + count - 1) % count
@@ -536,7 +339,7 @@ extension Result {
     var success: Success? { if case .success(let value) = self { value } else { nil } }
 }
 
-private func confirmEdit(_ state: inout AppState) -> [Effect] {
+func confirmEdit(_ state: inout AppState) -> [Effect] {
     guard let field = state.editing else { return [] }
     let id = state.selectedID
     switch id.parse(field.text) {
@@ -553,7 +356,7 @@ private func confirmEdit(_ state: inout AppState) -> [Effect] {
     }
 }
 
-private func acceptDialog(_ state: inout AppState) -> [Effect] {
+func acceptDialog(_ state: inout AppState) -> [Effect] {
     switch state.modal {
     case .confirmQuit:
         state.modal = nil
@@ -581,7 +384,7 @@ private func acceptDialog(_ state: inout AppState) -> [Effect] {
     }
 }
 
-private func handleMouse(_ state: inout AppState, _ event: MouseEvent) -> [Effect] {
+func handleMouse(_ state: inout AppState, _ event: MouseEvent) -> [Effect] {
     guard !state.isTooSmall, state.screen == .train else { return [] }
     if case .help(let scroll) = state.modal {
         if event.kind == .wheelUp { state.modal = .help(scroll: max(scroll - 1, 0)) }

@@ -1,0 +1,85 @@
+// update() for the run dialogs: opening a model or run directory and the new-run form.
+
+/// Re-reads the new-run form into the modal and asks the host to check it (or shows why it cannot).
+func recheck(_ form: NewRunForm, _ state: inout AppState) -> [Effect] {
+    var form = form
+    switch form.request() {
+    case .success(let request):
+        state.modal = .newRun(form)
+        return [.checkNewRun(request)]
+    case .failure(let error):
+        form.check = .invalid(error.message)
+        state.modal = .newRun(form)
+        return []
+    }
+}
+
+/// Replaces the current run, asking first whether to save it when it has unsaved steps.
+func replaceRun(_ replacement: RunReplacement, _ state: inout AppState) -> [Effect] {
+    if state.hasUnsavedProgress && state.runState != .idle {
+        state.modal = .replaceRun(replacement)
+        return []
+    }
+    state.modal = nil
+    return [.replaceRun(replacement, saveCurrent: false)]
+}
+
+/// Keys of the open-model picker and the new-run form.
+func performRunDialogCommand(_ command: Command, _ state: inout AppState) -> [Effect] {
+    if case .openModel(var picker) = state.modal {
+        let count = picker.visible.count
+        switch command {
+        case .moveUp: picker.selected = max(picker.selected - 1, 0)
+        case .moveDown: picker.selected = min(picker.selected + 1, max(count - 1, 0))
+        case .startFilter: picker.filtering = true
+        case .deleteBackward:
+            picker.filter.backspace()
+            picker.selected = 0
+        case .close:
+            if picker.filtering || !picker.filter.text.isEmpty {
+                picker = ModelPicker(entries: picker.entries)
+            } else {
+                state.modal = nil
+                return []
+            }
+        case .accept:
+            guard let entry = picker.selection else {
+                state.show("nothing selected")
+                return []
+            }
+            return replaceRun(.open(entry.path), &state)
+        default: return []
+        }
+        state.modal = .openModel(picker)
+        return []
+    }
+    guard case .newRun(var form) = state.modal else { return [] }
+    let fields = NewRunForm.Field.allCases
+    let index = fields.firstIndex(of: form.focus) ?? 0
+    switch command {
+    case .nextField: form.focus = fields[(index + 1) % fields.count]
+    case .previousField: form.focus = fields[(index + fields.count - 1) % fields.count]
+    case .cursorLeft: form[form.focus].moveLeft()
+    case .cursorRight: form[form.focus].moveRight()
+    case .cursorHome: form[form.focus].moveHome()
+    case .cursorEnd: form[form.focus].moveEnd()
+    case .deleteBackward:
+        form[form.focus].backspace()
+        return recheck(form, &state)
+    case .deleteForward:
+        form[form.focus].deleteForward()
+        return recheck(form, &state)
+    case .close:
+        state.modal = nil
+        return []
+    case .accept:
+        guard case .success(let request) = form.request(), case .valid = form.check else {
+            state.show("fix the settings first (the dialog says what is wrong)")
+            return []
+        }
+        return replaceRun(.start(request), &state)
+    default: return []
+    }
+    state.modal = .newRun(form)
+    return []
+}
