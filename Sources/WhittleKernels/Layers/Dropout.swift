@@ -47,10 +47,4 @@ public enum Dropout {
             x[i] = bits >= threshold ? x[i] * scale : 0
         }
     }
-
-    /// Whether element `index` of a site is kept (for tests).
-    public static func keeps(index: Int, probability: Float, seed: UInt64) -> Bool {
-        let threshold = UInt32(min(Double(probability) * 4_294_967_296.0, 4_294_967_295.0))
-        return UInt32(truncatingIfNeeded: mix(seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15) >> 32) >= threshold
-    }
 }

@@ -11,8 +11,6 @@ public struct ParameterTensor: Equatable, Sendable {
     public var count: Int { shape.reduce(1, *) }
     /// Whether optimizers apply weight decay (tensors with at least two dimensions, as in nanoGPT).
     public var decays: Bool { shape.count >= 2 }
-    /// Whether compression passes may quantize or prune it (the matmul weights of the blocks).
-    public var isBlockMatrix: Bool { shape.count == 2 && name.hasPrefix("h.") }
 }
 
 /// Offsets of one transformer block's tensors.

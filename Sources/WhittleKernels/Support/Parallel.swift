@@ -22,12 +22,6 @@ public enum Parallel {
         let start = part * base + min(part, extra)
         return start..<(start + base + (part < extra ? 1 : 0))
     }
-
-    /// Splits 0..<total into `parts` contiguous ranges and runs them concurrently.
-    public static func forEachRange(_ total: Int, parts: Int, _ body: (Range<Int>) -> Void) {
-        let parts = max(1, min(parts, total))
-        forEach(parts) { part in body(range(part, of: parts, total: total)) }
-    }
 }
 
 /// Carries a value into concurrent code whose safety the caller guarantees (disjoint writes).
