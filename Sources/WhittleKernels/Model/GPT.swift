@@ -17,7 +17,7 @@ public enum GPT {
     public static func forward(parameters: UnsafePointer<Float>, layout: ParameterLayout,
                                arena a: ActivationArena, withTargets: Bool, path: KernelPath = .fast) -> Float? {
         let d = layout.dimensions
-        let B = a.B, T = a.T, C = d.C, NH = d.NH, V = d.V, N = B * T
+        let B = a.B, T = a.T, C = d.C, V = d.V, N = B * T
         let p = parameters
         precondition(path == .fast || a.dropout == nil, "dropout runs on the fast path only")
         Encoder.forward(out: a.residuals[0].pointer, tokens: a.tokens, wte: p + layout.wte, wpe: p + layout.wpe,
