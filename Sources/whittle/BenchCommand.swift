@@ -85,7 +85,7 @@ struct BenchTrainCommand: ParsableCommand {
             print(try jsonText(report))
             return
         }
-        print("config      \(report.config): \(formatCount(report.parameters)) parameters, \(report.tokensPerStep) tokens/step, \(report.workers) workers × \(report.blasThreads) BLAS threads")
+        print("config      \(report.config): \(formatCount(report.parameters)) parameters, \(report.tokensPerStep) tokens/step, \(plural(report.workers, "worker")) × \(plural(report.blasThreads, "BLAS thread"))")
         print(String(format: "step        median %.2f ms, mean %.2f ± %.2f ms, min %.2f ms (%d steps after %d warm-up)",
                      report.millisecondsMedian, report.millisecondsMean, report.millisecondsStandardDeviation,
                      report.millisecondsMin, report.steps, warmup))

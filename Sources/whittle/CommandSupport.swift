@@ -46,3 +46,6 @@ func jsonText<T: Encodable>(_ value: T, pretty: Bool = true) throws -> String {
     encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
     return String(decoding: try encoder.encode(value), as: UTF8.self)
 }
+
+/// "1 worker", "2 workers".
+func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
