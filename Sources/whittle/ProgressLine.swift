@@ -47,7 +47,7 @@ final class ProgressLine {
 
 /// Records the first SIGINT/SIGTERM so training can stop at a step boundary; a second signal
 /// falls through to the default action (immediate exit; the previous checkpoint stays valid).
-final class StopSignals {
+final class StopSignals: Sendable {
     nonisolated(unsafe) private static var signalNumber: Int32 = 0
 
     init() {

@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import WhittleEngine
+import WhittleUI
 
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,7 +36,12 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         let plan = try reportingErrors { () -> SweepPlan in
             let base = try TrainingConfig.load(path: config)
-            return try SweepPlan(base: base, variations: variations, fixed: overrides)
+            let plan = try SweepPlan(base: base, variations: variations, fixed: overrides)
+            for run in plan.runs where !FileManager.default.fileExists(atPath: run.config.datasetURL.path) {
+                throw WhittleError.data("run \(run.name): the dataset \(run.config.datasetPath) does not exist",
+                                        hint: "set dataset=PATH, relative to the directory whittle runs in")
+            }
+            return plan
         }
         let directory = out ?? defaultDirectory()
         try reportingErrors {
@@ -48,58 +54,31 @@ struct SweepCommand: ParsableCommand {
                 throw WhittleError.io("cannot create '\(directory)': \(error.localizedDescription)", hint: "check the path")
             }
         }
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let launcher = ProcessExperimentLauncher()
+        let signals = StopSignals()
         var results: [SweepResult] = []
         for (index, run) in plan.runs.enumerated() {
             let runDirectory = directory + "/" + run.name
             printError("run \(index + 1)/\(plan.runs.count): \(run.name)")
-            let status = try launch(executable, arguments: ["train", "--config", config, "--out", runDirectory, "--quiet"]
-                + run.overrides.flatMap { ["--set", $0] }, log: runDirectory + ".log")
-            if status == 130 || status == 143 { throw ExitCode(status) }
+            let status = launcher.run(arguments: run.trainArguments(configPath: config, outDirectory: runDirectory),
+                                      logPath: runDirectory + ".log") { signals.received != nil }
+            if let signal = signals.received { throw ExitCode(signal == SIGINT ? 130 : 143) }
             if status == 0, let result = try? SweepResult.read(run: run, directory: runDirectory,
                                                                  variedKeys: plan.variedKeys, targetLoss: targetLoss) {
                 results.append(result)
                 printError(String(format: "  val loss %.4f, %.0f tokens/s", result.validationLoss ?? .nan, result.tokensPerSecond ?? 0))
             } else {
-                let reason = lastLine(of: runDirectory + ".log") ?? "exit status \(status)"
+                let reason = SweepResult.failureReason(logPath: runDirectory + ".log", status: status)
                 results.append(SweepResult.failed(run: run, variedKeys: plan.variedKeys, reason: reason))
                 printError("  failed: \(reason)")
             }
         }
-        let markdown = SweepTable.markdown(results, keys: plan.variedKeys, targetLoss: targetLoss)
-        try reportingErrors {
-            for (name, text) in [("sweep.md", markdown),
-                                 ("sweep.csv", SweepTable.csv(results, keys: plan.variedKeys, targetLoss: targetLoss)),
-                                 ("sweep.json", try SweepTable.json(results))] {
-                guard FileManager.default.createFile(atPath: directory + "/" + name, contents: Data(text.utf8)) else {
-                    throw WhittleError.io("cannot write \(directory)/\(name)", hint: "check permissions and free space")
-                }
-            }
+        let markdown = try reportingErrors {
+            try SweepTable.write(results, keys: plan.variedKeys, targetLoss: targetLoss, to: directory)
         }
         print(markdown, terminator: "")
         printError("tables: \(directory)/sweep.md, sweep.csv, sweep.json")
         if results.contains(where: { $0.status != "ok" }) { throw ExitCode(1) }
-    }
-
-    /// Runs the child with stdout and stderr in `log`; returns its exit status.
-    func launch(_ executable: URL, arguments: [String], log: String) throws -> Int32 {
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let handle = FileHandle(forWritingAtPath: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        process.waitUntilExit()
-        try? handle?.close()
-        return process.terminationStatus
-    }
-
-    func lastLine(of path: String) -> String? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        return text.split(separator: "\n").last(where: { $0.hasPrefix("error:") }).map(String.init)
-            ?? text.split(separator: "\n").last.map(String.init)
     }
 
     func defaultDirectory() -> String {

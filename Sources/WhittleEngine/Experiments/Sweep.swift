@@ -8,6 +8,21 @@ public struct SweepRun: Equatable, Sendable {
     public var name: String
     public var overrides: [String]
     public var config: TrainingConfig
+
+    /// The `whittle` arguments that train this run from `configPath` into `outDirectory`.
+    public func trainArguments(configPath: String, outDirectory: String) -> [String] {
+        ["train", "--config", configPath, "--out", outDirectory, "--quiet"] + overrides.flatMap { ["--set", $0] }
+    }
+
+    /// The values of `keys` in this run's config, as typed (strings unquoted).
+    public func settings(_ keys: [String]) -> [String: String] {
+        var settings: [String: String] = [:]
+        for key in keys {
+            guard let value = try? config.value(forKey: key) else { continue }
+            if case .string(let text) = value { settings[key] = text } else { settings[key] = value.description }
+        }
+        return settings
+    }
 }
 
 /// The cartesian product of the varied settings over a base config.
@@ -104,7 +119,7 @@ public struct SweepResult: Codable, Equatable, Sendable {
                 }
             }
         }
-        return SweepResult(name: run.name, settings: settings(of: run, variedKeys), status: "ok",
+        return SweepResult(name: run.name, settings: run.settings(variedKeys), status: "ok",
                            validationLoss: summary.validation.loss, validationStandardError: summary.validation.standardError,
                            secondsToTarget: seconds, tokensPerSecond: summary.tokensPerSecond,
                            medianMilliseconds: summary.medianMilliseconds, ledgerBytes: summary.ledger.total,
@@ -113,16 +128,14 @@ public struct SweepResult: Codable, Equatable, Sendable {
 
     /// A row for a run that did not finish.
     public static func failed(run: SweepRun, variedKeys: [String], reason: String) -> SweepResult {
-        SweepResult(name: run.name, settings: settings(of: run, variedKeys), status: "failed: " + reason)
+        SweepResult(name: run.name, settings: run.settings(variedKeys), status: "failed: " + reason)
     }
 
-    static func settings(of run: SweepRun, _ keys: [String]) -> [String: String] {
-        var settings: [String: String] = [:]
-        for key in keys {
-            guard let value = try? run.config.value(forKey: key) else { continue }
-            if case .string(let text) = value { settings[key] = text } else { settings[key] = value.description }
-        }
-        return settings
+    /// Why a child run failed, from its captured output: its last `error:` line, else its last line.
+    public static func failureReason(logPath: String, status: Int32) -> String {
+        guard let text = try? String(contentsOfFile: logPath, encoding: .utf8) else { return "exit status \(status)" }
+        let lines = text.split(separator: "\n")
+        return (lines.last(where: { $0.hasPrefix("error:") }) ?? lines.last).map(String.init) ?? "exit status \(status)"
     }
 }
 
@@ -170,5 +183,18 @@ public enum SweepTable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return String(decoding: try encoder.encode(results), as: UTF8.self) + "\n"
+    }
+
+    /// Writes sweep.md, sweep.csv and sweep.json into `directory`; returns the Markdown table.
+    @discardableResult
+    public static func write(_ results: [SweepResult], keys: [String], targetLoss: Double?, to directory: String) throws -> String {
+        let markdown = self.markdown(results, keys: keys, targetLoss: targetLoss)
+        for (name, text) in [("sweep.md", markdown), ("sweep.csv", csv(results, keys: keys, targetLoss: targetLoss)),
+                             ("sweep.json", try json(results))] {
+            guard FileManager.default.createFile(atPath: directory + "/" + name, contents: Data(text.utf8)) else {
+                throw WhittleError.io("cannot write \(directory)/\(name)", hint: "check permissions and free space")
+            }
+        }
+        return markdown
     }
 }

@@ -69,14 +69,7 @@ public final class ExperimentRunner: Sendable {
         self.plan = plan
         self.directory = directory
         self.launcher = launcher
-        let runs = plan.runs.map { run in
-            var settings: [String: String] = [:]
-            for key in plan.variedKeys {
-                guard let value = try? run.config.value(forKey: key) else { continue }
-                if case .string(let text) = value { settings[key] = text } else { settings[key] = value.description }
-            }
-            return ExperimentRun(name: run.name, settings: settings)
-        }
+        let runs = plan.runs.map { ExperimentRun(name: $0.name, settings: $0.settings(plan.variedKeys)) }
         shared = Mutex(Shared(runs: runs, results: Array(repeating: nil, count: runs.count),
                               offsets: Array(repeating: 0, count: runs.count)))
     }
@@ -125,14 +118,7 @@ public final class ExperimentRunner: Sendable {
     @discardableResult
     public func export() throws -> String {
         let results = shared.withLock { $0.results.compactMap { $0 } }
-        let keys = plan.variedKeys, target = plan.targetLoss
-        for (name, text) in [("sweep.md", SweepTable.markdown(results, keys: keys, targetLoss: target)),
-                             ("sweep.csv", SweepTable.csv(results, keys: keys, targetLoss: target)),
-                             ("sweep.json", try SweepTable.json(results))] {
-            guard FileManager.default.createFile(atPath: directory + "/" + name, contents: Data(text.utf8)) else {
-                throw WhittleError.io("cannot write \(directory)/\(name)", hint: "check permissions and free space")
-            }
-        }
+        try SweepTable.write(results, keys: plan.variedKeys, targetLoss: plan.targetLoss, to: directory)
         return directory + "/sweep.md"
     }
 
@@ -141,8 +127,7 @@ public final class ExperimentRunner: Sendable {
             if shared.withLock({ $0.cancelled }) { break }
             shared.withLock { $0.runs[index].status = .running(step: 0, total: run.config.maxIterations) }
             let out = runDirectory(index)
-            let arguments = ["train", "--config", configPath, "--out", out, "--quiet"]
-                + run.overrides.flatMap { ["--set", $0] }
+            let arguments = run.trainArguments(configPath: configPath, outDirectory: out)
             let status = launcher.run(arguments: arguments, logPath: out + ".log") { [self] in
                 shared.withLock { $0.cancelled }
             }
@@ -153,7 +138,7 @@ public final class ExperimentRunner: Sendable {
                 result = read
             } else {
                 let cancelled = shared.withLock { $0.cancelled }
-                let reason = cancelled ? "cancelled" : Self.lastError(in: out + ".log") ?? "exit status \(status)"
+                let reason = cancelled ? "cancelled" : SweepResult.failureReason(logPath: out + ".log", status: status)
                 result = SweepResult.failed(run: run, variedKeys: plan.variedKeys, reason: reason)
             }
             shared.withLock { s in
@@ -197,11 +182,5 @@ public final class ExperimentRunner: Sendable {
                 }
             }
         }
-    }
-
-    static func lastError(in path: String) -> String? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        let lines = text.split(separator: "\n")
-        return (lines.last(where: { $0.hasPrefix("error:") }) ?? lines.last).map(String.init)
     }
 }
