@@ -240,7 +240,7 @@ final class TrainingWorker: @unchecked Sendable {
                       sharedGradients: FloatBuffer, supportsDropout: Bool, checkpointEvery: Int) -> [TrainingWorker] {
         var first = 0
         return (0..<count).map { index in
-            let size = batchSize / count + (index < batchSize % count ? 1 : 0)
+            let size = Parallel.range(index, of: count, total: batchSize).count
             defer { first += size }
             return TrainingWorker(arena: ActivationArena(dimensions: dimensions, B: size, T: T,
                                                          supportsDropout: supportsDropout,

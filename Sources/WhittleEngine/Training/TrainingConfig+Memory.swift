@@ -11,7 +11,7 @@ extension TrainingConfig {
         let parameters = layout.totalCount * MemoryLayout<Float>.stride
         var activations = 0, scratch = 0
         for index in 0..<workers {
-            let size = batchSize / workers + (index < batchSize % workers ? 1 : 0)
+            let size = Parallel.range(index, of: workers, total: batchSize).count   // as TrainingWorker.split
             let counts = ActivationArena.byteCounts(dimensions: dimensions, B: size, T: contextLength,
                                                     supportsDropout: dropout > 0,
                                                     checkpointEvery: checkpointEvery ?? 0)
