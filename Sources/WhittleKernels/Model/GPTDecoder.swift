@@ -16,6 +16,8 @@ public final class GPTDecoder: @unchecked Sendable {
     let x: FloatBuffer, ln: FloatBuffer, qkv: FloatBuffer, attention: FloatBuffer, hidden: FloatBuffer
     let scores: FloatBuffer, stats: FloatBuffer
     public let logits: FloatBuffer
+    /// The arena of full-window prefills, kept between them.
+    private var fullWindow: ActivationArena?
 
     /// `parameters` must stay alive and unchanged while the decoder is used.
     public init(layout: ParameterLayout, parameters: UnsafePointer<Float>) {
@@ -35,7 +37,14 @@ public final class GPTDecoder: @unchecked Sendable {
         let d = layout.dimensions
         precondition(!tokens.isEmpty && tokens.count <= d.maxT, "prefill needs 1...maxT tokens")
         let T = tokens.count
-        let arena = ActivationArena(dimensions: d, B: 1, T: T)
+        // Past the context every token re-prefills a full window: keep that arena instead of reallocating it.
+        let arena: ActivationArena
+        if T == d.maxT {
+            if fullWindow == nil { fullWindow = ActivationArena(dimensions: d, B: 1, T: T) }
+            arena = fullWindow!
+        } else {
+            arena = ActivationArena(dimensions: d, B: 1, T: T)
+        }
         for (i, token) in tokens.enumerated() { arena.tokens[i] = token }
         GPT.forward(parameters: parameters, layout: layout, arena: arena, withTargets: false)
         for l in 0..<d.L {
