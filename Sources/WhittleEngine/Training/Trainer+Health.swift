@@ -12,8 +12,9 @@ extension Trainer {
     /// to beat the best validation loss before them.
     public var stoppedEarly: Bool {
         let patience = config.earlyStoppingPatience
+        guard patience > 0 else { return false }   // checked every step: no pass over the history when off
         let validation = estimates.map(\.validation)
-        guard patience > 0, validation.count > patience else { return false }
+        guard validation.count > patience else { return false }
         let best = validation.dropLast(patience).min()!
         return validation.suffix(patience).allSatisfy { $0 >= best }
     }
