@@ -52,3 +52,41 @@ public enum GELU {
         for i in 0..<count { gradient[i] *= derivative[i] }
     }
 }
+
+// MARK: - 16-bit storage
+
+extension GELU {
+    /// Values per stack-allocated chunk of the 16-bit variants.
+    static let halfChunk = 1024
+
+    /// gelu(x) and gelu'(x) rounded to `format`; `inputScratch` holds x in fp32 and is overwritten.
+    public static func forwardRounded(gelu: UnsafeMutablePointer<UInt16>, derivative: UnsafeMutablePointer<UInt16>,
+                                      inputScratch x: UnsafeMutablePointer<Float>, count: Int, format: Precision) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: halfChunk) { buffer in
+            let out = buffer.baseAddress!
+            for start in stride(from: 0, to: count, by: halfChunk) {
+                let n = min(halfChunk, count - start)
+                forwardSavingDerivative(out: out, inputThenDerivative: x + start, count: n)
+                HalfConversion.round(out, to: gelu + start, count: n, format: format)
+                HalfConversion.round(x + start, to: derivative + start, count: n, format: format)
+            }
+        }
+    }
+
+    /// gradient ← gelu'·gradient in fp32 (kept for the bias sum), also rounded into `rounded`.
+    /// Returns the count of nonzero values rounding flushed to zero.
+    public static func backwardRounded(_ gradient: UnsafeMutablePointer<Float>, derivative: UnsafePointer<UInt16>,
+                                       into rounded: UnsafeMutablePointer<UInt16>, count: Int, format: Precision) -> Int {
+        var flushed = 0
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: halfChunk) { buffer in
+            let local = buffer.baseAddress!
+            for start in stride(from: 0, to: count, by: halfChunk) {
+                let n = min(halfChunk, count - start)
+                HalfConversion.widen(derivative + start, to: local, count: n, format: format)
+                backwardFromDerivative(gradient + start, derivative: local, count: n)
+                flushed += HalfConversion.round(gradient + start, to: rounded + start, count: n, format: format)
+            }
+        }
+        return flushed
+    }
+}

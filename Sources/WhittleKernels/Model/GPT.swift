@@ -13,9 +13,18 @@ public enum KernelPath: Sendable {
 public enum GPT {
     /// Runs the model on `arena.tokens` ([B,T], T ≤ maxT). With targets, computes per-token losses
     /// into `arena.losses` and returns their mean; without, leaves logits in `arena.logits` and returns nil.
+    /// A bf16/fp16 arena runs the mixed-precision pass (`GPT+HalfPrecision.swift`) and needs
+    /// `halfParameters`, the parameters rounded to the arena's precision (`HalfConversion.round`).
     @discardableResult
     public static func forward(parameters: UnsafePointer<Float>, layout: ParameterLayout,
-                               arena a: ActivationArena, withTargets: Bool, path: KernelPath = .fast) -> Float? {
+                               arena a: ActivationArena, withTargets: Bool, path: KernelPath = .fast,
+                               halfParameters: UnsafePointer<UInt16>? = nil) -> Float? {
+        if a.half != nil {
+            precondition(path == .fast, "16-bit arenas run the fast path only")
+            guard let halfParameters else { preconditionFailure("a 16-bit arena needs halfParameters") }
+            return forwardHalf(parameters: parameters, halfParameters: halfParameters, layout: layout, arena: a,
+                               withTargets: withTargets)
+        }
         let d = layout.dimensions
         let B = a.B, T = a.T, C = d.C, V = d.V, N = B * T
         let p = parameters
@@ -89,7 +98,13 @@ public enum GPT {
     /// Requires a preceding `forward(withTargets: true)` on the same arena.
     public static func backward(parameters: UnsafePointer<Float>, gradients g: UnsafeMutablePointer<Float>,
                                 layout: ParameterLayout, arena a: ActivationArena, lossScale: Float = 1,
-                                path: KernelPath = .fast) {
+                                path: KernelPath = .fast, halfParameters: UnsafePointer<UInt16>? = nil) {
+        if a.half != nil {
+            precondition(path == .fast, "16-bit arenas run the fast path only")
+            guard let halfParameters else { preconditionFailure("a 16-bit arena needs halfParameters") }
+            return backwardHalf(parameters: parameters, halfParameters: halfParameters, gradients: g, layout: layout,
+                                arena: a, lossScale: lossScale)
+        }
         let d = layout.dimensions
         let B = a.B, T = a.T, C = d.C, NH = d.NH, V = d.V, N = B * T
         let p = parameters
