@@ -156,6 +156,7 @@ extension TrainingSession {
     /// The memory ledger of `trainer` with the process's RSS now.
     public static func ledger(of trainer: Trainer) -> MemoryLedger {
         let parameters = trainer.model.parameterCount * MemoryLayout<Float>.stride
+        let halfCopy = trainer.halfParameters?.byteCount ?? 0   // bf16/fp16: the matmul copy of the weights
         var activations = 0, workspace = 0
         // getrusage's peak can trail statm's current value slightly; the peak is never below it.
         let resident = ProcessMemory.currentResidentBytes()
@@ -165,7 +166,8 @@ extension TrainingSession {
             workspace += counts.scratch
         }
         return MemoryLedger(
-            weights: parameters, gradients: trainer.workers.count * parameters, optimizer: trainer.optimizerState.byteCount,
+            weights: parameters + halfCopy, gradients: trainer.workers.count * parameters,
+            optimizer: trainer.optimizerState.byteCount,
             activations: activations, workspace: workspace,
             residentBytes: resident, peakResidentBytes: max(ProcessMemory.peakResidentBytes(), resident))
     }

@@ -15,10 +15,12 @@ struct TrainerState: Codable {
     var evaluationGenerator: [String]
     var corpusSHA256: String
     var history: [StepRecord]
+    /// fp16 runs with loss scaling: the scaler's state (absent otherwise).
+    var lossScaler: LossScaler? = nil
 
     enum CodingKeys: String, CodingKey {
         case format, version, step, dataGenerator = "data_generator", evaluationGenerator = "evaluation_generator",
-             corpusSHA256 = "corpus_sha256", history
+             corpusSHA256 = "corpus_sha256", history, lossScaler = "loss_scaler"
     }
 }
 
@@ -75,7 +77,7 @@ extension Trainer {
         let optimizer = try optimizerFile()
         let state = TrainerState(step: step, dataGenerator: Checkpoint.hex(dataGenerator),
                                  evaluationGenerator: Checkpoint.hex(evaluationGenerator),
-                                 corpusSHA256: corpusSHA256, history: history)
+                                 corpusSHA256: corpusSHA256, history: history, lossScaler: lossScaler)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try ModelDirectory.files(model: model, tokenizer: tokenizer, dropout: config.dropout,
@@ -129,6 +131,8 @@ extension Trainer {
         let source = directory + "/" + Checkpoint.stateName
         step = state.step
         history = state.history
+        // A run that still scales continues from the saved scale; one that starts scaling starts afresh.
+        if lossScaler != nil, let saved = state.lossScaler { lossScaler = saved }
         dataGenerator = try Checkpoint.generator(state.dataGenerator, field: "data_generator", source: source)
         evaluationGenerator = try Checkpoint.generator(state.evaluationGenerator, field: "evaluation_generator", source: source)
     }

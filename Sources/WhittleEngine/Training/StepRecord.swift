@@ -12,11 +12,18 @@ public struct StepRecord: Equatable, Codable, Sendable {
     public var evaluation: LossEstimate?
     /// A health warning raised at this step (e.g. validation rising while training falls).
     public var warning: String?
+    /// bf16/fp16 runs: nonzero gradient values that rounding to 16 bits flushed to zero in this step.
+    public var flushedGradients: Int?
+    /// fp16 runs with loss scaling: the scale the step's backward used.
+    public var lossScale: Float?
+    /// True when the loss scaler skipped the update because a gradient overflowed.
+    public var skipped: Bool?
 
     public var tokensPerSecond: Double { milliseconds > 0 ? Double(tokens) / (milliseconds / 1000) : 0 }
 
     enum CodingKeys: String, CodingKey {
-        case step, loss, learningRate = "lr", gradientNorm = "grad_norm", milliseconds = "ms", tokens, evaluation = "eval", warning
+        case step, loss, learningRate = "lr", gradientNorm = "grad_norm", milliseconds = "ms", tokens, evaluation = "eval", warning,
+             flushedGradients = "flushed", lossScale = "loss_scale", skipped
     }
 }
 

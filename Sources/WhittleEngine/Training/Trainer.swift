@@ -15,6 +15,10 @@ public final class Trainer: @unchecked Sendable {
 
     /// Summed gradients of the step (worker 0 accumulates here directly).
     let gradients: FloatBuffer
+    /// bf16/fp16 runs: the parameters rounded to `config.precision` before each forward (the matmul copy).
+    private(set) var halfParameters: HalfBuffer?
+    /// fp16 runs with `loss_scaling`: the dynamic loss scaler; nil otherwise.
+    public internal(set) var lossScaler: LossScaler?
     /// The optimizer's state (its kind is `config.optimizer`); replaced when the optimizer changes.
     public internal(set) var optimizerState: OptimizerState
     /// Messages about the run's optimizer state (switches, resumes with another optimizer), oldest first.
@@ -50,6 +54,8 @@ public final class Trainer: @unchecked Sendable {
         gradients = FloatBuffer(count: model.parameterCount)
         optimizerState = OptimizerState(kind: config.optimizer, layout: model.layout)
         workers = Self.makeWorkers(config, dimensions: model.config.dimensions, gradients: gradients)
+        halfParameters = config.precision.isHalf ? HalfBuffer(count: model.parameterCount) : nil
+        lossScaler = Self.usesLossScaler(config) ? LossScaler() : nil
         batchStarts = Array(repeating: 0, count: config.batchSize)
         dataGenerator = RandomGenerator(seed: config.seed &+ 1)
         evaluationGenerator = RandomGenerator(seed: config.seed &+ 2)
@@ -60,21 +66,47 @@ public final class Trainer: @unchecked Sendable {
     public var isFinished: Bool { step >= config.maxIterations || stoppedEarly }
 
     /// Runs one optimizer step (with gradient accumulation) and, on evaluation steps, a loss estimate.
-    /// Throws `.numeric` without touching the weights if the loss or a gradient is not finite.
+    /// Throws `.numeric` without touching the weights if the loss or a gradient is not finite, except
+    /// under fp16 loss scaling, where such a step is skipped and the scale halved (PyTorch's GradScaler).
     @discardableResult
     public func trainStep() throws -> StepRecord {
         let start = DispatchTime.now().uptimeNanoseconds
         let micro = config.gradientAccumulationSteps
+        let scale = lossScaler?.scale ?? 1
         gradients.zero()   // the other workers' buffers were zeroed by the last reduction
+        roundHalfParameters()
+        for worker in workers { worker.arena.flushedGradients = 0 }
         var lossSum: Double = 0
         for microStep in 0..<micro {
             drawBatch(from: data.train, generator: &dataGenerator)
             setDropout(microStep: microStep)
-            lossSum += runWorkers(on: data.train, backward: true, lossScale: 1 / Float(micro))
+            lossSum += runWorkers(on: data.train, backward: true, lossScale: scale / Float(micro))
         }
         setDropout(microStep: nil)
-        let unclippedNorm = reduceWorkerGradients()
+        var unclippedNorm = reduceWorkerGradients()
         let loss = Float(lossSum / Double(micro))
+        let rate = LearningRateSchedule(config).rate(at: step)
+        var record = StepRecord(step: step + 1, loss: loss, learningRate: rate, gradientNorm: 0, milliseconds: 0,
+                                tokens: micro * config.batchSize * config.contextLength)
+        if config.precision.isHalf { record.flushedGradients = workers.reduce(0) { $0 + $1.arena.flushedGradients } }
+        if var scaler = lossScaler {
+            record.lossScale = scale
+            let finite = loss.isFinite && unclippedNorm.isFinite
+            scaler.update(gradientsFinite: finite)
+            lossScaler = scaler
+            if !finite {
+                // Skipped: the weights and optimizer state stay as they were; the schedule moves on.
+                record.skipped = true
+                record.gradientNorm = 0   // not finite; logs say `skipped` instead
+                return finish(&record, start: start)
+            }
+            if scale != 1 {
+                let inverse = 1 / scale
+                let g = gradients.pointer
+                for i in 0..<gradients.count { g[i] *= inverse }
+                unclippedNorm /= Double(scale)
+            }
+        }
         let norm = GradientClipping.clip(gradients.pointer, count: gradients.count, norm: unclippedNorm,
                                          maxNorm: config.gradientClip)
         guard loss.isFinite, norm.isFinite else {
@@ -82,14 +114,17 @@ public final class Trainer: @unchecked Sendable {
             throw WhittleError(.numeric, "step \(step + 1): the loss or gradient is not finite (loss \(loss), gradient norm \(norm))\(culprit); the weights were not updated",
                                hint: "lower learning_rate or enable grad_clip, then resume from the last checkpoint")
         }
-        let rate = LearningRateSchedule(config).rate(at: step)
         optimizerState.update(parameters: model.parameters.pointer, gradients: gradients.pointer,
                               hyperparameters: config.optimizerHyperparameters(learningRate: rate),
                               threads: config.workers)
+        record.gradientNorm = Float(norm)
+        return finish(&record, start: start)
+    }
+
+    /// Counts the step, times it, runs the periodic evaluation when due and appends the record.
+    private func finish(_ record: inout StepRecord, start: UInt64) -> StepRecord {
         step += 1
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-        var record = StepRecord(step: step, loss: loss, learningRate: rate, gradientNorm: Float(norm),
-                                milliseconds: elapsed, tokens: micro * config.batchSize * config.contextLength)
+        record.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
         if step % config.evalInterval == 0 || step == config.maxIterations {
             let estimate = estimateLoss()
             record.evaluation = estimate
@@ -99,8 +134,23 @@ public final class Trainer: @unchecked Sendable {
         return record
     }
 
+    /// Whether a run of `config` uses the dynamic loss scaler (fp16 with `loss_scaling`).
+    static func usesLossScaler(_ config: TrainingConfig) -> Bool { config.precision == .fp16 && config.lossScaling }
+
+    /// Refreshes the 16-bit copy of the weights that bf16/fp16 matmuls read (nothing in fp32).
+    func roundHalfParameters() {
+        guard let halfParameters else { return }
+        let count = model.parameterCount, parts = config.workers
+        let source = model.parameters.pointer, target = halfParameters.pointer, format = config.precision
+        Parallel.forEach(parts) { part in
+            let range = Parallel.range(part, of: parts, total: count)
+            HalfConversion.round(source + range.lowerBound, to: target + range.lowerBound, count: range.count, format: format)
+        }
+    }
+
     /// Mean loss over `eval_iters` random batches of each split (nanoGPT's estimate_loss).
     public func estimateLoss() -> LossEstimate {
+        roundHalfParameters()
         func mean(_ split: [Int32]) -> Float {
             var total: Double = 0
             for _ in 0..<config.evalIterations {
@@ -136,12 +186,13 @@ public final class Trainer: @unchecked Sendable {
             Parallel.forEach(workers.count) { index in
                 let worker = workers[index]
                 worker.load(source, starts: batchStarts)
+                let half = halfParameters.map { UnsafePointer($0.pointer) }
                 worker.loss = GPT.forward(parameters: model.parameters.pointer, layout: model.layout,
-                                          arena: worker.arena, withTargets: true)!
+                                          arena: worker.arena, withTargets: true, halfParameters: half)!
                 if backward {
                     GPT.backward(parameters: model.parameters.pointer, gradients: worker.gradients.pointer,
                                  layout: model.layout, arena: worker.arena,
-                                 lossScale: lossScale * Float(worker.arena.B) / batchSize)
+                                 lossScale: lossScale * Float(worker.arena.B) / batchSize, halfParameters: half)
                 }
             }
         }
@@ -193,9 +244,17 @@ public final class Trainer: @unchecked Sendable {
         // at a step boundary (the weights, optimizer state and data cursor carry on unchanged).
         let arenasChange = candidate.batchSize != config.batchSize || candidate.workers != config.workers
             || candidate.checkpointEvery != config.checkpointEvery || (candidate.dropout > 0) != (config.dropout > 0)
+            || candidate.precision != config.precision
         if arenasChange {
             workers = Self.makeWorkers(candidate, dimensions: model.config.dimensions, gradients: gradients)
             batchStarts = Array(repeating: 0, count: candidate.batchSize)
+        }
+        if candidate.precision.isHalf != config.precision.isHalf {
+            halfParameters = candidate.precision.isHalf ? HalfBuffer(count: model.parameterCount) : nil
+        }
+        // The scaler starts afresh when fp16 scaling is switched on, and is dropped when it is switched off.
+        if Self.usesLossScaler(candidate) != Self.usesLossScaler(config) {
+            lossScaler = Self.usesLossScaler(candidate) ? LossScaler() : nil
         }
         if candidate.blasThreads != config.blasThreads { BLAS.setThreadCount(candidate.blasThreads) }
         config = candidate
@@ -206,7 +265,7 @@ public final class Trainer: @unchecked Sendable {
     static func makeWorkers(_ config: TrainingConfig, dimensions: GPTDimensions, gradients: FloatBuffer) -> [TrainingWorker] {
         TrainingWorker.split(batchSize: config.batchSize, count: config.workers, T: config.contextLength,
                              dimensions: dimensions, sharedGradients: gradients, supportsDropout: config.dropout > 0,
-                             checkpointEvery: config.checkpointEvery ?? 0)
+                             checkpointEvery: config.checkpointEvery ?? 0, precision: config.precision)
     }
 
     /// Replaces the optimizer state with `kind`'s (kept or fresh); returns and records what happened.
@@ -237,14 +296,15 @@ final class TrainingWorker: @unchecked Sendable {
     /// Splits `batchSize` windows over `count` workers (the first ones take one more when uneven);
     /// worker 0 accumulates straight into `sharedGradients`.
     static func split(batchSize: Int, count: Int, T: Int, dimensions: GPTDimensions,
-                      sharedGradients: FloatBuffer, supportsDropout: Bool, checkpointEvery: Int) -> [TrainingWorker] {
+                      sharedGradients: FloatBuffer, supportsDropout: Bool, checkpointEvery: Int,
+                      precision: Precision) -> [TrainingWorker] {
         var first = 0
         return (0..<count).map { index in
             let size = Parallel.range(index, of: count, total: batchSize).count
             defer { first += size }
             return TrainingWorker(arena: ActivationArena(dimensions: dimensions, B: size, T: T,
                                                          supportsDropout: supportsDropout,
-                                                         checkpointEvery: checkpointEvery),
+                                                         checkpointEvery: checkpointEvery, precision: precision),
                                   gradients: index == 0 ? sharedGradients : FloatBuffer(count: sharedGradients.count),
                                   firstWindow: first)
         }

@@ -44,6 +44,10 @@ extension TrainingConfig {
         .int("blas_threads", .execution, \.blasThreads, "OpenBLAS threads per matmul call"),
         .string("checkpointing", .execution, \.checkpointing,
                 "activation checkpointing: false, true (recompute every block in backward) or every-K"),
+        .choice("precision", .execution, \.precision,
+                "storage of activations and matmul inputs (master weights, gradients, optimizer state stay fp32); bf16 uses the CPU's AVX512-BF16 dot products when present, else widens to fp32"),
+        .bool("loss_scaling", .execution, \.lossScaling,
+              "fp16 only: dynamic loss scale (start 2^16, x2 after 2000 clean steps, x0.5 and skip the step on inf/NaN)"),
     ]
 
     /// Key names, in table order.
@@ -65,7 +69,8 @@ extension TrainingConfig {
         "warmup": "warmup_iters", "warmup_steps": "warmup_iters", "iters": "max_iters", "max_steps": "max_iters",
         "steps": "max_iters", "epsilon": "eps", "adam_eps": "eps", "grad_accum": "gradient_accumulation_steps",
         "clip": "grad_clip", "max_grad_norm": "grad_clip", "lr_schedule": "schedule", "data": "dataset",
-        "optim": "optimizer", "opt": "optimizer", "mu": "momentum",
+        "optim": "optimizer", "opt": "optimizer", "mu": "momentum", "dtype": "precision", "amp": "precision",
+        "mixed_precision": "precision", "grad_scaler": "loss_scaling", "loss_scale": "loss_scaling",
     ]
 
     /// The key called `name`, or an error naming it, `source`, and the closest known key.

@@ -14,11 +14,12 @@ extension TrainingConfig {
             let size = Parallel.range(index, of: workers, total: batchSize).count   // as TrainingWorker.split
             let counts = ActivationArena.byteCounts(dimensions: dimensions, B: size, T: contextLength,
                                                     supportsDropout: dropout > 0,
-                                                    checkpointEvery: checkpointEvery ?? 0)
+                                                    checkpointEvery: checkpointEvery ?? 0, precision: precision)
             activations += counts.activations
             scratch += counts.scratch
         }
-        return TrainingSession.MemoryLedger(weights: parameters, gradients: workers * parameters,
+        let halfCopy = precision.isHalf ? layout.totalCount * precision.byteWidth : 0   // the matmul copy of the weights
+        return TrainingSession.MemoryLedger(weights: parameters + halfCopy, gradients: workers * parameters,
                                             optimizer: optimizer.stateBytes(for: layout), activations: activations, workspace: scratch)
     }
 

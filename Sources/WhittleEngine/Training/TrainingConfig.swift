@@ -48,6 +48,10 @@ public struct TrainingConfig: Equatable, Codable, Sendable {
     public var blasThreads = 1                 // blas_threads (OpenBLAS threads per matmul call)
     /// "false", "true" (recompute every block in backward) or "every-K" (every K-th block).
     public var checkpointing = "false"         // checkpointing
+    /// Storage format of activations and matmul inputs; weights, gradients and optimizer state stay fp32.
+    public var precision = Precision.fp32       // precision
+    /// Dynamic loss scaling for fp16 runs (PyTorch GradScaler semantics); bf16 and fp32 never scale.
+    public var lossScaling = true               // loss_scaling
 
     public init() {}
 
