@@ -178,12 +178,12 @@ import WhittleEngine
         var state = Self.state(selecting: .earlyStoppingPatience, width: 80, height: 24)
         let text = render(state, DemoRun().snapshot, .builtinDefault).text
         #expect(text.contains("early stop") && !text.contains("learning rate"))
-        #expect(text.contains("10-16/16"))
+        #expect(text.contains("12-18/18"))
         let layout = TrainLayout(width: 80, height: 24)
         let firstRow = layout.hyperparameters.y + 1
-        #expect(layout.hyperparameterIndex(atY: firstRow, selected: state.selectedHyperparameter) == 9)
+        #expect(layout.hyperparameterIndex(atY: firstRow, selected: state.selectedHyperparameter) == 11)
         _ = update(&state, .mouse(MouseEvent(x: layout.hyperparameters.x + 3, y: firstRow, kind: .press)))
-        #expect(state.selectedID == .optimizer)
+        #expect(state.selectedID == .dropout)
     }
 
     @Test func testASCII_whatIfAndExperimentsEmitOnlySevenBitCharacters() {

@@ -29,7 +29,7 @@ import Testing
         for label in [
             "whittle", "train", "step 600/2,000", "ETA", "loss", "lr", "grad norm", "tokens/s",
             "hyperparameters", "learning rate", "schedule", "weight decay", "beta1", "beta2", "grad clip",
-            "batch size", "1-7/16", "memory", "weights", "RSS", "peak", "running",
+            "batch size", "1-7/18", "memory", "weights", "RSS", "peak", "running",
             "help", "q quit", "per worker (2)", "ZeRO 1:",
         ] {
             #expect(text.contains(label), "80x24 lacks '\(label)'")
@@ -50,6 +50,33 @@ import Testing
             #expect(text.contains(label), "160x48 lacks '\(label)'")
         }
         #expect(screen.lines.allSatisfy { $0.count == 160 })
+    }
+
+    /// A 16-bit run: flushed-gradient counts per step, and for fp16 the loss scale with skipped steps.
+    static func halfPrecisionSnapshot(scaled: Bool) -> TrainingMetricsSnapshot {
+        var snapshot = demoSnapshot()
+        for (index, point) in snapshot.gradientNorm.enumerated() {
+            snapshot.flushedGradients.append(MetricPoint(step: point.step, seconds: point.seconds, value: Double(index % 7 * 40)))
+            if scaled {
+                snapshot.lossScale.append(MetricPoint(step: point.step, seconds: point.seconds, value: index < 300 ? 65536 : 32768))
+            }
+        }
+        snapshot.skippedSteps = scaled ? 1 : 0
+        return snapshot
+    }
+
+    @Test(arguments: [(80, 24), (120, 40), (160, 48)], [false, true])
+    func testRender_halfPrecisionRunShowsFlushedGradientsAndScale(size: (Int, Int), scaled: Bool) {
+        let screen = render(Self.state(width: size.0, height: size.1), Self.halfPrecisionSnapshot(scaled: scaled), .builtinDefault)
+        let text = screen.text
+        #expect(text.contains("flushed"), "\(size) lacks the flushed-gradient chart")
+        #expect(text.contains("grad norm") || text.contains("grad"))
+        if scaled && size.0 >= 120 {
+            #expect(text.contains("65.5k") || text.contains("32.8k") || text.contains("skipped"), "\(size) lacks the scale")
+        }
+        if scaled && size.1 >= 40 { #expect(text.contains("scale, 1 skipped")) }
+        #expect(screen.lines.allSatisfy { $0.count == size.0 })
+        #expect(!render(Self.state(width: size.0, height: size.1), Self.demoSnapshot(), .builtinDefault).text.contains("flushed"))
     }
 
     @Test func testRender_asciiModeEmitsOnlySevenBitCharacters() {

@@ -52,6 +52,8 @@ public enum HyperparameterID: String, CaseIterable, Sendable, Hashable {
     case workers = "workers"
     case blasThreads = "blas_threads"
     case checkpointing = "checkpointing"
+    case precision = "precision"
+    case lossScaling = "loss_scaling"
     case earlyStoppingPatience = "early_stopping_patience"
 
     /// The label shown in the panel.
@@ -72,12 +74,14 @@ public enum HyperparameterID: String, CaseIterable, Sendable, Hashable {
         case .workers: "workers"
         case .blasThreads: "BLAS threads"
         case .checkpointing: "checkpointing"
+        case .precision: "precision"
+        case .lossScaling: "loss scaling"
         case .earlyStoppingPatience: "early stop"
         }
     }
 
     /// Whether the value is one of a list of names (←/→ cycle through them).
-    public var isChoice: Bool { [.schedule, .optimizer, .checkpointing].contains(self) }
+    public var isChoice: Bool { [.schedule, .optimizer, .checkpointing, .precision, .lossScaling].contains(self) }
 
     /// The allowed optimizer names.
     public static let optimizerChoices = OptimizerKind.allCases.map(\.rawValue)
@@ -91,9 +95,14 @@ public enum HyperparameterID: String, CaseIterable, Sendable, Hashable {
         case .schedule: HyperparameterID.scheduleChoices
         case .optimizer: HyperparameterID.optimizerChoices
         case .checkpointing: HyperparameterID.checkpointingChoices
+        case .precision: HyperparameterID.precisionChoices
+        case .lossScaling: ["true", "false"]
         default: []
         }
     }
+
+    /// The allowed precision names.
+    public static let precisionChoices = Precision.allCases.map(\.rawValue)
 
     /// The allowed schedule names.
     public static let scheduleChoices = LearningRateSchedule.Kind.allCases.map(\.rawValue)
@@ -163,6 +172,12 @@ public enum HyperparameterID: String, CaseIterable, Sendable, Hashable {
                 return .failure(.init(message: "checkpointing must be false, true or every-K (e.g. every-2)"))
             }
             return .success(.choice(probe.checkpointing))
+        case .precision, .lossScaling:
+            let name = trimmed.lowercased()
+            guard choices.contains(name) else {
+                return .failure(.init(message: "\(label) must be one of: \(choices.joined(separator: ", "))"))
+            }
+            return .success(.choice(name))
         case .earlyStoppingPatience: return integer(0...1_000_000)
         }
     }
@@ -171,7 +186,8 @@ public enum HyperparameterID: String, CaseIterable, Sendable, Hashable {
     public func nudge(_ value: HyperparameterValue, up: Bool) -> HyperparameterValue? {
         var next: HyperparameterValue
         switch (self, value) {
-        case (.schedule, .choice(let name)), (.optimizer, .choice(let name)), (.checkpointing, .choice(let name)):
+        case (.schedule, .choice(let name)), (.optimizer, .choice(let name)), (.checkpointing, .choice(let name)),
+             (.precision, .choice(let name)), (.lossScaling, .choice(let name)):
             let choices = self.choices
             guard let index = choices.firstIndex(of: name) else { next = .choice(choices[up ? 0 : choices.count - 1]); break }
             next = .choice(choices[(index + (up ? 1 : choices.count - 1)) % choices.count])
@@ -210,6 +226,7 @@ public struct HyperparameterValues: Equatable, Sendable {
             .optimizer: .choice(config.optimizer.rawValue), .momentum: real(config.momentum),
             .dropout: real(config.dropout), .workers: .integer(config.workers),
             .blasThreads: .integer(config.blasThreads), .checkpointing: .choice(config.checkpointing),
+            .precision: .choice(config.precision.rawValue), .lossScaling: .choice(config.lossScaling ? "true" : "false"),
             .earlyStoppingPatience: .integer(config.earlyStoppingPatience),
         ]
     }

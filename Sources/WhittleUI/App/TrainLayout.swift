@@ -8,12 +8,15 @@ public struct TrainLayout: Equatable, Sendable {
     public var lossChart: Rect
     public var learningRateChart: Rect
     public var gradientChart: Rect
+    /// bf16/fp16 runs: flushed gradients (and, with fp16 loss scaling, the scale) beside the gradient norm.
+    public var precisionChart: Rect?
     public var tokens: Rect
     public var hyperparameters: Rect
     public var memory: Rect
 
-    /// The layout for a `width` x `height` terminal (at least 80x24 for a sensible result).
-    public init(width: Int, height: Int) {
+    /// The layout for a `width` x `height` terminal (at least 80x24 for a sensible result);
+    /// `showsPrecision` adds the 16-bit pane to the row of small charts.
+    public init(width: Int, height: Int, showsPrecision: Bool = false) {
         let screen = Rect(x: 0, y: 0, width: width, height: height)
         let rows = screen.splitRows([.fixed(1), .fill, .fixed(1)])
         header = rows[0]
@@ -23,9 +26,10 @@ public struct TrainLayout: Equatable, Sendable {
         let smallChartHeight = max(7, rows[1].height * 30 / 100)
         let left = columns[0].splitRows([.fill, .fixed(smallChartHeight), .fixed(3)])
         lossChart = left[0]
-        let small = left[1].splitColumns([.fill, .fill])
+        let small = left[1].splitColumns(showsPrecision ? [.fill, .fill, .fill] : [.fill, .fill])
         learningRateChart = small[0]
         gradientChart = small[1]
+        precisionChart = showsPrecision ? small[2] : nil
         tokens = left[2]
         // All rows when they fit; on short terminals the panel scrolls and the memory panel keeps ≥ 12 rows.
         let hyperHeight = min(HyperparameterID.allCases.count + 3, max(8, rows[1].height - 12))
@@ -38,7 +42,8 @@ public struct TrainLayout: Equatable, Sendable {
     public func pane(atX x: Int, y: Int) -> Pane? {
         if hyperparameters.contains(x: x, y: y) { return .hyperparameters }
         if memory.contains(x: x, y: y) { return .memory }
-        for chart in [lossChart, learningRateChart, gradientChart, tokens] where chart.contains(x: x, y: y) {
+        for chart in [lossChart, learningRateChart, gradientChart, tokens] + [precisionChart].compactMap({ $0 })
+        where chart.contains(x: x, y: y) {
             return .charts
         }
         return nil

@@ -7,7 +7,8 @@ enum TrainView {
         _ state: AppState, _ snapshot: TrainingMetricsSnapshot, _ theme: Theme, cache: RenderCache,
         into screen: inout Screen
     ) {
-        let layout = TrainLayout(width: screen.width, height: screen.height)
+        let layout = TrainLayout(width: screen.width, height: screen.height,
+                                 showsPrecision: !snapshot.flushedGradients.isEmpty)
         renderCharts(state, snapshot, theme, layout, cache: cache, into: &screen)
         HyperparameterPanel.render(state, snapshot, theme, area: layout.hyperparameters, into: &screen)
         MemoryPanel.render(state, snapshot, theme, area: layout.memory, into: &screen)
@@ -86,6 +87,11 @@ enum TrainView {
             [("", snapshot.gradientNorm.last?.value, .gradientNorm)], rect: layout.gradientChart, titleWidth: 9, state,
             theme, into: &screen)
 
+        if let rect = layout.precisionChart {
+            renderPrecision(snapshot, rect: rect, options: options, markers: markers, focused: focused, state, theme,
+                            cache: cache, into: &screen)
+        }
+
         let tokensInner = frame(layout.tokens, title: "tokens/s", focused: focused, state, theme, into: &screen)
         let current = snapshot.tokensPerSecond.last.map { NumberFormat.compact($0.value) + " tok/s" } ?? "--"
         let sparkArea = tokensInner.inset(right: current.count + 1)
@@ -95,6 +101,43 @@ enum TrainView {
             style: theme.style(.tokens), glyphs: state.glyphs, fromZero: false)
         screen.put(
             current, x: tokensInner.maxX - current.count, y: tokensInner.y, style: theme.style(.tokens, bold: true))
+    }
+
+    /// The 16-bit pane: gradients flushed to zero per step and, under fp16 loss scaling, the scale
+    /// (log axis) above them when there is room, with the skipped-step count in the title.
+    static func renderPrecision(
+        _ snapshot: TrainingMetricsSnapshot, rect: Rect, options: LineChartOptions, markers: [Double], focused: Bool,
+        _ state: AppState, _ theme: Theme, cache: RenderCache, into screen: inout Screen
+    ) {
+        let axis = state.chart.xAxis
+        var flushedRect = rect
+        if !snapshot.lossScale.isEmpty {
+            let title = snapshot.skippedSteps > 0 ? "scale, \(snapshot.skippedSteps) skipped" : "loss scale"
+            if rect.height >= 10 {
+                let parts = rect.splitRows([.fill, .fill])
+                flushedRect = parts[1]
+                let inner = frame(parts[0], title: title, focused: focused, state, theme, into: &screen)
+                var scaleOptions = options
+                scaleOptions.logScale = true
+                LineChart.draw(
+                    into: &screen, area: inner,
+                    layers: [ChartLayer(summary: cache.raw("scale", snapshot.lossScale, axis: axis),
+                                        style: theme.style(.learningRate, bold: true))],
+                    markers: markers, options: scaleOptions, glyphs: state.glyphs)
+                legend([("", snapshot.lossScale.last?.value, .learningRate)], rect: parts[0], titleWidth: title.count,
+                       state, theme, into: &screen)
+            }
+        }
+        let title = rect.width < 24 ? "flushed" : "flushed grads"
+        let inner = frame(flushedRect, title: title, focused: focused, state, theme, into: &screen)
+        LineChart.draw(
+            into: &screen, area: inner,
+            layers: [ChartLayer(summary: cache.raw("flushed", snapshot.flushedGradients, axis: axis),
+                                style: theme.style(.tokens, bold: true))],
+            markers: markers, options: options, glyphs: state.glyphs)
+        var items: [(String, Double?, ThemeKey)] = [("", snapshot.flushedGradients.last?.value, .tokens)]
+        if flushedRect == rect, let scale = snapshot.lossScale.last?.value { items.append(("×", scale, .learningRate)) }
+        legend(items, rect: flushedRect, titleWidth: title.count, state, theme, into: &screen)
     }
 
     /// Latest values written into the top border, right-aligned: "● train 2.134 ● val 2.301".

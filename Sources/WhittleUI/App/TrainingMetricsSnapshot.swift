@@ -74,6 +74,11 @@ public struct TrainingMetricsSnapshot: Equatable, Sendable {
     public var learningRate: [MetricPoint] = []
     public var gradientNorm: [MetricPoint] = []
     public var tokensPerSecond: [MetricPoint] = []
+    /// bf16/fp16 runs: gradient values flushed to zero by rounding, per step (empty in fp32).
+    public var flushedGradients: [MetricPoint] = []
+    /// fp16 runs with loss scaling: the loss scale per step, and how many steps it skipped.
+    public var lossScale: [MetricPoint] = []
+    public var skippedSteps = 0
     /// The memory ledger, in display order.
     public var memory: [MemoryCategory] = []
     /// Per-worker bytes and ZeRO shards (nil before a ledger exists).

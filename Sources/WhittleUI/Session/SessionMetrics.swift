@@ -91,6 +91,9 @@ public struct SessionMetrics: Sendable {
         metrics.learningRate.append(point(Double(record.learningRate)))
         metrics.gradientNorm.append(point(Double(record.gradientNorm)))
         metrics.tokensPerSecond.append(point(record.tokensPerSecond))
+        if let flushed = record.flushedGradients { metrics.flushedGradients.append(point(Double(flushed))) }
+        if let scale = record.lossScale { metrics.lossScale.append(point(Double(scale))) }
+        if record.skipped == true { metrics.skippedSteps += 1 }
         if let evaluation = record.evaluation { metrics.validationLoss.append(point(Double(evaluation.validation))) }
     }
 
