@@ -53,6 +53,8 @@ struct BenchTrainCommand: ParsableCommand {
         var tokensPerStep: Int
         var workers: Int
         var blasThreads: Int
+        var precision: String
+        var matmul: String
         var threads: Int
         var steps: Int
         var millisecondsMedian: Double
@@ -70,7 +72,8 @@ struct BenchTrainCommand: ParsableCommand {
         var ledger: TrainingSession.MemoryLedger
 
         enum CodingKeys: String, CodingKey {
-            case config, parameters, tokensPerStep = "tokens_per_step", workers, blasThreads = "blas_threads", threads, steps
+            case config, parameters, tokensPerStep = "tokens_per_step", workers, blasThreads = "blas_threads", precision, matmul,
+                 threads, steps
             case millisecondsMedian = "ms_median", millisecondsMean = "ms_mean",
                  millisecondsStandardDeviation = "ms_sd", millisecondsMin = "ms_min"
             case tokensPerSecond = "tokens_per_s", modelGflopsPerStep = "model_gflop_per_step",
@@ -86,6 +89,7 @@ struct BenchTrainCommand: ParsableCommand {
             return
         }
         print("config      \(report.config): \(formatCount(report.parameters)) parameters, \(report.tokensPerStep) tokens/step, \(plural(report.workers, "worker")) × \(plural(report.blasThreads, "BLAS thread"))")
+        print("precision   \(report.precision): \(report.matmul)")
         print(String(format: "step        median %.2f ms, mean %.2f ± %.2f ms, min %.2f ms (%d steps after %d warm-up)",
                      report.millisecondsMedian, report.millisecondsMean, report.millisecondsStandardDeviation,
                      report.millisecondsMin, report.steps, warmup))
@@ -129,7 +133,9 @@ struct BenchTrainCommand: ParsableCommand {
         let flops = trainer.model.trainingFlopsPerToken(sequenceLength: settings.contextLength) * Double(tokens)
         let achieved = flops / (median / 1000) / 1e9
         return Report(config: config, parameters: trainer.model.parameterCount, tokensPerStep: tokens,
-                      workers: settings.workers, blasThreads: settings.blasThreads, threads: threads, steps: steps, millisecondsMedian: median, millisecondsMean: mean,
+                      workers: settings.workers, blasThreads: settings.blasThreads,
+                      precision: settings.precision.rawValue, matmul: HalfMatmul.pathDescription(settings.precision),
+                      threads: threads, steps: steps, millisecondsMedian: median, millisecondsMean: mean,
                       millisecondsStandardDeviation: sd, millisecondsMin: sorted[0],
                       tokensPerSecond: Double(tokens) / (median / 1000), modelGflopsPerStep: flops / 1e9,
                       achievedGflops: achieved, peakGflops: peak, peakSource: peakSource, mfu: achieved / peak,

@@ -64,6 +64,7 @@ struct TrainCommand: ParsableCommand {
             printError("model      \(c.layerCount) layers, \(c.headCount) heads, width \(c.embeddingWidth), context \(c.contextLength): \(formatCount(trainer.model.parameterCount)) parameters")
             printError("data       \(c.datasetPath): \(formatCount(trainer.data.train.count)) train / \(formatCount(trainer.data.validation.count)) validation tokens, vocabulary \(trainer.tokenizer.vocabularySize)")
             printError("optimizer  \(c.optimizer.displayName): \(formatCount(trainer.optimizerState.byteCount)) bytes of state")
+            printError("precision  \(HalfMatmul.pathDescription(c.precision))\(Trainer.usesLossScaler(c) ? "; dynamic loss scaling from 2^16" : "")")
             printError("training   steps \(trainer.step + 1)...\(c.maxIterations), batch \(c.batchSize)×\(c.gradientAccumulationSteps), lr \(c.learningRate) (\(c.schedule.rawValue)), \(plural(c.workers, "worker")) × \(plural(c.blasThreads, "BLAS thread"))")
         }
         for note in trainer.notes { printError("note       \(note)") }

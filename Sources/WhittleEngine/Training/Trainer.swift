@@ -135,7 +135,7 @@ public final class Trainer: @unchecked Sendable {
     }
 
     /// Whether a run of `config` uses the dynamic loss scaler (fp16 with `loss_scaling`).
-    static func usesLossScaler(_ config: TrainingConfig) -> Bool { config.precision == .fp16 && config.lossScaling }
+    public static func usesLossScaler(_ config: TrainingConfig) -> Bool { config.precision == .fp16 && config.lossScaling }
 
     /// Refreshes the 16-bit copy of the weights that bf16/fp16 matmuls read (nothing in fp32).
     func roundHalfParameters() {
