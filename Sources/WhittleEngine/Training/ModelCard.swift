@@ -34,7 +34,7 @@ public enum ModelCard {
         lines.append("| steps | \(trainer.step) |")
         lines.append("| optimizer | \(c.optimizer.displayName)\(c.optimizer.settings.contains(.momentum) ? " (momentum \(c.momentum))" : ""), lr \(c.learningRate) (\(c.warmupIterations) warmup, \(c.schedule.rawValue) to \(c.minLearningRate)), betas (\(c.beta1), \(c.beta2)), weight decay \(c.weightDecay), clip \(c.gradientClip) |")
         lines.append("| seed | \(c.seed) |")
-        lines.append("| execution | \(c.workers) worker(s) × \(c.blasThreads) BLAS thread(s) per worker |")
+        lines.append("| execution | \(c.workers) worker(s) × \(c.blasThreads) BLAS thread(s) per worker, \(c.precision.rawValue) |")
         lines.append("")
         lines.append("## Measured")
         lines.append("")
