@@ -280,7 +280,8 @@ import Testing
             #expect(names.contains(name), "missing key \(name)")
         }
         #expect(names.contains("optimizer") && names.contains("momentum"))
-        #expect(names.count == 32)
+        #expect(names.contains("precision") && names.contains("loss_scaling"))
+        #expect(names.count == 34)
     }
 
     @Test func testKeys_valueForKeyAndSetValueForKey() throws {
@@ -330,5 +331,20 @@ import Testing
         #expect(config.datasetURL.path == expected)
         config.datasetPath = "/abs/x.txt"
         #expect(config.datasetURL.path == "/abs/x.txt")
+    }
+}
+
+@Suite struct PrecisionConfigTests {
+    @Test func testPrecision_parsesAndRejectsWithTheChoices() throws {
+        var config = TrainingConfig()
+        try config.apply(overrides: ["precision=bf16", "loss_scaling=false"])
+        #expect(config.precision == .bf16 && !config.lossScaling)
+        #expect(throws: WhittleError.self) { try config.apply(overrides: ["precision=fp8"]) }
+        do {
+            try config.apply(overrides: ["precision=half"])
+        } catch let error as WhittleError {
+            #expect(error.message.contains("precision") && error.message.contains("bf16"), "\(error.message)")
+        }
+        #expect(TrainingConfig.suggestedKey(for: "dtype") == "precision")
     }
 }
