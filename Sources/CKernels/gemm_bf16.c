@@ -7,7 +7,8 @@
 
      packed B: panels of NR = 32 columns (the last one 16 wide when at most 16 columns remain);
                per k-pair one row of NR pair words = two zmm registers.
-     packed A: panels of MR = 8 rows; per k-pair MR pair words, each broadcast to 16 lanes.
+     packed A: panels of MR = 8 rows, each pair word broadcast to 16 lanes; pair-major (per k-pair
+               MR words) when A is stored K x M, row-major (a plain copy) when stored M x K.
 
    The microkernel keeps an 8x32 fp32 tile in 16 zmm accumulators (16 independent chains cover
    VDPBF16PS's ~6-cycle latency at one per cycle) and per k-pair issues 2 loads of B, 8 broadcasts
@@ -244,8 +245,10 @@ CK_AVX512 static void pack_b(int trans_b, const uint16_t *B, long ldb, long K, l
     }
 }
 
-/* Packs op(A)[i0 : i0+mc, k0 : k0+kc] into micro-panels of MR rows (zero rows past mc). Panel at
-   row ir starts at out + ir * kp. */
+/* Packs op(A)[i0 : i0+mc, k0 : k0+kc] into micro-panels of MR rows (zero rows past mc); the panel
+   at row ir starts at out + ir * kp. Two layouts, whichever packs without a transpose:
+     A stored K x M (trans_a): pair-major, word (p, r) at panel[p * MR + r] (two rows interleave);
+     A stored M x K: row-major, word (p, r) at panel[r * kp + p] (each row is a plain copy). */
 CK_AVX512 static void pack_a(int trans_a, const uint16_t *A, long lda, long K, long k0, long kc, long i0,
                              long mc, uint32_t *out) {
     const long kp = (kc + 1) / 2;
@@ -253,7 +256,6 @@ CK_AVX512 static void pack_a(int trans_a, const uint16_t *A, long lda, long K, l
         const long m = mc - ir < MR ? mc - ir : MR;
         uint32_t *panel = out + ir * kp;
         if (trans_a) {
-            /* A stored K x M: rows k and k+1 hold MR consecutive m; interleave them. */
             const __mmask8 mask = (__mmask8)((1u << m) - 1);
             for (long p = 0; p < kp; p++) {
                 const long k = k0 + 2 * p;
@@ -264,13 +266,13 @@ CK_AVX512 static void pack_a(int trans_a, const uint16_t *A, long lda, long K, l
                 _mm_storeu_si128((__m128i *)(panel + p * MR + 4), _mm_unpackhi_epi16(lo, hi));
             }
         } else {
-            /* A stored M x K: each row's pair is contiguous. */
             for (long r = 0; r < MR; r++) {
+                uint16_t *dst = (uint16_t *)(panel + r * kp);
                 if (r < m) {
-                    const uint16_t *row = A + (i0 + ir + r) * lda;
-                    for (long p = 0; p < kp; p++) panel[p * MR + r] = pair_contiguous(row, k0 + 2 * p, K);
+                    memcpy(dst, A + (i0 + ir + r) * lda + k0, (size_t)kc * sizeof(uint16_t));
+                    if (kc & 1) dst[kc] = 0;
                 } else {
-                    for (long p = 0; p < kp; p++) panel[p * MR + r] = 0;
+                    memset(dst, 0, (size_t)kp * sizeof(uint32_t));
                 }
             }
         }
@@ -311,10 +313,10 @@ CK_AVX512 static inline void store_tile_vector(const ck_out *out, long row, long
     }
 }
 
-/* The MR x (16*NV) tile: kp k-pairs of packed A (MR pair words each) and packed B (16*NV pair
-   words each); stores rows < mr and columns < nr at (row, col) of the output. */
-#define DEFINE_KERNEL(NV)                                                                              \
-    CK_AVX512 static void kernel_8x##NV(long kp, const uint32_t *restrict ap, const uint32_t *restrict bp, \
+/* The MR x (16*NV) tile: kp k-pairs of packed A (MR pair words each, word (p, r) at A_AT(p, r))
+   and packed B (16*NV pair words each); stores rows < mr and columns < nr at (row, col). */
+#define DEFINE_KERNEL(NAME, NV, A_AT)                                                                  \
+    CK_AVX512 static void NAME(long kp, const uint32_t *restrict ap, const uint32_t *restrict bp, \
                                         long mr, long nr, const ck_out *out, long row, long col) {     \
         /* Start fetching the output tile; the k loop hides the latency. */                            \
         if (out->mode != STORE_BF16)                                                                   \
@@ -331,7 +333,7 @@ CK_AVX512 static inline void store_tile_vector(const ck_out *out, long row, long
             _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                                       \
                 b[v] = (__m512bh)_mm512_loadu_si512(bp + (p * NV + v) * 16);                           \
             _Pragma("GCC unroll 8") for (int r = 0; r < MR; r++) {                                     \
-                const __m512bh a = (__m512bh)_mm512_set1_epi32((int)ap[p * MR + r]);                   \
+                const __m512bh a = (__m512bh)_mm512_set1_epi32((int)ap[A_AT(p, r)]);                   \
                 _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                                   \
                     acc[r][v] = _mm512_dpbf16_ps(acc[r][v], a, b[v]);                                  \
             }                                                                                          \
@@ -347,8 +349,12 @@ CK_AVX512 static inline void store_tile_vector(const ck_out *out, long row, long
                 if (mask[v]) store_tile_vector(out, row + r, col + 16 * v, acc[r][v], mask[v]);        \
         }                                                                                              \
     }
-DEFINE_KERNEL(2)
-DEFINE_KERNEL(1)
+#define PAIR_MAJOR(p, r) ((p) * MR + (r))
+#define ROW_MAJOR(p, r) ((r) * kp + (p))
+DEFINE_KERNEL(kernel_8x32_pairs, 2, PAIR_MAJOR)
+DEFINE_KERNEL(kernel_8x16_pairs, 1, PAIR_MAJOR)
+DEFINE_KERNEL(kernel_8x32_rows, 2, ROW_MAJOR)
+DEFINE_KERNEL(kernel_8x16_rows, 1, ROW_MAJOR)
 
 /* ---------------------------------------------------------------------------------------------
    AVX-512 path: blocking driver. */
@@ -400,10 +406,14 @@ CK_AVX512 static void gemm_avx512(int trans_a, int trans_b, long M, long N, long
                     const long nr = min_l(NR, nc - jr);
                     for (long ir = 0; ir < mc; ir += MR) {
                         const long mr = min_l(MR, mc - ir);
-                        if (nr > 16)
-                            kernel_8x2(kp, ap + ir * kp, bp + jr * kp, mr, nr, &pass, ic + ir, jc + jr);
-                        else
-                            kernel_8x1(kp, ap + ir * kp, bp + jr * kp, mr, nr, &pass, ic + ir, jc + jr);
+                        const uint32_t *a = ap + ir * kp, *b = bp + jr * kp;
+                        if (trans_a) {
+                            if (nr > 16) kernel_8x32_pairs(kp, a, b, mr, nr, &pass, ic + ir, jc + jr);
+                            else kernel_8x16_pairs(kp, a, b, mr, nr, &pass, ic + ir, jc + jr);
+                        } else {
+                            if (nr > 16) kernel_8x32_rows(kp, a, b, mr, nr, &pass, ic + ir, jc + jr);
+                            else kernel_8x16_rows(kp, a, b, mr, nr, &pass, ic + ir, jc + jr);
+                        }
                     }
                 }
             }
