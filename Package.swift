@@ -31,7 +31,7 @@ let package = Package(
         .executableTarget(name: "whittle",
                           dependencies: ["WhittleEngine", "WhittleUI", "WhittleCurses",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "WhittleEngineTests", dependencies: ["WhittleEngine", "WhittleKernels"],
+        .testTarget(name: "WhittleEngineTests", dependencies: ["WhittleEngine", "WhittleKernels", "CKernels"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "WhittleUITests", dependencies: ["WhittleUI", "WhittleEngine"]),
         // Runs the built `whittle` binary as a subprocess (bad input, exit codes, resume, signals).

@@ -59,4 +59,49 @@ void ck_adamw8bit_update(float *restrict p, const float *restrict g, uint8_t *re
 /* Index of the code nearest to x (ties go to the lower code). */
 uint8_t ck_quantize_nearest(const ck_code_index *restrict index, float x);
 
+/* ---- bf16 / fp16 matrix multiply and conversions (gemm_bf16.c) ----
+   bf16 values are raw uint16_t bit patterns (the upper half of an IEEE float); matrices are
+   row-major. Every function runs on any x86-64 CPU: the AVX512-BF16 path is chosen at run time,
+   otherwise a portable (slow) C path runs. */
+
+/* 1 when the CPU executes AVX512-BF16 (and AVX512 F/BW/VL), checked once at run time. */
+int ck_has_avx512_bf16(void);
+
+/* C[M x N] (fp32, row stride ldc) = op(A) op(B), or C += op(A) op(B) when accumulate != 0.
+   op(A) is M x K: A stored M x K (A[m*lda + k]) when trans_a == 0, else stored K x M (A[k*lda + m]).
+   op(B) is K x N: B stored K x N (B[k*ldb + n]) when trans_b == 0, else stored N x K (B[n*ldb + k]).
+   Products are exact in fp32 and summed in fp32. Single-threaded: callers split work over threads
+   by handing disjoint blocks of C (offset pointers). Packing buffers are per thread and reused. */
+void ck_gemm_bf16(int trans_a, int trans_b, long M, long N, long K,
+                  const uint16_t *A, long lda, const uint16_t *B, long ldb,
+                  float *C, long ldc, int accumulate);
+
+/* The same product written as bf16 (round to nearest even) after adding bias[n] (fp32, may be NULL):
+   C[m*ldc + n] = bf16(bias[n] + sum_k op(A)[m,k] op(B)[k,n]). Rounds in the kernel's store. */
+void ck_gemm_bf16_out_bf16(int trans_a, int trans_b, long M, long N, long K,
+                           const uint16_t *A, long lda, const uint16_t *B, long ldb,
+                           uint16_t *C, long ldc, const float *bias);
+
+/* float -> bf16, round to nearest even (subnormals kept); NaN stays (quiet) NaN, inf stays inf. */
+void ck_f32_to_bf16(const float *x, uint16_t *y, long n);
+/* bf16 -> float (exact). */
+void ck_bf16_to_f32(const uint16_t *x, float *y, long n);
+/* float -> IEEE half, round to nearest even (overflow to inf, gradual underflow). Returns how many
+   nonzero finite inputs became +-0 (values flushed by fp16's range). */
+long ck_f32_to_f16(const float *x, uint16_t *y, long n);
+/* IEEE half -> float (exact). */
+void ck_f16_to_f32(const uint16_t *x, float *y, long n);
+
+/* The portable paths of the functions above, whatever the CPU; for tests that compare both paths. */
+void ck_gemm_bf16_portable(int trans_a, int trans_b, long M, long N, long K,
+                           const uint16_t *A, long lda, const uint16_t *B, long ldb,
+                           float *C, long ldc, int accumulate);
+void ck_gemm_bf16_out_bf16_portable(int trans_a, int trans_b, long M, long N, long K,
+                                    const uint16_t *A, long lda, const uint16_t *B, long ldb,
+                                    uint16_t *C, long ldc, const float *bias);
+void ck_f32_to_bf16_portable(const float *x, uint16_t *y, long n);
+void ck_bf16_to_f32_portable(const uint16_t *x, float *y, long n);
+long ck_f32_to_f16_portable(const float *x, uint16_t *y, long n);
+void ck_f16_to_f32_portable(const uint16_t *x, float *y, long n);
+
 #endif
