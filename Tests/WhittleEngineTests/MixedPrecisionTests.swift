@@ -2,7 +2,7 @@
 // exact recomputation under checkpointing, the 16-bit ledger, and flushed-gradient counting.
 
 import Testing
-import WhittleKernels
+@testable import WhittleKernels
 
 @Suite struct MixedPrecisionTests {
     struct Run {
@@ -96,5 +96,49 @@ import WhittleKernels
         let fp32 = ActivationArena(dimensions: d, B: 4, T: 64, checkpointEvery: every).byteCounts.activations
         let ratio = Double(arena.byteCounts.activations) / Double(fp32)
         #expect(every == 0 ? ratio <= 0.55 : ratio < 1, "\(arena.byteCounts.activations) of \(fp32)")
+    }
+}
+
+@Suite struct HalfMatmulTests {
+    /// The native bf16 product (when the CPU has AVX512-BF16) against the widening fallback, for every
+    /// transpose pair, with accumulation, a scale, and the rounded-output form with a bias.
+    @Test(arguments: [false, true], [false, true])
+    func testNativeProduct_matchesWidenedFallback(transposeA: Bool, transposeB: Bool) {
+        let m = 70, n = 45, k = 131
+        var generator = RandomGenerator(seed: 9)
+        let a = HalfBuffer(count: m * k), b = HalfBuffer(count: k * n)
+        let source = FloatBuffer((0..<(m * k + k * n)).map { _ in generator.nextNormal() })
+        HalfConversion.round(source.pointer, to: a.pointer, count: m * k, format: .bf16)
+        HalfConversion.round(source.pointer + m * k, to: b.pointer, count: k * n, format: .bf16)
+        let lda = transposeA ? m : k, ldb = transposeB ? k : n
+        let scratch = MatmulScratch()
+        let initial = (0..<(m * n)).map { Float($0 % 5) }
+        let native = FloatBuffer(initial), widened = FloatBuffer(initial)
+        HalfMatmul.product(.bf16, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a.pointer, lda: lda,
+                           b: b.pointer, ldb: ldb, c: native.pointer, ldc: n, accumulate: true, scratch: scratch)
+        HalfMatmul.widenedProduct(.bf16, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a.pointer,
+                                  lda: lda, b: b.pointer, ldb: ldb, c: widened.pointer, ldc: n, accumulate: true,
+                                  alpha: 1, scratch: scratch)
+        #expect(MixedPrecisionTests.relativeError(native.array, widened.array) < 1e-6)
+        HalfMatmul.product(.bf16, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a.pointer, lda: lda,
+                           b: b.pointer, ldb: ldb, c: native.pointer, ldc: n, accumulate: false, alpha: 0.125, scratch: scratch)
+        HalfMatmul.widenedProduct(.bf16, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a.pointer,
+                                  lda: lda, b: b.pointer, ldb: ldb, c: widened.pointer, ldc: n, accumulate: false,
+                                  alpha: 0.125, scratch: scratch)
+        #expect(MixedPrecisionTests.relativeError(native.array, widened.array) < 1e-6)
+        let bias = FloatBuffer((0..<n).map { Float($0) / 7 })
+        let rounded = HalfBuffer(count: m * n)
+        HalfMatmul.roundedProduct(.bf16, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a.pointer,
+                                  lda: lda, b: b.pointer, ldb: ldb, c: rounded.pointer, ldc: n, bias: bias.pointer,
+                                  scratch: scratch)
+        var worst: Float = 0
+        for row in 0..<m {
+            for j in 0..<n {
+                let expected = (widened[row * n + j] / 0.125) + bias[j]
+                let got = HalfConversion.widen(rounded[row * n + j], format: .bf16)
+                worst = max(worst, abs(got - expected) / max(abs(expected), 1))
+            }
+        }
+        #expect(worst < 1.0 / 128, "one bf16 ulp is 2^-8 relative; worst \(worst)")
     }
 }

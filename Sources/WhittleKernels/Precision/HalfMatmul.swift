@@ -1,14 +1,29 @@
 // Matrix products with 16-bit operands and fp32 accumulation: the matmuls of a bf16 or fp16 step.
 // bf16 runs on the CPU's AVX512-BF16 dot-product instructions when present (CKernels' ck_gemm_bf16);
 // otherwise (and always for fp16, which this CPU family cannot multiply natively) the operands are
-// widened to fp32 and multiplied by OpenBLAS: the same numbers, without the speed. `nativeBF16`
-// says which path runs, so the UI and logs can report a fallback.
+// widened to fp32 and multiplied by OpenBLAS: the same numbers, without the speed. `runsNatively`
+// says which path runs, so the UI and logs can report a fallback. Native products use the caller's
+// thread when OpenBLAS is set to one thread (workers × 1), else split C's rows over BLAS.threadCount.
+
+import CKernels
 
 /// Row-major products C = op(A)·op(B) with A and B stored in 16 bits.
 public enum HalfMatmul {
     /// Whether products in `format` run on native 16-bit instructions (else: widened to fp32).
     public static func runsNatively(_ format: Precision) -> Bool {
-        false
+        format == .bf16 && hasAVX512BF16
+    }
+
+    /// Whether this CPU executes AVX512-BF16 (checked once).
+    static let hasAVX512BF16 = ck_has_avx512_bf16() != 0
+
+    /// Runs `body(rows)` over C's rows, split over the BLAS thread count when that is > 1 and there are
+    /// enough rows (each part at least 64).
+    @inline(__always)
+    static func splitRows(_ m: Int, _ body: (Range<Int>) -> Void) {
+        let parts = min(BLAS.threadCount, max(m / 64, 1))
+        if parts <= 1 { return body(0..<m) }
+        Parallel.forEach(parts) { body(Parallel.range($0, of: parts, total: m)) }
     }
 
     /// How a run at `precision` multiplies, for logs and the bench report.
@@ -42,8 +57,24 @@ public enum HalfMatmul {
                                a: UnsafePointer<UInt16>, lda: Int, b: UnsafePointer<UInt16>, ldb: Int,
                                c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, alpha: Float = 1,
                                scratch: MatmulScratch) {
-        widenedProduct(format, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda,
-                       b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate, alpha: alpha, scratch: scratch)
+        guard runsNatively(format) else {
+            return widenedProduct(format, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a,
+                                  lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate, alpha: alpha,
+                                  scratch: scratch)
+        }
+        precondition(alpha == 1 || !accumulate, "a scaled native product cannot accumulate")
+        splitRows(m) { rows in
+            let aPart = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
+            let cPart = c + rows.lowerBound * ldc
+            ck_gemm_bf16(transposeA ? 1 : 0, transposeB ? 1 : 0, rows.count, n, k, aPart, lda, b, ldb, cPart, ldc,
+                         accumulate ? 1 : 0)
+            if alpha != 1 {
+                for row in 0..<rows.count {
+                    let r = cPart + row * ldc
+                    for j in 0..<n { r[j] *= alpha }
+                }
+            }
+        }
     }
 
     /// C16 = round(bias + op(A)·op(B)) in `format`; `scratch.c` holds the fp32 product on the fallback path.
@@ -52,6 +83,14 @@ public enum HalfMatmul {
                                       a: UnsafePointer<UInt16>, lda: Int, b: UnsafePointer<UInt16>, ldb: Int,
                                       c: UnsafeMutablePointer<UInt16>, ldc: Int, bias: UnsafePointer<Float>?,
                                       scratch: MatmulScratch) {
+        if runsNatively(format) {
+            splitRows(m) { rows in
+                let aPart = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
+                ck_gemm_bf16_out_bf16(transposeA ? 1 : 0, transposeB ? 1 : 0, rows.count, n, k, aPart, lda, b, ldb,
+                                      c + rows.lowerBound * ldc, ldc, bias)
+            }
+            return
+        }
         let wide = scratch.c(m * n)
         if let bias {
             for row in 0..<m { (wide + row * n).update(from: bias, count: n) }
