@@ -155,8 +155,15 @@ void ck_gemm_bf16_out_bf16_portable(int trans_a, int trans_b, long M, long N, lo
     gemm_portable(trans_a, trans_b, M, N, K, A, lda, B, ldb, NULL, C, ldc, 0, bias);
 }
 
-void ck_f32_to_bf16_portable(const float *x, uint16_t *y, long n) {
-    for (long i = 0; i < n; i++) y[i] = f32_to_bf16_scalar(x[i]);
+long ck_f32_to_bf16_portable(const float *x, uint16_t *y, long n) {
+    long flushed = 0;
+    for (long i = 0; i < n; i++) {
+        const uint16_t h = f32_to_bf16_scalar(x[i]);
+        const uint32_t a = f32_bits(x[i]) & 0x7fffffffu;
+        flushed += (a != 0 && a < 0x7f800000u && (h & 0x7fffu) == 0);
+        y[i] = h;
+    }
+    return flushed;
 }
 
 void ck_bf16_to_f32_portable(const uint16_t *x, float *y, long n) {
@@ -486,11 +493,20 @@ void ck_gemm_bf16_out_bf16(int trans_a, int trans_b, long M, long N, long K, con
 /* ---------------------------------------------------------------------------------------------
    Conversions. */
 
-CK_AVX512 static void f32_to_bf16_avx512(const float *x, uint16_t *y, long n) {
+CK_AVX512 static long f32_to_bf16_avx512(const float *x, uint16_t *y, long n) {
+    long flushed = 0;
+    /* A nonzero input flushes to bf16 zero only below bf16's smallest subnormal, 2^-133, i.e. when it
+       is an fp32 subnormal with magnitude bits below 0x8000 (ties at 0x8000 round to even, to zero). */
+    const __m512i abs_mask = _mm512_set1_epi32(0x7fffffff), limit = _mm512_set1_epi32(0x8000);
     for (long i = 0; i < n; i += 16) {
         const __mmask16 mask = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
-        store_bf16x16(y + i, _mm512_maskz_loadu_ps(mask, x + i), mask);
+        const __m512 v = _mm512_maskz_loadu_ps(mask, x + i);
+        store_bf16x16(y + i, v, mask);
+        const __m512i a = _mm512_and_si512(_mm512_castps_si512(v), abs_mask);
+        const __mmask16 tiny = _mm512_mask_cmple_epi32_mask(_mm512_test_epi32_mask(a, a), a, limit);
+        flushed += __builtin_popcount((unsigned)(tiny & mask));
     }
+    return flushed;
 }
 
 CK_AVX512 static void bf16_to_f32_avx512(const uint16_t *x, float *y, long n) {
@@ -527,9 +543,9 @@ CK_AVX512 static void f16_to_f32_avx512(const uint16_t *x, float *y, long n) {
     }
 }
 
-void ck_f32_to_bf16(const float *x, uint16_t *y, long n) {
-    if (ck_has_avx512_bf16()) f32_to_bf16_avx512(x, y, n);
-    else ck_f32_to_bf16_portable(x, y, n);
+long ck_f32_to_bf16(const float *x, uint16_t *y, long n) {
+    if (ck_has_avx512_bf16()) return f32_to_bf16_avx512(x, y, n);
+    return ck_f32_to_bf16_portable(x, y, n);
 }
 
 void ck_bf16_to_f32(const uint16_t *x, float *y, long n) {

@@ -142,3 +142,41 @@ import Testing
         #expect(worst < 1.0 / 128, "one bf16 ulp is 2^-8 relative; worst \(worst)")
     }
 }
+
+@Suite struct HalfConversionTests {
+    /// The bulk conversions against the scalar references, on edge values and a spread of magnitudes,
+    /// and their flush counts against a direct count.
+    @Test(arguments: [Precision.bf16, .fp16])
+    func testRound_matchesScalarReferenceAndCountsFlushes(format: Precision) {
+        var values: [Float] = [0, -0, 1, -1, .infinity, -.infinity, .nan, .greatestFiniteMagnitude, 65504, 65519, 65520,
+                               1e-9, -1e-9, 2.9e-8, 6e-8, 1e-5, .leastNonzeroMagnitude, .leastNormalMagnitude,
+                               Float(bitPattern: 0x8000), Float(bitPattern: 0x8001), Float(bitPattern: 0x3F80_8000),
+                               Float(bitPattern: 0x3F81_8000), 1.0009765625, 1.00048828125]
+        var generator = RandomGenerator(seed: 4)
+        for _ in 0..<5000 {
+            let exponent = Float(generator.nextInt(below: 80)) - 60
+            values.append(generator.nextNormal() * Float(sign: .plus, exponent: Int(exponent), significand: 1))
+        }
+        let output = HalfBuffer(count: values.count)
+        let flushed = values.withUnsafeBufferPointer {
+            HalfConversion.round($0.baseAddress!, to: output.pointer, count: values.count, format: format)
+        }
+        var expectedFlushed = 0
+        for (index, x) in values.enumerated() {
+            let expected = format == .bf16 ? HalfConversionReference.bf16(x) : HalfConversionReference.fp16(x)
+            if x.isNaN {
+                #expect(HalfConversion.widen(output[index], format: format).isNaN)
+                continue
+            }
+            #expect(output[index] == expected, "\(x): \(output[index]) vs \(expected)")
+            if x != 0 && x.isFinite && expected & 0x7FFF == 0 { expectedFlushed += 1 }
+        }
+        #expect(flushed == expectedFlushed)
+        #expect(flushed > 0)
+        let widened = FloatBuffer(count: values.count)
+        HalfConversion.widen(output.pointer, to: widened.pointer, count: values.count, format: format)
+        for index in values.indices where !values[index].isNaN {
+            #expect(widened[index] == HalfConversion.widen(output[index], format: format))
+        }
+    }
+}

@@ -82,8 +82,9 @@ void ck_gemm_bf16_out_bf16(int trans_a, int trans_b, long M, long N, long K,
                            const uint16_t *A, long lda, const uint16_t *B, long ldb,
                            uint16_t *C, long ldc, const float *bias);
 
-/* float -> bf16, round to nearest even (subnormals kept); NaN stays (quiet) NaN, inf stays inf. */
-void ck_f32_to_bf16(const float *x, uint16_t *y, long n);
+/* float -> bf16, round to nearest even (subnormals kept); NaN stays (quiet) NaN, inf stays inf.
+   Returns how many nonzero finite inputs became +-0 (only fp32 subnormals below 2^-133 do). */
+long ck_f32_to_bf16(const float *x, uint16_t *y, long n);
 /* bf16 -> float (exact). */
 void ck_bf16_to_f32(const uint16_t *x, float *y, long n);
 /* float -> IEEE half, round to nearest even (overflow to inf, gradual underflow). Returns how many
@@ -99,7 +100,7 @@ void ck_gemm_bf16_portable(int trans_a, int trans_b, long M, long N, long K,
 void ck_gemm_bf16_out_bf16_portable(int trans_a, int trans_b, long M, long N, long K,
                                     const uint16_t *A, long lda, const uint16_t *B, long ldb,
                                     uint16_t *C, long ldc, const float *bias);
-void ck_f32_to_bf16_portable(const float *x, uint16_t *y, long n);
+long ck_f32_to_bf16_portable(const float *x, uint16_t *y, long n);
 void ck_bf16_to_f32_portable(const uint16_t *x, float *y, long n);
 long ck_f32_to_f16_portable(const float *x, uint16_t *y, long n);
 void ck_f16_to_f32_portable(const uint16_t *x, float *y, long n);

@@ -1,46 +1,31 @@
 // Rounding fp32 to 16 bits and widening back. Both formats round to nearest, ties to even, as
-// PyTorch's .to(bfloat16) / .to(float16) do. The bulk loops are plain Swift that the compiler
-// vectorises; `HalfConversionReference` is the scalar definition the tests compare them against.
+// PyTorch's .to(bfloat16) / .to(float16) do. `HalfConversionReference` is the scalar definition,
+// written from the formats' bit layouts, that the tests compare the bulk loops against.
 
-/// Bulk conversions between fp32 and a 16-bit `Precision`.
+import CKernels
+
+/// Bulk conversions between fp32 and a 16-bit `Precision` (AVX-512 loops in CKernels, with a
+/// portable fallback there).
 public enum HalfConversion {
     /// y[i] = round(x[i]) in `format` (bf16 or fp16). Returns how many nonzero inputs became ±0:
     /// values the format flushed (for gradients, the signal fp16 loss scaling exists to prevent).
-    @discardableResult
+    @discardableResult @inline(__always)
     public static func round(_ x: UnsafePointer<Float>, to y: UnsafeMutablePointer<UInt16>, count: Int,
                              format: Precision) -> Int {
-        var flushed = 0
         switch format {
-        case .bf16:
-            for i in 0..<count {
-                let bits = x[i].bitPattern
-                let rounded = UInt16(truncatingIfNeeded: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
-                let nan = (bits & 0x7FFF_FFFF) > 0x7F80_0000
-                let value = nan ? UInt16(truncatingIfNeeded: bits >> 16) | 0x0040 : rounded
-                y[i] = value
-                flushed &+= ((bits & 0x7FFF_FFFF) != 0 && (value & 0x7FFF) == 0) ? 1 : 0
-            }
-        case .fp16:
-            for i in 0..<count {
-                let value = Float16(x[i])
-                y[i] = value.bitPattern
-                flushed &+= (x[i] != 0 && value == 0) ? 1 : 0
-            }
-        case .fp32:
-            preconditionFailure("fp32 has no 16-bit form")
+        case .bf16: return ck_f32_to_bf16(x, y, count)
+        case .fp16: return ck_f32_to_f16(x, y, count)
+        case .fp32: preconditionFailure("fp32 has no 16-bit form")
         }
-        return flushed
     }
 
     /// y[i] = x[i] widened to fp32 (exact).
+    @inline(__always)
     public static func widen(_ x: UnsafePointer<UInt16>, to y: UnsafeMutablePointer<Float>, count: Int, format: Precision) {
         switch format {
-        case .bf16:
-            for i in 0..<count { y[i] = Float(bitPattern: UInt32(x[i]) << 16) }
-        case .fp16:
-            for i in 0..<count { y[i] = Float(Float16(bitPattern: x[i])) }
-        case .fp32:
-            preconditionFailure("fp32 has no 16-bit form")
+        case .bf16: ck_bf16_to_f32(x, y, count)
+        case .fp16: ck_f16_to_f32(x, y, count)
+        case .fp32: preconditionFailure("fp32 has no 16-bit form")
         }
     }
 
