@@ -145,6 +145,15 @@ import WhittleEngine
         #expect(workers.workerRows[0].candidate == predicted.perWorkerBytes(workers: 4))
         #expect(workers.workerRows[3].candidate == predicted.zeroStages(workers: 4)[3].total)
         #expect(workers.workerRows[1].current == now.zeroStages(workers: config.workers)[1].total)
+
+        // Precision: bf16 halves the kept activations (the fp32 residual stream stays) and adds a
+        // 16-bit copy of the weights.
+        var bf16 = config
+        bf16.precision = .bf16
+        let half = MemoryWhatIf.preview(config: config, vocabularySize: vocabulary, id: .precision, text: "bf16")
+        #expect(half.candidate == bf16.memoryEstimate(vocabularySize: vocabulary))
+        #expect(Double(half.candidate!.activations) <= 0.6 * Double(now.activations))
+        #expect(half.rows[0].delta == ParameterLayout(config.modelConfig(vocabularySize: vocabulary).dimensions).totalCount * 2)
     }
 
     @Test func testWhatIf_invalidCandidateSaysWhy() {
