@@ -25,6 +25,13 @@ with time.perf_counter; the batch is sampled before the timer starts. The first
 Example:
   python3 bench/pytorch/train_reference.py --threads 2 --n-layer 4 --n-head 4 \
       --n-embd 128 --block-size 64 --batch-size 12 --iters 60 --warmup-iters 10
+
+Side by side with Whittle (same weights, same batches, step-by-step losses):
+  --init-weights FILE    start from a Whittle model.safetensors (GPT-2 names, Conv1D layout)
+  --whittle-batches      draw batch offsets with Whittle's data generator (xoshiro256** seeded
+                         with seed + 1, Swift's Int.random(in:) bounded draw), so step N of both
+                         trainers sees the same windows
+  --loss-log FILE        write one JSON line per step: step, loss, grad_norm (before clipping), lr
 """
 
 import argparse
@@ -209,11 +216,96 @@ def whole_split_loss(model, data, block_size, batch_size=16):
     return total / count
 
 
-def sample_batch(data, block_size, batch_size):
-    starts = torch.randint(len(data) - block_size, (batch_size,))
+def sample_batch(data, block_size, batch_size, generator=None):
+    if generator is None:
+        starts = torch.randint(len(data) - block_size, (batch_size,))
+    else:
+        starts = [generator.below(len(data) - block_size) for _ in range(batch_size)]
     x = torch.stack([data[s:s + block_size] for s in starts])
     y = torch.stack([data[s + 1:s + 1 + block_size] for s in starts])
     return x, y
+
+
+# ----------------------------------------------------------------------------
+# Side by side with Whittle
+
+_MASK64 = (1 << 64) - 1
+
+
+class WhittleDataGenerator:
+    """Whittle's RandomGenerator (xoshiro256** seeded through SplitMix64) and Swift's
+    Int.random(in: 0..<bound, using:) (Lemire's nearly divisionless bounded draw)."""
+
+    def __init__(self, seed):
+        x, self.s = seed & _MASK64, []
+        for _ in range(4):
+            x = (x + 0x9E3779B97F4A7C15) & _MASK64
+            z = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+            self.s.append(z ^ (z >> 31))
+
+    @staticmethod
+    def _rotate(x, k):
+        return ((x << k) | (x >> (64 - k))) & _MASK64
+
+    def next(self):
+        s = self.s
+        result = (self._rotate((s[1] * 5) & _MASK64, 7) * 9) & _MASK64
+        t = (s[1] << 17) & _MASK64
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = self._rotate(s[3], 45)
+        return result
+
+    def below(self, bound):
+        m = self.next() * bound
+        if (m & _MASK64) < bound:
+            threshold = ((1 << 64) - bound) % bound
+            while (m & _MASK64) < threshold:
+                m = self.next() * bound
+        return m >> 64
+
+
+def load_whittle_weights(model, path):
+    """Copies a Whittle/Hugging Face GPT-2 safetensors file (float32, Conv1D weights [in, out])
+    into the model."""
+    with open(path, "rb") as f:
+        header_len = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(header_len))
+        blob = f.read()
+    tensors = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        assert info["dtype"] == "F32", f"{name}: {info['dtype']}"
+        begin, end = info["data_offsets"]
+        t = torch.frombuffer(bytearray(blob[begin:end]), dtype=torch.float32).reshape(info["shape"])
+        tensors[name.removeprefix("transformer.")] = t
+    own = {
+        "wte.weight": model.wte.weight, "wpe.weight": model.wpe.weight,
+        "ln_f.weight": model.ln_f.weight, "ln_f.bias": model.ln_f.bias,
+    }
+    for i, blk in enumerate(model.blocks):
+        for part in ("ln_1", "ln_2", "attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"):
+            module = blk
+            for attr in part.split("."):
+                module = getattr(module, attr)
+            own[f"h.{i}.{part}.weight"] = module.weight
+            own[f"h.{i}.{part}.bias"] = module.bias
+    own = {k: v for k, v in own.items() if v is not None}
+    missing = set(own) - set(tensors)
+    extra = set(tensors) - set(own) - {"lm_head.weight"}
+    assert not missing and not extra, f"missing {sorted(missing)}, unexpected {sorted(extra)}"
+    with torch.no_grad():
+        for name, param in own.items():
+            t = tensors[name]
+            if param.dim() == 2 and name.startswith("h."):
+                t = t.t()  # Conv1D [in, out] -> nn.Linear [out, in]
+            assert tuple(t.shape) == tuple(param.shape), f"{name}: {tuple(t.shape)} vs {tuple(param.shape)}"
+            param.copy_(t)
 
 
 # ----------------------------------------------------------------------------
@@ -253,6 +345,12 @@ def parse_args():
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--eval-whole-split", action="store_true",
                    help="after training, report the loss over the whole validation split")
+    p.add_argument("--init-weights", default=None,
+                   help="start from a Whittle model.safetensors instead of a fresh initialisation")
+    p.add_argument("--whittle-batches", action="store_true",
+                   help="draw batches with Whittle's data generator (seed + 1), as `whittle train` does")
+    p.add_argument("--loss-log", default=None,
+                   help="write step, loss, grad_norm (before clipping) and lr as JSON lines")
     return p.parse_args()
 
 
@@ -265,7 +363,11 @@ def main():
     train, vocab_size, validation = load_train_split(args.data)
     model = GPT(vocab_size, args.block_size, args.n_layer, args.n_head,
                 args.n_embd, args.dropout, args.bias)
+    if args.init_weights:
+        load_whittle_weights(model, args.init_weights)
     model.train()
+    batch_generator = WhittleDataGenerator(args.seed + 1) if args.whittle_batches else None
+    loss_log = open(args.loss_log, "w") if args.loss_log else None
     opt = make_optimizer(model, args.lr, args.weight_decay, (0.9, 0.99))
 
     if args.dtype == "bf16":
@@ -280,21 +382,28 @@ def main():
     for it in range(total):
         for g in opt.param_groups:
             g["lr"] = lr_at(it, args.lr, args.min_lr, args.lr_warmup_iters, args.lr_decay_iters)
-        x, y = sample_batch(train, args.block_size, args.batch_size)
+        x, y = sample_batch(train, args.block_size, args.batch_size, batch_generator)
 
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         with autocast():
             loss = model(x, y)
         loss.backward()
+        grad_norm = None
         if args.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
+            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
         opt.step()
         t1 = time.perf_counter()
 
         losses.append(loss.item())
+        if loss_log:
+            norm = grad_norm.item() if grad_norm is not None else None
+            loss_log.write(json.dumps({"step": it + 1, "loss": losses[-1], "grad_norm": norm,
+                                       "lr": opt.param_groups[0]["lr"]}) + "\n")
         if it >= args.warmup_iters:
             times_ms.append((t1 - t0) * 1000.0)
+    if loss_log:
+        loss_log.close()
 
     tokens_per_iter = args.batch_size * args.block_size
     median = statistics.median(times_ms)
