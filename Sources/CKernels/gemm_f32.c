@@ -30,7 +30,7 @@
 
 /* Blocking, overridable for benchmarking (-DCK_F32_KC=...). */
 #ifndef CK_F32_KC
-#define CK_F32_KC 384
+#define CK_F32_KC 512
 #endif
 #ifndef CK_F32_MC
 #define CK_F32_MC 384
