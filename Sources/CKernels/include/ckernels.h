@@ -105,4 +105,22 @@ void ck_bf16_to_f32_portable(const uint16_t *x, float *y, long n);
 long ck_f32_to_f16_portable(const float *x, uint16_t *y, long n);
 void ck_f16_to_f32_portable(const uint16_t *x, float *y, long n);
 
+/* ---- fp32 matrix multiply (gemm_f32.c) ---- */
+
+/* 1 when the CPU executes AVX-512 F/BW/VL, checked once at run time. */
+int ck_has_avx512(void);
+
+/* C[M x N] = alpha op(A) op(B) + beta C, all row-major; beta must be 0 or 1 (beta = 0 never reads C,
+   so C may hold garbage or NaN). op(A) is M x K: A stored M x K (A[m*lda + k]) when trans_a == 0,
+   else stored K x M (A[k*lda + m]). op(B) is K x N: B stored K x N (B[k*ldb + n]) when trans_b == 0,
+   else stored N x K (B[n*ldb + k]). Single-threaded, meant for small and mid-sized products (it
+   packs only B; A is read in place). Packing buffers are per thread and reused. AVX-512 when the
+   CPU has it, else the portable loops. */
+void ck_sgemm(int trans_a, int trans_b, long M, long N, long K, float alpha, const float *A, long lda,
+              const float *B, long ldb, float beta, float *C, long ldc);
+
+/* The plain-loop path of ck_sgemm (fp32 sums in k order), whatever the CPU; for tests. */
+void ck_sgemm_portable(int trans_a, int trans_b, long M, long N, long K, float alpha, const float *A, long lda,
+                       const float *B, long ldb, float beta, float *C, long ldc);
+
 #endif

@@ -1,5 +1,5 @@
 // Fully connected layer in Hugging Face's Conv1D layout: weight is [in, out], so y = x·W + b.
-// The fast path is OpenBLAS sgemm; `LinearReference` is the plain loop the tests compare against.
+// The fast path is BLAS.gemm (ck_sgemm or OpenBLAS sgemm); `LinearReference` is the plain loop the tests compare against.
 
 /// y[N, OC] = x[N, C] · W[C, OC] + b[OC]
 public enum Linear {

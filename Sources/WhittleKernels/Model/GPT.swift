@@ -3,7 +3,7 @@
 
 /// Which implementation of the matmul-heavy layers to run.
 public enum KernelPath: Sendable {
-    /// OpenBLAS sgemm (the default).
+    /// BLAS.gemm: ck_sgemm or OpenBLAS sgemm (the default).
     case fast
     /// Plain loops, for tests.
     case reference

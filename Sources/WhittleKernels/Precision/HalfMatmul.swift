@@ -29,7 +29,7 @@ public enum HalfMatmul {
     /// How a run at `precision` multiplies, for logs and the bench report.
     public static func pathDescription(_ precision: Precision) -> String {
         switch precision {
-        case .fp32: return "fp32 OpenBLAS sgemm"
+        case .fp32: return BLAS.sgemmDescription
         case .bf16 where runsNatively(.bf16): return "bf16 AVX512-BF16 dot products, fp32 accumulation"
         case .bf16: return "bf16 storage, widened to fp32 for OpenBLAS sgemm (this CPU has no AVX512-BF16)"
         case .fp16: return "fp16 storage, widened to fp32 for OpenBLAS sgemm (no native fp16 matmul on this CPU)"
