@@ -264,7 +264,13 @@ public final class WorkbenchController {
     private func apply(_ event: TrainingSession.Event, _ snapshot: TrainingSession.Snapshot) {
         switch event {
         case .settingApplied(let change):
-            handle(.engineMessage("\(change.key) \(change.old) → \(change.new) from step \(change.step + 1)"))
+            var message = "\(change.key) \(change.old) → \(change.new) from step \(change.step + 1)"
+            // Say how a 16-bit run multiplies (and when it falls back to widening to fp32).
+            if change.key == "precision", let precision = Precision(rawValue: change.new.trimmingCharacters(in: ["\""])),
+               precision.isHalf {
+                message += ": " + HalfMatmul.pathDescription(precision)
+            }
+            handle(.engineMessage(message))
         case .settingRejected(_, let message):
             handle(.hyperparameterRejected(message))
             if let config = snapshot.config { handle(.hyperparametersApplied(HyperparameterValues(config: config))) }
