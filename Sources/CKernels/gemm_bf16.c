@@ -21,6 +21,7 @@
    Every entry point dispatches to a portable C path when the CPU lacks AVX512-BF16; the AVX-512
    code is compiled with a target attribute so the file builds for any x86-64 level. */
 #include "ckernels.h"
+#include "scratch_buffer.h"
 #include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,18 +402,12 @@ DEFINE_KERNEL(kernel_8x16_rows, 1, ROW_MAJOR)
 /* ---------------------------------------------------------------------------------------------
    AVX-512 path: blocking driver. */
 
-/* Per-thread packing buffers, grown on demand (64-byte aligned; kept for the thread's life). */
-static _Thread_local uint32_t *tl_apack, *tl_bpack;
+/* Per-thread packing buffers (see scratch_buffer.h). */
+static _Thread_local void *tl_apack, *tl_bpack;
 static _Thread_local size_t tl_acap, tl_bcap;
 
-static uint32_t *grow(uint32_t **buf, size_t *cap, size_t words) {
-    if (words > *cap) {
-        free(*buf);
-        const size_t bytes = (words * sizeof(uint32_t) + 63) & ~(size_t)63;
-        *buf = aligned_alloc(64, bytes);
-        *cap = *buf ? words : 0;
-    }
-    return *buf;
+static uint32_t *grow(void **buf, size_t *cap, size_t count) {
+    return ck_grow_scratch(buf, cap, count * sizeof(uint32_t));
 }
 
 

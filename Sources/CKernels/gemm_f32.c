@@ -22,6 +22,7 @@
    The AVX-512 code is compiled with a target attribute so the file builds for any x86-64 level;
    ck_sgemm_portable is the plain-loop path used on other CPUs and by the tests. */
 #include "ckernels.h"
+#include "scratch_buffer.h"
 #include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,18 +211,12 @@ DEFINE_KERNEL(kernel_8x16_cols, 1, A_COLS)
 /* ---------------------------------------------------------------------------------------------
    AVX-512 path: blocking driver. */
 
-/* Per-thread packing buffers, grown on demand (64-byte aligned; kept for the thread's life). */
-static _Thread_local float *tl_bpack, *tl_aedge;
+/* Per-thread packing buffers (see scratch_buffer.h). */
+static _Thread_local void *tl_bpack, *tl_aedge;
 static _Thread_local size_t tl_bcap, tl_aedge_cap;
 
-static float *grow(float **buf, size_t *cap, size_t floats) {
-    if (floats > *cap) {
-        free(*buf);
-        const size_t bytes = (floats * sizeof(float) + 63) & ~(size_t)63;
-        *buf = aligned_alloc(64, bytes);
-        *cap = *buf ? floats : 0;
-    }
-    return *buf;
+static float *grow(void **buf, size_t *cap, size_t count) {
+    return ck_grow_scratch(buf, cap, count * sizeof(float));
 }
 
 /* Copies the last mr < MR rows of op(A)[i0.., k0 : k0+kc] into `out` as an MR-wide, k-major panel
