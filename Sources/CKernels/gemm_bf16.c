@@ -156,13 +156,17 @@ void ck_gemm_bf16_out_bf16_portable(int trans_a, int trans_b, long M, long N, lo
     gemm_portable(trans_a, trans_b, M, N, K, A, lda, B, ldb, NULL, C, ldc, 0, bias);
 }
 
+/* Whether rounding the finite nonzero `x` gave the 16-bit zero `h` (a value the format flushed). */
+static inline int flushed_to_zero(float x, uint16_t h) {
+    const uint32_t a = f32_bits(x) & 0x7fffffffu;
+    return a != 0 && a < 0x7f800000u && (h & 0x7fffu) == 0;
+}
+
 long ck_f32_to_bf16_portable(const float *x, uint16_t *y, long n) {
     long flushed = 0;
     for (long i = 0; i < n; i++) {
-        const uint16_t h = f32_to_bf16_scalar(x[i]);
-        const uint32_t a = f32_bits(x[i]) & 0x7fffffffu;
-        flushed += (a != 0 && a < 0x7f800000u && (h & 0x7fffu) == 0);
-        y[i] = h;
+        y[i] = f32_to_bf16_scalar(x[i]);
+        flushed += flushed_to_zero(x[i], y[i]);
     }
     return flushed;
 }
@@ -174,10 +178,8 @@ void ck_bf16_to_f32_portable(const uint16_t *x, float *y, long n) {
 long ck_f32_to_f16_portable(const float *x, uint16_t *y, long n) {
     long flushed = 0;
     for (long i = 0; i < n; i++) {
-        const uint16_t h = f32_to_f16_scalar(x[i]);
-        const uint32_t a = f32_bits(x[i]) & 0x7fffffffu;
-        flushed += (a != 0 && a < 0x7f800000u && (h & 0x7fffu) == 0);
-        y[i] = h;
+        y[i] = f32_to_f16_scalar(x[i]);
+        flushed += flushed_to_zero(x[i], y[i]);
     }
     return flushed;
 }
