@@ -36,7 +36,12 @@ import WhittleEngine
         #expect(HyperparameterID.workers.parse("4") == .success(.integer(4)))
         #expect(HyperparameterID.blasThreads.parse("2") == .success(.integer(2)))
         #expect(HyperparameterID.earlyStoppingPatience.parse("0") == .success(.integer(0)))
+        #expect(HyperparameterID.precision.parse("BF16") == .success(.choice("bf16")))
+        #expect(HyperparameterID.lossScaling.parse("false") == .success(.choice("false")))
+        #expect(HyperparameterID.precision.nudge(.choice("fp32"), up: true) == .choice("bf16"))
+        #expect(HyperparameterID.precision.nudge(.choice("fp16"), up: true) == .choice("fp32"))
         for (id, text, word) in [
+            (HyperparameterID.precision, "fp8", "precision"), (.lossScaling, "maybe", "loss scaling"),
             (HyperparameterID.optimizer, "rmsprop", "optimizer"), (.checkpointing, "sometimes", "checkpointing"),
             (.momentum, "1", "momentum"), (.dropout, "1.5", "dropout"), (.workers, "0", "workers"),
             (.blasThreads, "65", "BLAS threads"), (.earlyStoppingPatience, "-1", "early stop"),
