@@ -249,6 +249,17 @@ else
 fi
 save_capture 05-resumed
 
+# Mixed precision, live: precision → bf16 adds the flushed-gradients pane and the status line says
+# how the run multiplies now.
+for _ in $(seq 15); do keys Down; done
+keys Right
+if wait_for 'precision "fp32" → "bf16"' 10 && wait_for 'flushed' 10; then
+    pass "precision switched to bf16 live; the flushed-gradients chart appears"
+else
+    fail "precision switch to bf16 not applied or not shown"
+fi
+save_capture 05b-bf16
+
 # Generate screen while training runs: g, a new prompt, Enter, streamed text and timing.
 keys g
 if wait_for 'Type a prompt and press Enter' 5; then
