@@ -559,3 +559,28 @@ void ck_f16_to_f32(const uint16_t *x, float *y, long n) {
     if (ck_has_avx512_bf16()) f16_to_f32_avx512(x, y, n);
     else ck_f16_to_f32_portable(x, y, n);
 }
+
+/* ---------------------------------------------------------------------------------------------
+   Peak measurement: the bf16 ceiling that MFU of a bf16 run is reported against. */
+
+CK_AVX512 static float bf16_dot_chains_avx512(long iterations) {
+    /* 12 independent accumulators hide VDPBF16PS's ~7-cycle latency at one instruction per cycle.
+       Inputs are 2^-10 each: every step adds 2 * 2^-20 per lane, far from overflow or subnormals. */
+    const __m512bh a = (__m512bh)_mm512_set1_epi16(0x3a80), b = a;
+    __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+    __m512 c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+    for (long i = 0; i < iterations; i++) {
+        c0 = _mm512_dpbf16_ps(c0, a, b); c1 = _mm512_dpbf16_ps(c1, a, b); c2 = _mm512_dpbf16_ps(c2, a, b);
+        c3 = _mm512_dpbf16_ps(c3, a, b); c4 = _mm512_dpbf16_ps(c4, a, b); c5 = _mm512_dpbf16_ps(c5, a, b);
+        c6 = _mm512_dpbf16_ps(c6, a, b); c7 = _mm512_dpbf16_ps(c7, a, b); c8 = _mm512_dpbf16_ps(c8, a, b);
+        c9 = _mm512_dpbf16_ps(c9, a, b); c10 = _mm512_dpbf16_ps(c10, a, b); c11 = _mm512_dpbf16_ps(c11, a, b);
+    }
+    const __m512 sum = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(c0, c1), _mm512_add_ps(c2, c3)),
+                                     _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(c4, c5), _mm512_add_ps(c6, c7)),
+                                                   _mm512_add_ps(_mm512_add_ps(c8, c9), _mm512_add_ps(c10, c11))));
+    return _mm512_reduce_add_ps(sum);
+}
+
+float ck_bf16_dot_chains(long iterations) {
+    return ck_has_avx512_bf16() ? bf16_dot_chains_avx512(iterations) : 0.0f;
+}

@@ -21,7 +21,7 @@ struct BenchTrainCommand: ParsableCommand {
           whittle bench train --config configs/shakespeare-char-cpu.toml --steps 50
           whittle bench train --config configs/baby-gpt-cpu.toml --steps 3 --warmup 1 --json
 
-        Model FLOPs per step = (6 × non-embedding parameters + 12 × layers × width × context) × tokens (nanoGPT's estimate_mfu / PaLM appendix B). MFU divides achieved FLOP/s by the fp32 peak of the threads used, measured at start-up: each thread runs 12 independent 16-wide FMA chains, the best of three rounds (override with --peak-gflops). Steps run without evaluation or checkpoints.
+        Model FLOPs per step = (6 × non-embedding parameters + 12 × layers × width × context) × tokens (nanoGPT's estimate_mfu / PaLM appendix B). MFU divides achieved FLOP/s by the peak of the threads used in the run's precision, measured at start-up: fp32 (and fp16, whose products widen to fp32) against 12 independent 16-wide FMA chains per thread; bf16 on AVX512-BF16 against 12 VDPBF16PS chains (64 FLOPs each); the best of three rounds (override with --peak-gflops). Steps run without evaluation or checkpoints.
         """)
 
     @Option(name: .long, help: "TOML config file.")
@@ -36,7 +36,7 @@ struct BenchTrainCommand: ParsableCommand {
     @Option(name: .long, help: "Untimed warm-up steps first.")
     var warmup = 3
 
-    @Option(name: .long, help: "Use this fp32 peak (GFLOP/s) instead of measuring it.")
+    @Option(name: .long, help: "Use this peak (GFLOP/s) instead of measuring it.")
     var peakGflops: Double?
 
     @Flag(name: .long, help: "Print the result as JSON on stdout.")
@@ -114,13 +114,18 @@ struct BenchTrainCommand: ParsableCommand {
         let threads = min(settings.workers * settings.blasThreads, ProcessInfo.processInfo.activeProcessorCount)
         let peak: Double
         let peakSource: String
+        let bf16Peak = settings.precision == .bf16 && HalfMatmul.runsNatively(.bf16)
         if let peakGflops {
             peak = peakGflops
             peakSource = "given with --peak-gflops"
+        } else if bf16Peak {
+            if !json { printError("measuring the bf16 dot-product peak on \(threads) threads...") }
+            peak = PeakThroughput.measureBF16GFLOPS(threads: threads) ?? 0
+            peakSource = "measured bf16 peak: \(threads) threads × 12 VDPBF16PS chains of 16 lanes"
         } else {
             if !json { printError("measuring the fp32 FMA peak on \(threads) threads...") }
             peak = PeakThroughput.measureGFLOPS(threads: threads)
-            peakSource = "measured: \(threads) threads × 12 FMA chains of 16 floats"
+            peakSource = "measured fp32 peak: \(threads) threads × 12 FMA chains of 16 floats"
         }
         for _ in 0..<warmup { try trainer.trainStep() }
         var times: [Double] = []

@@ -82,6 +82,11 @@ void ck_gemm_bf16_out_bf16(int trans_a, int trans_b, long M, long N, long K,
                            const uint16_t *A, long lda, const uint16_t *B, long ldb,
                            uint16_t *C, long ldc, const float *bias);
 
+/* Runs `iterations` rounds of 12 independent 16-lane VDPBF16PS chains (12 x 16 x 2 multiply-adds per
+   round) for measuring the bf16 peak; returns their sum (so nothing is optimised away), or 0 without
+   AVX512-BF16. */
+float ck_bf16_dot_chains(long iterations);
+
 /* float -> bf16, round to nearest even (subnormals kept); NaN stays (quiet) NaN, inf stays inf.
    Returns how many nonzero finite inputs became +-0 (only fp32 subnormals below 2^-133 do). */
 long ck_f32_to_bf16(const float *x, uint16_t *y, long n);
