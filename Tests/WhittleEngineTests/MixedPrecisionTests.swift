@@ -2,6 +2,7 @@
 // exact recomputation under checkpointing, the 16-bit ledger, and flushed-gradient counting.
 
 import Testing
+import CKernels
 @testable import WhittleKernels
 
 @Suite struct MixedPrecisionTests {
@@ -178,5 +179,14 @@ import Testing
         for index in values.indices where !values[index].isNaN {
             #expect(widened[index] == HalfConversion.widen(output[index], format: format))
         }
+    }
+}
+
+@Suite struct PeakThroughputTests {
+    /// The bf16 peak's chains do what the FLOP count assumes: per instruction and lane, two products
+    /// of 2^-10 · 2^-10 added (so 12 chains × 16 lanes × 1000 rounds sum to 192,000 · 2^-19 exactly).
+    @Test func testBF16Chains_computeTheCountedDotProducts() {
+        guard HalfMatmul.runsNatively(.bf16) else { return }
+        #expect(ck_bf16_dot_chains(1000) == Float(192_000) / Float(1 << 19))
     }
 }
