@@ -1,7 +1,7 @@
 // Matrix products with 16-bit operands and fp32 accumulation: the matmuls of a bf16 or fp16 step.
 // bf16 runs on the CPU's AVX512-BF16 dot-product instructions when present (CKernels' ck_gemm_bf16);
 // otherwise (and always for fp16, which this CPU family cannot multiply natively) the operands are
-// widened to fp32 and multiplied by OpenBLAS: the same numbers, without the speed. `runsNatively`
+// widened to fp32 and multiplied by the fp32 GEMM (`BLAS.gemm`): the same numbers, without the speed. `runsNatively`
 // says which path runs, so the UI and logs can report a fallback. Native products use the caller's
 // thread when OpenBLAS is set to one thread (workers × 1), else split C's rows over BLAS.threadCount.
 
@@ -31,12 +31,12 @@ public enum HalfMatmul {
         switch precision {
         case .fp32: return BLAS.sgemmDescription
         case .bf16 where runsNatively(.bf16): return "bf16 AVX512-BF16 dot products, fp32 accumulation"
-        case .bf16: return "bf16 storage, widened to fp32 for OpenBLAS sgemm (this CPU has no AVX512-BF16)"
-        case .fp16: return "fp16 storage, widened to fp32 for OpenBLAS sgemm (no native fp16 matmul on this CPU)"
+        case .bf16: return "bf16 storage, products widened to \(BLAS.sgemmDescription) (this CPU has no AVX512-BF16)"
+        case .fp16: return "fp16 storage, products widened to \(BLAS.sgemmDescription) (no native fp16 matmul on this CPU)"
         }
     }
 
-    /// Widens both operands into `scratch` and multiplies in fp32 with OpenBLAS.
+    /// Widens both operands into `scratch` and multiplies them with the fp32 GEMM (`BLAS.gemm`).
     static func widenedProduct(_ format: Precision, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                                a: UnsafePointer<UInt16>, lda: Int, b: UnsafePointer<UInt16>, ldb: Int,
                                c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, alpha: Float,
