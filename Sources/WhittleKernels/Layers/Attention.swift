@@ -81,6 +81,16 @@ public enum Attention {
         }
     }
 
+    /// Zeroes one head's dK and dV columns (rows of stride 3C), which backward accumulates over query blocks.
+    @inline(__always)
+    static func zeroKeyValueGradients(_ dk: UnsafeMutablePointer<Float>, _ dv: UnsafeMutablePointer<Float>,
+                                      T: Int, C: Int, hs: Int) {
+        for t in 0..<T {
+            (dk + t * 3 * C).update(repeating: 0, count: hs)
+            (dv + t * 3 * C).update(repeating: 0, count: hs)
+        }
+    }
+
     /// Writes dqkv [B,T,3C] (every element overwritten). `scratch` holds T*T floats.
     public static func backward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                                 dout: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probs: UnsafePointer<Float>,
@@ -100,10 +110,7 @@ public enum Attention {
                 let p = probs + (b * NH + h) * T * T
                 let dy = dout + b * T * C + h * hs
                 // dK and dV gather contributions from every later query block.
-                for t in 0..<T {
-                    (dk + t * 3 * C).update(repeating: 0, count: hs)
-                    (dv + t * 3 * C).update(repeating: 0, count: hs)
-                }
+                Attention.zeroKeyValueGradients(dk, dv, T: T, C: C, hs: hs)
                 for rows in blocks where !rows.isEmpty {
                     let r0 = rows.lowerBound, m = rows.count, keys = rows.upperBound
                     // dP = dY · Vᵀ ; dV += Pᵀ · dY (with dropout: P is the dropped copy and dP is masked back)

@@ -78,10 +78,7 @@ public enum HalfAttention {
                 let dv = dq + 2 * C
                 let p = probs + (b * NH + h) * T * T
                 let dy = dout + b * T * C + h * hs
-                for t in 0..<T {
-                    (dk + t * 3 * C).update(repeating: 0, count: hs)
-                    (dv + t * 3 * C).update(repeating: 0, count: hs)
-                }
+                Attention.zeroKeyValueGradients(dk, dv, T: T, C: C, hs: hs)
                 for rows in Attention.rowBlocks(T) where !rows.isEmpty {
                     let r0 = rows.lowerBound, m = rows.count, keys = rows.upperBound
                     // dP = dY · Vᵀ ; dV += Pᵀ · dY (P after dropout, and dP masked back, as in fp32)

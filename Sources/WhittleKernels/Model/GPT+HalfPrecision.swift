@@ -197,11 +197,7 @@ extension GPT {
                                inp: a.residuals[l].pointer, weight: p + w.ln1Weight,
                                mean: a.ln1Mean[l].pointer, rstd: a.ln1Rstd[l].pointer, N: N, C: C)
         }
-        if let drop {
-            Dropout.apply(dres, count: N * C, probability: drop.probability, seed: drop.seed(layer: d.L, site: 0),
-                          firstIndex: drop.firstSequence * T * C)
-        }
-        Encoder.backward(dwte: g + layout.wte, dwpe: g + layout.wpe, dout: dres, tokens: a.tokens, B: B, T: T, C: C)
+        embeddingBackward(gradients: g, layout: layout, arena: a)
         a.flushedGradients += flushed
     }
 }

@@ -167,9 +167,17 @@ public enum GPT {
                                inp: a.residuals[l].pointer, weight: p + w.ln1Weight,
                                mean: a.ln1Mean[l].pointer, rstd: a.ln1Rstd[l].pointer, N: N, C: C)
         }
-        if let drop {
-            Dropout.apply(dres, count: N * C, probability: drop.probability, seed: drop.seed(layer: d.L, site: 0),
-                          firstIndex: drop.firstSequence * T * C)
+        embeddingBackward(gradients: g, layout: layout, arena: a)
+    }
+
+    /// The embeddings' gradients from `dResidual` (the gradient reaching x_0), through the embedding
+    /// dropout mask when dropout is on. Shared by the fp32 and 16-bit backward passes.
+    static func embeddingBackward(gradients g: UnsafeMutablePointer<Float>, layout: ParameterLayout, arena a: ActivationArena) {
+        let B = a.B, T = a.T, C = layout.dimensions.C
+        let dres = a.dResidual.pointer
+        if let drop = a.dropout {
+            Dropout.apply(dres, count: B * T * C, probability: drop.probability,
+                          seed: drop.seed(layer: layout.dimensions.L, site: 0), firstIndex: drop.firstSequence * T * C)
         }
         Encoder.backward(dwte: g + layout.wte, dwpe: g + layout.wpe, dout: dres, tokens: a.tokens, B: B, T: T, C: C)
     }
