@@ -14,6 +14,7 @@ struct SweepCommand: ParsableCommand {
         Examples:
           whittle sweep --config configs/shakespeare-char-cpu.toml --vary learning_rate=1e-3,3e-3 --set max_iters=500
           whittle sweep --config configs/shakespeare-char-cpu.toml --vary workers=1,2 --vary checkpointing=false,true --target-loss 2.2
+          whittle sweep --config configs/shakespeare-char-cpu.toml --vary optimizer=adamw,lion,sgd --vary precision=fp32,bf16 --set max_iters=300
 
         Every combination of the --vary values is one run (`whittle train` in a child process, so its peak RSS is its own), in DIR/<key>-<value>_.../ under --out. All combinations are validated before the first run starts. The table lists the whole-split validation loss, the training time until the periodic validation estimate first reached --target-loss, tokens/s, the memory ledger and peak RSS; it is printed as Markdown and written to sweep.md, sweep.csv and sweep.json in the sweep directory.
         """)

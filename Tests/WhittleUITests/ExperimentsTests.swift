@@ -104,11 +104,11 @@ final class FakeExperimentLauncher: ExperimentLauncher {
             return
         }
         #expect(state.runState == .paused, "the live run pauses so the children get the cores")
-        #expect(plan.runs.count == 6 && plan.variedKeys == ["optimizer", "checkpointing"])
+        #expect(plan.runs.count == 6 && plan.variedKeys == ["optimizer", "precision"])
         #expect(plan.runs.allSatisfy { $0.config.maxIterations == 100 && $0.config.evalInterval == 10 })
-        #expect(plan.runs.map(\.name).first == "optimizer-adamw_checkpointing-false")
+        #expect(plan.runs.map(\.name).first == "optimizer-adamw_precision-fp32")
         #expect(state.experiments.runs.count == 6 && state.experiments.isRunning)
-        #expect(state.experiments.runs[1].settings == ["optimizer": "adamw", "checkpointing": "true"])
+        #expect(state.experiments.runs[1].settings == ["optimizer": "adamw", "precision": "bf16"])
         #expect(state.experiments.focus == .runs)
         #expect(update(&state, .key(.enter)) == [], "one queue at a time")
         #expect(update(&state, .key(.character("c"))) == [.cancelExperiments])
@@ -192,7 +192,7 @@ final class FakeExperimentLauncher: ExperimentLauncher {
         #expect(update(&state, .key(.character("x"))) == [.exportExperiments])
         try runner.export()
         let markdown = try String(contentsOfFile: directory + "/sweep.md", encoding: .utf8)
-        #expect(markdown.contains("| adamw | false |") && markdown.contains("failed: error: optimizer diverged"))
+        #expect(markdown.contains("| adamw | fp32 |") && markdown.contains("failed: error: optimizer diverged"))
         let csv = try String(contentsOfFile: directory + "/sweep.csv", encoding: .utf8)
         #expect(csv.split(separator: "\n").count == 7)
         let json = try JSONDecoder().decode([SweepResult].self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/sweep.json")))

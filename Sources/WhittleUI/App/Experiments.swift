@@ -21,7 +21,7 @@ public struct ExperimentsState: Equatable, Sendable {
         }
     }
 
-    public var vary = [TextField("optimizer=adamw,lion,sgd"), TextField("checkpointing=false,true"), TextField()]
+    public var vary = [TextField("optimizer=adamw,lion,sgd"), TextField("precision=fp32,bf16"), TextField()]
     public var maxIterations = TextField("100")
     public var targetLoss = TextField()
     public var focus: Field = .vary1
