@@ -5,7 +5,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SAMPLE_MODEL ?= sample-models/shakespeare-char-tiny
 DATASET ?= datasets/tinyshakespeare.txt
 
-.PHONY: deps build run test bench clean
+.PHONY: deps build run test bench bench-kernels clean
 
 deps:
 	@pkg-config --exists ncursesw openblas 2>/dev/null && command -v tmux >/dev/null || { \
@@ -21,6 +21,15 @@ run: build
 test: deps
 	swift test
 	Tests/e2e/tui.sh
+
+# Kernel micro-benchmarks (single thread, against OpenBLAS), built into .build/bench/:
+#   make bench-kernels && .build/bench/sgemm && .build/bench/bf16_gemm && .build/bench/bf16_microkernel
+KERNEL_CFLAGS := -O3 -march=native -fno-math-errno -ISources/CKernels/include
+bench-kernels: deps
+	mkdir -p .build/bench
+	clang $(KERNEL_CFLAGS) bench/sgemm.c Sources/CKernels/gemm_f32.c -lopenblas -lm -o .build/bench/sgemm
+	clang $(KERNEL_CFLAGS) bench/bf16_gemm.c Sources/CKernels/gemm_bf16.c -lopenblas -lm -o .build/bench/bf16_gemm
+	clang $(KERNEL_CFLAGS) bench/bf16_microkernel.c -o .build/bench/bf16_microkernel
 
 clean:
 	rm -rf .build

@@ -1,9 +1,7 @@
 /* Single-thread benchmark of ck_gemm_bf16 against OpenBLAS cblas_sgemm on Whittle's shapes.
-   Build and run (from the package root):
-     cc -O3 -march=native -fno-math-errno -ISources/CKernels/include bench/bf16_gemm.c \
-        Sources/CKernels/gemm_bf16.c -lopenblas -lm -o /tmp/bf16_gemm && /tmp/bf16_gemm
+   Build and run (from the package root): make bench-kernels && .build/bench/bf16_gemm
    Optional argument: a number of repetitions (default 5); prints the median GFLOP/s of each.
-   `/tmp/bf16_gemm check` instead compares the fast path with the portable one on random shapes. */
+   `.build/bench/bf16_gemm check` instead compares the fast path with the portable one on random shapes. */
 #include "ckernels.h"
 #include <cblas.h>
 #include <math.h>

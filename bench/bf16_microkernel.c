@@ -1,7 +1,7 @@
 /* Throughput of VDPBF16PS register-blocked tiles in L1 (no packing, no C traffic), for choosing
    the microkernel shape: MR rows x NR columns, kp k-pairs per call. (A separate chain test measured
-   VDPBF16PS zmm latency ~7 cycles, throughput one per cycle from 6-8 independent chains.) Build:
-     cc -O3 -march=native bench/bf16_microkernel.c -o /tmp/bf16_uk && /tmp/bf16_uk
+   VDPBF16PS zmm latency ~7 cycles, throughput one per cycle from 6-8 independent chains.) Build
+   and run (from the package root): make bench-kernels && .build/bench/bf16_microkernel
    Measured on the Zen 4 host: every shape 6x32 ... 6x64 at 230-235 GFLOP/s (the bf16 peak). */
 #include <immintrin.h>
 #include <stdio.h>

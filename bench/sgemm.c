@@ -1,12 +1,11 @@
 /* Single-thread benchmark of ck_sgemm against OpenBLAS cblas_sgemm on Whittle's fp32 shapes.
    Build and run (from the package root; clang is the compiler SwiftPM uses for CKernels):
-     clang -O3 -march=native -fno-math-errno -ISources/CKernels/include bench/sgemm.c \
-        Sources/CKernels/gemm_f32.c -lopenblas -lm -o /tmp/sgemm && /tmp/sgemm
+     make bench-kernels && .build/bench/sgemm
    Arguments: [repetitions (default 7) [name filter]]; prints per shape the median microseconds per
    call and GFLOP/s of each library, interleaved, timed in thread CPU time. The "recipe" shapes carry
    their calls per worker step (shakespeare-char-cpu: 4 layers, 384 rows per worker), and the last
    line sums them into an estimated matmul time per step for each library.
-   `/tmp/sgemm check` instead compares ck_sgemm with a double-precision reference on random shapes. */
+   `.build/bench/sgemm check` instead compares ck_sgemm with a double-precision reference on random shapes. */
 #include "ckernels.h"
 #include <cblas.h>
 #include <math.h>
