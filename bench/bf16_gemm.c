@@ -2,6 +2,7 @@
    Build and run (from the package root): make bench-kernels && .build/bench/bf16_gemm
    Optional argument: a number of repetitions (default 5); prints the median GFLOP/s of each.
    `.build/bench/bf16_gemm check` instead compares the fast path with the portable one on random shapes. */
+#include "bench_support.h"
 #include "ckernels.h"
 #include <cblas.h>
 #include <math.h>
@@ -12,28 +13,7 @@
 
 void openblas_set_num_threads(int);
 
-/* This thread's CPU time: on a shared machine, time spent descheduled does not count (both
-   libraries run single-threaded in this thread). */
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static uint64_t rng = 88172645463325252ull;
-static float uniform(void) {
-    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
-    return (float)((rng >> 11) * 0x1p-53) * 2.0f - 1.0f;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    const double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 typedef struct { const char *name; int ta, tb; long M, N, K, lda, ldb; int acc, out16; } shape;
-
-static double median(double *v, int n) { qsort(v, n, sizeof *v, cmp_double); return v[n / 2]; }
 
 static void bench(shape s, int reps) {
     const long M = s.M, N = s.N, K = s.K;

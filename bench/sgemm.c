@@ -6,6 +6,7 @@
    their calls per worker step (shakespeare-char-cpu: 4 layers, 384 rows per worker), and the last
    line sums them into an estimated matmul time per step for each library.
    `.build/bench/sgemm check` instead compares ck_sgemm with a double-precision reference on random shapes. */
+#include "bench_support.h"
 #include "ckernels.h"
 #include <cblas.h>
 #include <math.h>
@@ -15,25 +16,6 @@
 #include <time.h>
 
 void openblas_set_num_threads(int);
-
-/* This thread's CPU time: time spent descheduled on a shared machine does not count. */
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static uint64_t rng = 88172645463325252ull;
-static float uniform(void) {
-    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
-    return (float)((rng >> 11) * 0x1p-53) * 2.0f - 1.0f;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    const double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-static double median(double *v, int n) { qsort(v, n, sizeof *v, cmp_double); return v[n / 2]; }
 
 /* per_step: calls per worker step in the recipe (0 for shapes outside it). */
 typedef struct { const char *name; int ta, tb; long M, N, K, lda, ldb, ldc; float alpha, beta; int per_step; } shape;
