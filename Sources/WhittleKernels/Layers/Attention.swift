@@ -81,6 +81,16 @@ public enum Attention {
         }
     }
 
+    /// Row t of the softmax backward, in place: dS = scale · P ⊙ (dP − Σ P ⊙ dP) over the causal
+    /// entries 0...t, and 0 for t < j < keys (the query block's other columns).
+    @inline(__always)
+    static func softmaxBackwardRow(_ p: UnsafePointer<Float>, gradient dp: UnsafeMutablePointer<Float>, t: Int, keys: Int,
+                                   scale: Float) {
+        let dot = VectorMath.dot(p, dp, t + 1)
+        for j in 0...t { dp[j] = scale * p[j] * (dp[j] - dot) }
+        for j in (t + 1)..<keys { dp[j] = 0 }
+    }
+
     /// Zeroes one head's dK and dV columns (rows of stride 3C), which backward accumulates over query blocks.
     @inline(__always)
     static func zeroKeyValueGradients(_ dk: UnsafeMutablePointer<Float>, _ dv: UnsafeMutablePointer<Float>,
@@ -129,14 +139,7 @@ public enum Attention {
                     }
                     BLAS.gemm(transposeA: true, transposeB: false, m: keys, n: hs, k: m,
                               a: weights + r0 * T, lda: T, b: dy + r0 * C, ldb: C, beta: 1, c: dv, ldc: 3 * C)
-                    // dS = scale · P ⊙ (dP − rowsum(P ⊙ dP)), causal entries only.
-                    for t in rows {
-                        let pr = p + t * T
-                        let dr = dp + t * T
-                        let dot = VectorMath.dot(pr, dr, t + 1)
-                        for j in 0...t { dr[j] = scale * pr[j] * (dr[j] - dot) }
-                        for j in (t + 1)..<keys { dr[j] = 0 }
-                    }
+                    for t in rows { softmaxBackwardRow(p + t * T, gradient: dp + t * T, t: t, keys: keys, scale: scale) }
                     // dQ = dS · K ; dK += dSᵀ · Q
                     BLAS.gemm(transposeA: false, transposeB: false, m: m, n: hs, k: keys,
                               a: dp + r0 * T, lda: T, b: k, ldb: 3 * C, beta: 0, c: dq + r0 * 3 * C, ldc: 3 * C)

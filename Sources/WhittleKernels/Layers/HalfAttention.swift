@@ -57,11 +57,12 @@ public enum HalfAttention {
     }
 
     /// Writes the fp32 gradient dqkv [B,T,3C] (every element) from the 16-bit dout [B,T,C] (row stride C).
-    /// `scores` is an fp32 T×T scratch; `scoresGradient` a 16-bit T×T scratch. Returns the count of
+    /// `scores` is an fp32 T×T scratch; `scoresGradient` a 16-bit T×T scratch; `probabilityRow` an fp32
+    /// [T] scratch (one probability row widened for the softmax backward). Returns the count of
     /// nonzero score gradients that rounding to 16 bits flushed to zero.
     static func backward(dqkv: UnsafeMutablePointer<Float>, dout: UnsafePointer<UInt16>, qkv: UnsafePointer<UInt16>,
                          probs: UnsafePointer<UInt16>, scores: UnsafeMutablePointer<Float>,
-                         scoresGradient: UnsafeMutablePointer<UInt16>, B: Int, T: Int, C: Int, NH: Int,
+                         scoresGradient: UnsafeMutablePointer<UInt16>, probabilityRow: UnsafeMutablePointer<Float>, B: Int, T: Int, C: Int, NH: Int,
                          format: Precision, matmul: MatmulScratch,
                          dropout: Attention.ProbabilityDropout?, dropped: UnsafeMutablePointer<UInt16>) -> Int {
         let hs = C / NH
@@ -99,15 +100,11 @@ public enum HalfAttention {
                     HalfMatmul.product(format, transposeA: true, transposeB: false, m: keys, n: hs, k: m,
                                        a: weights + r0 * T, lda: T, b: dy + r0 * C, ldb: C, c: dv, ldc: 3 * C,
                                        accumulate: true, scratch: matmul)
-                    // dS = scale · P ⊙ (dP − rowsum(P ⊙ dP)) on the causal entries, then rounded.
+                    // dS as in fp32, from the widened probabilities, then rounded.
                     for t in rows {
-                        let pr = p + t * T
-                        let dr = dp + t * T
-                        var dot: Float = 0
-                        for j in 0...t { dot += HalfConversion.widen(pr[j], format: format) * dr[j] }
-                        for j in 0...t { dr[j] = scale * HalfConversion.widen(pr[j], format: format) * (dr[j] - dot) }
-                        for j in (t + 1)..<keys { dr[j] = 0 }
-                        flushed += HalfConversion.round(dr, to: scoresGradient + t * T, count: keys, format: format)
+                        HalfConversion.widen(p + t * T, to: probabilityRow, count: t + 1, format: format)
+                        Attention.softmaxBackwardRow(probabilityRow, gradient: dp + t * T, t: t, keys: keys, scale: scale)
+                        flushed += HalfConversion.round(dp + t * T, to: scoresGradient + t * T, count: keys, format: format)
                     }
                     // dQ = dS · K ; dK += dSᵀ · Q
                     HalfMatmul.product(format, transposeA: false, transposeB: false, m: m, n: hs, k: keys,

@@ -182,7 +182,8 @@ extension GPT {
             flushed += HalfConversion.round(datt, to: datt16, count: N * C, format: format)
             flushed += HalfAttention.backward(dqkv: a.dQKV.pointer, dout: datt16, qkv: h.qkv[l].pointer,
                                               probs: h.probs[l].pointer, scores: a.dScores.pointer,
-                                              scoresGradient: h.scoresGradient.pointer, B: B, T: T, C: C, NH: d.NH,
+                                              scoresGradient: h.scoresGradient.pointer,
+                                              probabilityRow: h.probabilityRow.pointer, B: B, T: T, C: C, NH: d.NH,
                                               format: format, matmul: matmul,
                                               dropout: drop.map { ($0, $0.seed(layer: l, site: 1), a.droppedScores.pointer) },
                                               dropped: h.droppedProbabilities.pointer)

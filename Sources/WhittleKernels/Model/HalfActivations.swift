@@ -20,6 +20,8 @@ public final class HalfActivations: @unchecked Sendable {
     public let scoresGradient: HalfBuffer
     /// Attention dropout: one head's dropped probabilities in 16 bits, [T,T] (dropout only).
     public let droppedProbabilities: HalfBuffer
+    /// Attention backward: one probability row widened to fp32, [T].
+    public let probabilityRow: FloatBuffer
     /// fp32 work buffers for the widening matmul fallback, sized up front (empty on the native bf16 path).
     public let matmul: MatmulScratch
 
@@ -43,6 +45,7 @@ public final class HalfActivations: @unchecked Sendable {
         gradient = HalfBuffer(count: B * T * Self.gradientWidth(d))
         scoresGradient = HalfBuffer(count: T * T)
         droppedProbabilities = HalfBuffer(count: supportsDropout ? T * T : 0)
+        probabilityRow = FloatBuffer(count: T)
     }
 
     /// Widest row a rounded gradient has: c_fc's 4C, or the vocabulary at the LM head.
@@ -52,7 +55,7 @@ public final class HalfActivations: @unchecked Sendable {
     static func scratchBytes(dimensions d: GPTDimensions, B: Int, T: Int, supportsDropout: Bool, precision: Precision) -> Int {
         let fallback = fallbackFloats(dimensions: d, B: B, T: T, precision: precision)
         return 2 * (B * T * gradientWidth(d) + T * T + (supportsDropout ? T * T : 0))
-            + 4 * (fallback.a + fallback.b + fallback.c)
+            + 4 * (T + fallback.a + fallback.b + fallback.c)
     }
 
     /// The widening fallback's largest operands: A and B of the weight-gradient products
@@ -73,6 +76,7 @@ public final class HalfActivations: @unchecked Sendable {
 
     /// Bytes of the 16-bit scratch and the matmul fallback's work buffers.
     var scratchByteCount: Int {
-        gradient.byteCount + scoresGradient.byteCount + droppedProbabilities.byteCount + matmul.byteCount
+        gradient.byteCount + scoresGradient.byteCount + droppedProbabilities.byteCount + probabilityRow.byteCount
+            + matmul.byteCount
     }
 }
