@@ -98,6 +98,19 @@ func tinyConfig(in directory: String, workers: Int = 1) throws -> TrainingConfig
         #expect(small.array == [0.3, 0.4])
     }
 
+    @Test func testGradientClipping_unscalesAndClipsInOnePass() {
+        // Gradients scaled by 4 (a loss scale): unscaled norm 5 clips to 1; unscaled norm 0.5 only unscales.
+        let scaled = FloatBuffer([12, 16])
+        GradientClipping.clip(scaled.pointer, count: 2, norm: 5, maxNorm: 1, unscale: 0.25)
+        #expect(abs(scaled[0] - 0.6) < 1e-6 && abs(scaled[1] - 0.8) < 1e-6)
+        let small = FloatBuffer([1.2, 1.6])
+        GradientClipping.clip(small.pointer, count: 2, norm: 0.5, maxNorm: 1, unscale: 0.25)
+        #expect(small.array == [0.3, 0.4])
+        let unclipped = FloatBuffer([12, 16])
+        GradientClipping.clip(unclipped.pointer, count: 2, norm: 5, maxNorm: 0, unscale: 0.25)
+        #expect(unclipped.array == [3, 4])
+    }
+
     @Test func testTrainer_overfitsATinyBatch() throws {
         let directory = TemporaryDirectory()
         var config = try tinyConfig(in: directory.path)

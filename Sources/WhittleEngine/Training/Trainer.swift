@@ -100,15 +100,11 @@ public final class Trainer: @unchecked Sendable {
                 record.gradientNorm = 0   // not finite; logs say `skipped` instead
                 return finish(&record, start: start)
             }
-            if scale != 1 {
-                let inverse = 1 / scale
-                let g = gradients.pointer
-                for i in 0..<gradients.count { g[i] *= inverse }
-                unclippedNorm /= Double(scale)
-            }
+            unclippedNorm /= Double(scale)
         }
+        // Unscaling (fp16) and clipping share one pass over the gradients.
         let norm = GradientClipping.clip(gradients.pointer, count: gradients.count, norm: unclippedNorm,
-                                         maxNorm: config.gradientClip)
+                                         maxNorm: config.gradientClip, unscale: 1 / scale)
         guard loss.isFinite, norm.isFinite else {
             let culprit = model.firstNonFiniteTensor(in: gradients).map { " (first non-finite gradient: \($0))" } ?? ""
             throw WhittleError(.numeric, "step \(step + 1): the loss or gradient is not finite (loss \(loss), gradient norm \(norm))\(culprit); the weights were not updated",

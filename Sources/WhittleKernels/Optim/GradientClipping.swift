@@ -27,12 +27,17 @@ public enum GradientClipping {
     }
 
     /// As `clip(_:count:maxNorm:)` with the norm already computed (e.g. during the gradient reduction).
+    /// `unscale` first divides out a loss scale (fp16): `norm` is then the norm after unscaling, and
+    /// unscaling and clipping share one pass over the gradients.
     @discardableResult
-    public static func clip(_ gradients: UnsafeMutablePointer<Float>, count: Int, norm: Double, maxNorm: Float) -> Double {
-        guard maxNorm > 0, norm.isFinite else { return norm }
+    public static func clip(_ gradients: UnsafeMutablePointer<Float>, count: Int, norm: Double, maxNorm: Float,
+                            unscale: Float = 1) -> Double {
+        guard norm.isFinite else { return norm }
+        var factor = Double(unscale)
         let coefficient = Double(maxNorm) / (norm + 1e-6)
-        if coefficient < 1 {
-            let c = Float(coefficient)
+        if maxNorm > 0 && coefficient < 1 { factor *= coefficient }
+        if factor != 1 {
+            let c = Float(factor)
             for i in 0..<count { gradients[i] *= c }
         }
         return norm
