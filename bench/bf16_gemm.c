@@ -36,7 +36,7 @@ static void bench(shape s, int reps) {
         double t0 = now();
         for (int c = 0; c < calls; c++) {
             if (s.out16) ck_gemm_bf16_out_bf16(s.ta, s.tb, M, N, K, A, lda, B, ldb, C16, N, NULL);
-            else ck_gemm_bf16(s.ta, s.tb, M, N, K, A, lda, B, ldb, C, N, s.acc);
+            else ck_gemm_bf16(s.ta, s.tb, M, N, K, 1.0f, A, lda, B, ldb, C, N, s.acc);
         }
         tb[r] = flops * calls / (now() - t0) * 1e-9;
         t0 = now();
@@ -82,8 +82,8 @@ static int check(void) {
             }
             if (err > 1) { printf("out16 mismatch ta=%d tb=%d M=%ld N=%ld K=%ld: %g ulp\n", ta, tb, M, N, K, err); bad++; }
         } else {
-            ck_gemm_bf16(ta, tb, M, N, K, A, lda, B, ldb, C1, ldc, acc);
-            ck_gemm_bf16_portable(ta, tb, M, N, K, A, lda, B, ldb, C2, ldc, acc);
+            ck_gemm_bf16(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, C1, ldc, acc);
+            ck_gemm_bf16_portable(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, C2, ldc, acc);
             for (long i = 0; i < M * ldc; i++) {
                 const double d = fabs(C1[i] - C2[i]);
                 if (!(d <= err)) err = d;

@@ -129,8 +129,8 @@ static inline float load_b(int trans, const uint16_t *B, long ldb, long k, long 
 /* ---------------------------------------------------------------------------------------------
    Portable path: plain loops, fp32 sums (each product of two bf16 values is exact in fp32). */
 
-static void gemm_portable(int trans_a, int trans_b, long M, long N, long K, const uint16_t *A, long lda,
-                          const uint16_t *B, long ldb, float *C, uint16_t *C16, long ldc, int accumulate,
+static void gemm_portable(int trans_a, int trans_b, long M, long N, long K, float alpha, const uint16_t *A,
+                          long lda, const uint16_t *B, long ldb, float *C, uint16_t *C16, long ldc, int accumulate,
                           const float *bias) {
     for (long m = 0; m < M; m++) {
         for (long n = 0; n < N; n++) {
@@ -139,21 +139,21 @@ static void gemm_portable(int trans_a, int trans_b, long M, long N, long K, cons
             if (C16) {
                 C16[m * ldc + n] = f32_to_bf16_scalar((bias ? bias[n] : 0.0f) + sum);
             } else {
-                C[m * ldc + n] = accumulate ? C[m * ldc + n] + sum : sum;
+                C[m * ldc + n] = accumulate ? C[m * ldc + n] + alpha * sum : alpha * sum;
             }
         }
     }
 }
 
-void ck_gemm_bf16_portable(int trans_a, int trans_b, long M, long N, long K, const uint16_t *A, long lda,
-                           const uint16_t *B, long ldb, float *C, long ldc, int accumulate) {
-    gemm_portable(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, NULL, ldc, accumulate, NULL);
+void ck_gemm_bf16_portable(int trans_a, int trans_b, long M, long N, long K, float alpha, const uint16_t *A,
+                           long lda, const uint16_t *B, long ldb, float *C, long ldc, int accumulate) {
+    gemm_portable(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, C, NULL, ldc, accumulate, NULL);
 }
 
 void ck_gemm_bf16_out_bf16_portable(int trans_a, int trans_b, long M, long N, long K, const uint16_t *A,
                                     long lda, const uint16_t *B, long ldb, uint16_t *C, long ldc,
                                     const float *bias) {
-    gemm_portable(trans_a, trans_b, M, N, K, A, lda, B, ldb, NULL, C, ldc, 0, bias);
+    gemm_portable(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, NULL, C, ldc, 0, bias);
 }
 
 /* Whether rounding the finite nonzero `x` gave the 16-bit zero `h` (a value the format flushed). */
@@ -335,6 +335,7 @@ typedef struct {
     uint16_t *c16;   /* bf16 output (STORE_BF16) */
     long ldc;
     const float *bias; /* STORE_BF16 only; may be NULL */
+    float alpha;       /* fp32 output: the product's scale */
 } ck_out;
 
 /* Round 16 floats to bf16 (nearest even, NaN kept quiet) and store the lanes in `mask`. */
@@ -353,6 +354,7 @@ CK_AVX512 static inline void store_tile_vector(const ck_out *out, long row, long
         store_bf16x16(out->c16 + row * out->ldc + col, acc, mask);
     } else {
         float *dst = out->c + row * out->ldc + col;
+        if (out->alpha != 1.0f) acc = _mm512_mul_ps(acc, _mm512_set1_ps(out->alpha));
         if (out->mode == STORE_ADD) acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(mask, dst));
         _mm512_mask_storeu_ps(dst, mask, acc);
     }
@@ -426,7 +428,7 @@ CK_AVX512 static void gemm_avx512(int trans_a, int trans_b, long M, long N, long
     uint32_t *ap = grow(&tl_apack, &tl_acap, (size_t)(round_up(min_l(M, mc_max), MR) * kp_max));
     uint32_t *bp = grow(&tl_bpack, &tl_bcap, (size_t)(round_up(min_l(N, nc_max), NR) * kp_max));
     if (!ap || !bp) { /* out of memory: the slow path needs no buffers */
-        gemm_portable(trans_a, trans_b, M, N, K, A, lda, B, ldb, out.c, out.c16, out.ldc, accumulate, out.bias);
+        gemm_portable(trans_a, trans_b, M, N, K, out.alpha, A, lda, B, ldb, out.c, out.c16, out.ldc, accumulate, out.bias);
         return;
     }
     for (long jc = 0; jc < N; jc += nc_max) {
@@ -469,22 +471,22 @@ static void gemm_empty(long M, long N, ck_out out, int accumulate) {
         }
 }
 
-void ck_gemm_bf16(int trans_a, int trans_b, long M, long N, long K, const uint16_t *A, long lda,
+void ck_gemm_bf16(int trans_a, int trans_b, long M, long N, long K, float alpha, const uint16_t *A, long lda,
                   const uint16_t *B, long ldb, float *C, long ldc, int accumulate) {
     if (M <= 0 || N <= 0) return;
-    const ck_out out = {accumulate ? STORE_ADD : STORE_SET, C, NULL, ldc, NULL};
+    const ck_out out = {accumulate ? STORE_ADD : STORE_SET, C, NULL, ldc, NULL, alpha};
     if (K <= 0) gemm_empty(M, N, out, accumulate);
     else if (ck_has_avx512_bf16()) gemm_avx512(trans_a, trans_b, M, N, K, A, lda, B, ldb, out, accumulate);
-    else gemm_portable(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, NULL, ldc, accumulate, NULL);
+    else gemm_portable(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, C, NULL, ldc, accumulate, NULL);
 }
 
 void ck_gemm_bf16_out_bf16(int trans_a, int trans_b, long M, long N, long K, const uint16_t *A, long lda,
                            const uint16_t *B, long ldb, uint16_t *C, long ldc, const float *bias) {
     if (M <= 0 || N <= 0) return;
-    const ck_out out = {STORE_BF16, NULL, C, ldc, bias};
+    const ck_out out = {STORE_BF16, NULL, C, ldc, bias, 1.0f};
     if (K <= 0) gemm_empty(M, N, out, 0);
     else if (ck_has_avx512_bf16()) gemm_avx512(trans_a, trans_b, M, N, K, A, lda, B, ldb, out, 0);
-    else gemm_portable(trans_a, trans_b, M, N, K, A, lda, B, ldb, NULL, C, ldc, 0, bias);
+    else gemm_portable(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, NULL, C, ldc, 0, bias);
 }
 
 /* ---------------------------------------------------------------------------------------------

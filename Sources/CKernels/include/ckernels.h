@@ -67,12 +67,12 @@ uint8_t ck_quantize_nearest(const ck_code_index *restrict index, float x);
 /* 1 when the CPU executes AVX512-BF16 (and AVX512 F/BW/VL), checked once at run time. */
 int ck_has_avx512_bf16(void);
 
-/* C[M x N] (fp32, row stride ldc) = op(A) op(B), or C += op(A) op(B) when accumulate != 0.
+/* C[M x N] (fp32, row stride ldc) = alpha op(A) op(B), or C += alpha op(A) op(B) when accumulate != 0.
    op(A) is M x K: A stored M x K (A[m*lda + k]) when trans_a == 0, else stored K x M (A[k*lda + m]).
    op(B) is K x N: B stored K x N (B[k*ldb + n]) when trans_b == 0, else stored N x K (B[n*ldb + k]).
    Products are exact in fp32 and summed in fp32. Single-threaded: callers split work over threads
    by handing disjoint blocks of C (offset pointers). Packing buffers are per thread and reused. */
-void ck_gemm_bf16(int trans_a, int trans_b, long M, long N, long K,
+void ck_gemm_bf16(int trans_a, int trans_b, long M, long N, long K, float alpha,
                   const uint16_t *A, long lda, const uint16_t *B, long ldb,
                   float *C, long ldc, int accumulate);
 
@@ -99,7 +99,7 @@ long ck_f32_to_f16(const float *x, uint16_t *y, long n);
 void ck_f16_to_f32(const uint16_t *x, float *y, long n);
 
 /* The portable paths of the functions above, whatever the CPU; for tests that compare both paths. */
-void ck_gemm_bf16_portable(int trans_a, int trans_b, long M, long N, long K,
+void ck_gemm_bf16_portable(int trans_a, int trans_b, long M, long N, long K, float alpha,
                            const uint16_t *A, long lda, const uint16_t *B, long ldb,
                            float *C, long ldc, int accumulate);
 void ck_gemm_bf16_out_bf16_portable(int trans_a, int trans_b, long M, long N, long K,

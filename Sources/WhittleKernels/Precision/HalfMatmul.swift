@@ -62,18 +62,10 @@ public enum HalfMatmul {
                                   lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate, alpha: alpha,
                                   scratch: scratch)
         }
-        precondition(alpha == 1 || !accumulate, "a scaled native product cannot accumulate")
         splitRows(m) { rows in
             let aPart = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
-            let cPart = c + rows.lowerBound * ldc
-            ck_gemm_bf16(transposeA ? 1 : 0, transposeB ? 1 : 0, rows.count, n, k, aPart, lda, b, ldb, cPart, ldc,
-                         accumulate ? 1 : 0)
-            if alpha != 1 {
-                for row in 0..<rows.count {
-                    let r = cPart + row * ldc
-                    for j in 0..<n { r[j] *= alpha }
-                }
-            }
+            ck_gemm_bf16(transposeA ? 1 : 0, transposeB ? 1 : 0, rows.count, n, k, alpha, aPart, lda, b, ldb,
+                         c + rows.lowerBound * ldc, ldc, accumulate ? 1 : 0)
         }
     }
 
