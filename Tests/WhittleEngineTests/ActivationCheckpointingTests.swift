@@ -17,9 +17,9 @@ import WhittleKernels
             arena.targets[i] = Int32(generator.nextInt(below: dimensions.V))
         }
         if dropout { arena.dropout = DropoutSettings(probability: 0.2, seed: 3, firstSequence: 1) }
-        let loss = GPT.forward(parameters: parameters.pointer, layout: layout, arena: arena, withTargets: true)!
+        let loss = GPT.forward(weights: ModelWeights(layout: layout, parameters: parameters.pointer), arena: arena, withTargets: true)!
         let g = FloatBuffer(count: layout.totalCount)
-        GPT.backward(parameters: parameters.pointer, gradients: g.pointer, layout: layout, arena: arena)
+        GPT.backward(weights: ModelWeights(layout: layout, parameters: parameters.pointer), gradients: g.pointer, arena: arena)
         return (g, loss)
     }
 

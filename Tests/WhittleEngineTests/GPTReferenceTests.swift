@@ -14,10 +14,10 @@ import WhittleKernels
         let arena = ActivationArena(dimensions: Fixture.dimensions, B: 2, T: 8)
         for (i, token) in tokens.joined().enumerated() { arena.tokens[i] = token }
         for (i, target) in targets.joined().enumerated() { arena.targets[i] = target }
-        let loss = GPT.forward(parameters: parameters.pointer, layout: layout, arena: arena, withTargets: true, path: path)!
+        let loss = GPT.forward(weights: ModelWeights(layout: layout, parameters: parameters.pointer), arena: arena, withTargets: true, path: path)!
         let logits = arena.logits.array
         let gradients = FloatBuffer(count: layout.totalCount)
-        GPT.backward(parameters: parameters.pointer, gradients: gradients.pointer, layout: layout, arena: arena, path: path)
+        GPT.backward(weights: ModelWeights(layout: layout, parameters: parameters.pointer), gradients: gradients.pointer, arena: arena, path: path)
         return (logits, loss, gradients, layout)
     }
 

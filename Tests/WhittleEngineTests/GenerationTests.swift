@@ -19,7 +19,7 @@ import Testing
     func forwardLogits(_ model: GPTModel, _ tokens: [Int32]) -> [[Float]] {
         let arena = ActivationArena(dimensions: model.config.dimensions, B: 1, T: tokens.count)
         for (i, token) in tokens.enumerated() { arena.tokens[i] = token }
-        GPT.forward(parameters: model.parameters.pointer, layout: model.layout, arena: arena, withTargets: false)
+        GPT.forward(weights: ModelWeights(layout: model.layout, parameters: model.parameters.pointer), arena: arena, withTargets: false)
         let V = model.config.vocabularySize
         return (0..<tokens.count).map { Array(arena.logits.array[($0 * V)..<(($0 + 1) * V)]) }
     }
@@ -28,7 +28,7 @@ import Testing
         let model = try fixtureModel()
         let tokens: [Int32] = [45, 12, 56, 56, 3, 57, 2, 44, 61, 23, 31, 18]
         let expected = forwardLogits(model, tokens)
-        let decoder = GPTDecoder(layout: model.layout, parameters: model.parameters.pointer)
+        let decoder = GPTDecoder(weights: model.weights)
         decoder.prefill(Array(tokens.prefix(5)))
         #expect(maxRelativeError(decoder.logits.array, expected[4]) < Self.tolerance)
         for position in 5..<tokens.count {

@@ -119,7 +119,7 @@ import WhittleKernels
         let dimensions: GPTDimensions, B: Int, T: Int
         var testDescription: String {
             let d = dimensions
-            return "L=\(d.L) NH=\(d.NH) C=\(d.C) V=\(d.V) bias=\(d.hasBias) B=\(B) T=\(T)"
+            return "L=\(d.L) NH=\(d.layers[0].heads) C=\(d.C) V=\(d.V) bias=\(d.hasBias) B=\(B) T=\(T)"
         }
     }
 

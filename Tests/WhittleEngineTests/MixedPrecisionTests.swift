@@ -33,11 +33,11 @@ import CKernels
             HalfConversion.round(parameters.pointer, to: half.pointer, count: layout.totalCount, format: precision)
         }
         let halfParameters = precision.isHalf ? UnsafePointer(half.pointer) : nil
-        let loss = GPT.forward(parameters: parameters.pointer, layout: layout, arena: arena, withTargets: true,
-                               halfParameters: halfParameters)!
+        let weights = ModelWeights(layout: layout, parameters: parameters.pointer, halfCopy: halfParameters,
+                                   precision: precision)
+        let loss = GPT.forward(weights: weights, arena: arena, withTargets: true)!
         let g = FloatBuffer(count: layout.totalCount)
-        GPT.backward(parameters: parameters.pointer, gradients: g.pointer, layout: layout, arena: arena,
-                     lossScale: lossScale, halfParameters: halfParameters)
+        GPT.backward(weights: weights, gradients: g.pointer, arena: arena, lossScale: lossScale)
         return Run(loss: loss, gradients: g.array, flushed: arena.flushedGradients)
     }
 

@@ -46,7 +46,7 @@ import WhittleKernels
 
         /// Mean per-token loss, summed in Double.
         func loss(_ path: KernelPath) -> Double {
-            GPT.forward(parameters: parameters.pointer, layout: layout, arena: arena, withTargets: true, path: path)
+            GPT.forward(weights: ModelWeights(layout: layout, parameters: parameters.pointer), arena: arena, withTargets: true, path: path)
             let count = arena.B * arena.T
             var total: Double = 0
             for i in 0..<count { total += Double(arena.losses[i]) }
@@ -55,8 +55,8 @@ import WhittleKernels
 
         func gradients(_ path: KernelPath, lossScale: Float = 1) -> FloatBuffer {
             let gradients = FloatBuffer(count: layout.totalCount)
-            GPT.forward(parameters: parameters.pointer, layout: layout, arena: arena, withTargets: true, path: path)
-            GPT.backward(parameters: parameters.pointer, gradients: gradients.pointer, layout: layout, arena: arena,
+            GPT.forward(weights: ModelWeights(layout: layout, parameters: parameters.pointer), arena: arena, withTargets: true, path: path)
+            GPT.backward(weights: ModelWeights(layout: layout, parameters: parameters.pointer), gradients: gradients.pointer, arena: arena,
                          lossScale: lossScale, path: path)
             return gradients
         }
@@ -105,7 +105,7 @@ import WhittleKernels
         let scaled = model.gradients(.fast, lossScale: 8)
         #expect(maxRelativeError(scaled.array, once.array.map { 8 * $0 }, floor: 1e-3) < 1e-5)
         // A second backward on the same forward adds the same gradient again.
-        GPT.backward(parameters: model.parameters.pointer, gradients: once.pointer, layout: model.layout,
+        GPT.backward(weights: ModelWeights(layout: model.layout, parameters: model.parameters.pointer), gradients: once.pointer,
                      arena: model.arena)
         let single = model.gradients(.fast)
         #expect(maxRelativeError(once.array, single.array.map { 2 * $0 }, floor: 1e-3) < 1e-5)

@@ -45,6 +45,7 @@ public enum Evaluator {
         windowLosses.reserveCapacity(windowCount)
         var correct = 0
         var arena: ActivationArena? = nil
+        let weights = model.weights
         var window = 0
         while window < windowCount {
             let B = min(batchSize, windowCount - window)
@@ -57,7 +58,7 @@ public enum Evaluator {
                     a.targets[b * T + t] = tokens[offset + t + 1]
                 }
             }
-            GPT.forward(parameters: model.parameters.pointer, layout: model.layout, arena: a, withTargets: true)
+            GPT.forward(weights: weights, arena: a, withTargets: true)
             let V = model.config.vocabularySize
             for b in 0..<B {
                 var sum: Double = 0

@@ -53,7 +53,7 @@ public enum Generator {
         }
         guard count >= 0 else { throw WhittleError.config("the number of tokens must be ≥ 0 (got \(count))") }
         let maxT = model.config.contextLength
-        let decoder = GPTDecoder(layout: model.layout, parameters: model.parameters.pointer)
+        let decoder = GPTDecoder(weights: model.weights)
         var generator = RandomGenerator(seed: settings.seed)
         var sequence = prompt
         let window = Array(prompt.suffix(maxT))

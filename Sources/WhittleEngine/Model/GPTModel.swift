@@ -5,7 +5,7 @@
 extension ModelConfig {
     /// The sizes the numeric kernels work with.
     public var dimensions: GPTDimensions {
-        GPTDimensions(L: layerCount, NH: headCount, C: embeddingWidth, maxT: contextLength, V: vocabularySize,
+        GPTDimensions(C: embeddingWidth, maxT: contextLength, V: vocabularySize, headWidth: headWidth, layers: layers,
                       hasBias: hasBias, epsilon: layerNormEpsilon)
     }
 }
@@ -31,27 +31,32 @@ public final class GPTModel: @unchecked Sendable {
         let residualStd = 0.02 / Float(2 * config.layerCount).squareRoot()
         for tensor in model.layout.tensors {
             let p = model.parameters.pointer + tensor.offset
-            let name = tensor.name
-            if name.hasSuffix(".bias") {
+            switch tensor.role {
+            case .bias, .normBias:
                 p.update(repeating: 0, count: tensor.count)
-            } else if name.contains("ln_") {
+            case .normGain:
                 p.update(repeating: 1, count: tensor.count)
-            } else {
-                let std: Float = name.hasSuffix("c_proj.weight") ? residualStd : 0.02
+            case .tokenEmbedding, .positionEmbedding, .weight:
+                let residual = tensor.role == .weight(.attentionOutput) || tensor.role == .weight(.mlpDown)
+                let std: Float = residual ? residualStd : 0.02
                 for i in 0..<tensor.count { p[i] = generator.nextNormal() * std }
             }
         }
         return model
     }
 
+    /// The weights as the forward pass reads them (fp32, in the training layout).
+    public var weights: ModelWeights { ModelWeights(layout: layout, parameters: parameters.pointer) }
+
     /// Total number of parameters.
     public var parameterCount: Int { layout.totalCount }
 
     /// Model FLOPs for one token of training (forward + backward): 6·N plus attention
-    /// (PaLM appendix B: 6N + 12·L·H·Q·T, here with T the sequence length used).
+    /// (PaLM appendix B: 6N + 12·L·H·Q·T, here with T the sequence length used and H·Q each block's attention width).
     public func trainingFlopsPerToken(sequenceLength T: Int) -> Double {
         let d = layout.dimensions
-        return 6 * Double(layout.nonEmbeddingCount) + 12 * Double(d.L * d.C * T)
+        let attentionWidths = (0..<d.L).reduce(0) { $0 + d.attentionWidth($1) }
+        return 6 * Double(layout.nonEmbeddingCount) + 12 * Double(attentionWidths * T)
     }
 
     /// The first tensor holding a NaN or infinity in `buffer` (laid out like the parameters), if any.

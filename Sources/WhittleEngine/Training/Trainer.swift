@@ -17,6 +17,8 @@ public final class Trainer: @unchecked Sendable {
     let gradients: FloatBuffer
     /// bf16/fp16 runs: the parameters rounded to `config.precision` before each forward (the matmul copy).
     private(set) var halfParameters: HalfBuffer?
+    /// What forward and backward read: the fp32 parameters, with the 16-bit copy's matrices in bf16/fp16.
+    private(set) var weights: ModelWeights
     /// fp16 runs with `loss_scaling`: the dynamic loss scaler; nil otherwise.
     public internal(set) var lossScaler: LossScaler?
     /// The optimizer's state (its kind is `config.optimizer`); replaced when the optimizer changes.
@@ -55,6 +57,7 @@ public final class Trainer: @unchecked Sendable {
         optimizerState = OptimizerState(kind: config.optimizer, layout: model.layout)
         workers = Self.makeWorkers(config, dimensions: model.config.dimensions, gradients: gradients)
         halfParameters = config.precision.isHalf ? HalfBuffer(count: model.parameterCount) : nil
+        weights = Self.weights(of: model, halfCopy: halfParameters, precision: config.precision)
         lossScaler = Self.usesLossScaler(config) ? LossScaler() : nil
         batchStarts = Array(repeating: 0, count: config.batchSize)
         dataGenerator = RandomGenerator(seed: config.seed &+ 1)
@@ -130,6 +133,12 @@ public final class Trainer: @unchecked Sendable {
         return record
     }
 
+    /// The weights a run at `precision` reads: `model`'s fp32 parameters and, in bf16/fp16, `halfCopy`.
+    static func weights(of model: GPTModel, halfCopy: HalfBuffer?, precision: Precision) -> ModelWeights {
+        ModelWeights(layout: model.layout, parameters: model.parameters.pointer,
+                     halfCopy: halfCopy.map { UnsafePointer($0.pointer) }, precision: precision)
+    }
+
     /// Whether a run of `config` uses the dynamic loss scaler (fp16 with `loss_scaling`).
     public static func usesLossScaler(_ config: TrainingConfig) -> Bool { config.precision == .fp16 && config.lossScaling }
 
@@ -182,13 +191,10 @@ public final class Trainer: @unchecked Sendable {
             Parallel.forEach(workers.count) { index in
                 let worker = workers[index]
                 worker.load(source, starts: batchStarts)
-                let half = halfParameters.map { UnsafePointer($0.pointer) }
-                worker.loss = GPT.forward(parameters: model.parameters.pointer, layout: model.layout,
-                                          arena: worker.arena, withTargets: true, halfParameters: half)!
+                worker.loss = GPT.forward(weights: weights, arena: worker.arena, withTargets: true)!
                 if backward {
-                    GPT.backward(parameters: model.parameters.pointer, gradients: worker.gradients.pointer,
-                                 layout: model.layout, arena: worker.arena,
-                                 lossScale: lossScale * Float(worker.arena.B) / batchSize, halfParameters: half)
+                    GPT.backward(weights: weights, gradients: worker.gradients.pointer, arena: worker.arena,
+                                 lossScale: lossScale * Float(worker.arena.B) / batchSize)
                 }
             }
         }
@@ -247,6 +253,9 @@ public final class Trainer: @unchecked Sendable {
         }
         if candidate.precision.isHalf != config.precision.isHalf {
             halfParameters = candidate.precision.isHalf ? HalfBuffer(count: model.parameterCount) : nil
+        }
+        if candidate.precision != config.precision {
+            weights = Self.weights(of: model, halfCopy: halfParameters, precision: candidate.precision)
         }
         // The scaler starts afresh when fp16 scaling is switched on, and is dropped when it is switched off.
         if Self.usesLossScaler(candidate) != Self.usesLossScaler(config) {

@@ -1,0 +1,126 @@
+// Products of fp32 activations with a weight operand of any format and orientation: the one
+// entry point every linear layer of the forward and backward passes goes through when its
+// activations are fp32. fp32 weights run on BLAS.gemm (or plain loops on the reference path);
+// other formats run on their kernels — for now the reference kernel, which dequantizes one
+// output row at a time and takes its dot products with every input row.
+
+/// y[N, M] (+)= x[N, K] · W and its gradients, for `WeightOperand`s.
+public enum MatrixProduct {
+    /// y = x·W + bias, or y += x·W (+ bias) when `accumulate`.
+    public static func forward(_ path: KernelPath, out y: UnsafeMutablePointer<Float>, inp x: UnsafePointer<Float>,
+                               weight w: WeightOperand, bias: UnsafePointer<Float>?, rows N: Int, accumulate: Bool) {
+        let K = w.inputs, M = w.outputs
+        guard w.format == .f32 else {
+            if !accumulate { fillRows(y, bias, N: N, M: M) } else if let bias { Linear.addBias(y, bias, N: N, OC: M) }
+            return reference(out: y, inp: x, weight: w, rows: N)
+        }
+        switch (path, w.orientation) {
+        case (.fast, .inputMajor):
+            Linear.forward(out: y, inp: x, weight: w.floats, bias: bias, N: N, C: K, OC: M, accumulate: accumulate)
+        case (.fast, _):
+            if !accumulate, bias != nil { fillRows(y, bias, N: N, M: M) }
+            BLAS.gemm(transposeA: false, transposeB: true, m: N, n: M, k: K, a: x, lda: K, b: w.floats, ldb: K,
+                      beta: accumulate || bias != nil ? 1 : 0, c: y, ldc: M)
+            if accumulate, let bias { Linear.addBias(y, bias, N: N, OC: M) }
+        case (.reference, .inputMajor) where !accumulate:
+            LinearReference.forward(out: y, inp: x, weight: w.floats, bias: bias, N: N, C: K, OC: M)
+        case (.reference, _):
+            if !accumulate { fillRows(y, bias, N: N, M: M) } else if let bias { Linear.addBias(y, bias, N: N, OC: M) }
+            reference(out: y, inp: x, weight: w, rows: N)
+        }
+    }
+
+    /// dinp = dout·Wᵀ (overwritten); dweight += (x, dout) product in W's orientation; dbias += Σ_rows dout.
+    /// Gradients exist for fp32 weights only (training runs on the fp32 arena or its 16-bit copy).
+    public static func backward(_ path: KernelPath, dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>,
+                                dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>, inp x: UnsafePointer<Float>,
+                                weight w: WeightOperand, rows N: Int) {
+        precondition(w.format == .f32, "backward needs fp32 weights (got \(w.format))")
+        let K = w.inputs, M = w.outputs
+        switch (path, w.orientation) {
+        case (.fast, .inputMajor):
+            Linear.backward(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: x, weight: w.floats,
+                            N: N, C: K, OC: M)
+        case (.fast, _):
+            BLAS.gemm(transposeA: false, transposeB: false, m: N, n: K, k: M, a: dout, lda: M, b: w.floats, ldb: K,
+                      beta: 0, c: dinp, ldc: K)
+            BLAS.gemm(transposeA: true, transposeB: false, m: M, n: K, k: N, a: dout, lda: M, b: x, ldb: K,
+                      beta: 1, c: dweight, ldc: K)
+            if let dbias { Linear.sumRows(into: dbias, dout, N: N, OC: M) }
+        case (.reference, .inputMajor):
+            LinearReference.backward(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: x, weight: w.floats,
+                                     N: N, C: K, OC: M)
+        case (.reference, _):
+            referenceBackwardOutputMajor(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: x, weight: w, rows: N)
+        }
+    }
+
+    /// y[n, ·] = bias (or 0) for every row.
+    @inline(__always)
+    static func fillRows(_ y: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>?, N: Int, M: Int) {
+        guard let bias else { return y.update(repeating: 0, count: N * M) }
+        for row in 0..<N { (y + row * M).update(from: bias, count: M) }
+    }
+
+    /// y += x·W with plain loops: for each output, its K weights (dequantized when stored in a
+    /// row format), then one dot product per input row, summed in k order.
+    static func reference(out y: UnsafeMutablePointer<Float>, inp x: UnsafePointer<Float>, weight w: WeightOperand, rows N: Int) {
+        let K = w.inputs, M = w.outputs
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: K) { column in
+            let c = column.baseAddress!
+            for o in 0..<M {
+                weightColumn(w, output: o, into: c)
+                for row in 0..<N {
+                    let xr = x + row * K
+                    var sum: Float = 0
+                    for k in 0..<K { sum += xr[k] * c[k] }
+                    y[row * M + o] += sum
+                }
+            }
+        }
+    }
+
+    /// The K weights feeding output `o`, as floats.
+    static func weightColumn(_ w: WeightOperand, output o: Int, into c: UnsafeMutablePointer<Float>) {
+        let K = w.inputs, M = w.outputs
+        switch w.orientation {
+        case .outputMajor:
+            w.format.dequantizeRow(w.base + o * w.rowBytes, into: c, count: K)
+        default:
+            if w.format == .f32 {
+                for k in 0..<K { c[k] = w.floats[k * M + o] }
+                return
+            }
+            // Input-major 16-bit formats: one element of each of the K rows.
+            let bytes = w.format.traits.bytesPerBlock
+            for k in 0..<K { w.format.dequantizeRow(w.base + (k * M + o) * bytes, into: c + k, count: 1) }
+        }
+    }
+
+    static func referenceBackwardOutputMajor(dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>,
+                                             dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
+                                             inp x: UnsafePointer<Float>, weight w: WeightOperand, rows N: Int) {
+        let K = w.inputs, M = w.outputs, W = w.floats
+        for row in 0..<N {
+            for k in 0..<K {
+                var sum: Float = 0
+                for o in 0..<M { sum += dout[row * M + o] * W[o * K + k] }
+                dinp[row * K + k] = sum
+            }
+        }
+        for o in 0..<M {
+            for k in 0..<K {
+                var sum: Float = 0
+                for row in 0..<N { sum += dout[row * M + o] * x[row * K + k] }
+                dweight[o * K + k] += sum
+            }
+        }
+        if let dbias {
+            for o in 0..<M {
+                var sum: Float = 0
+                for row in 0..<N { sum += dout[row * M + o] }
+                dbias[o] += sum
+            }
+        }
+    }
+}
