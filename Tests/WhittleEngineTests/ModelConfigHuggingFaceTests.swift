@@ -75,13 +75,15 @@ import Testing
         Self.expectError(Self.config(["whittle": .object(["bias": JSONValue.int(1)])]), .invalidFile, mentioning: "whittle.bias")
     }
 
-    @Test func testModelConfigHuggingFace_rejectsOtherModelsAndActivations() {
+    @Test func testModelConfigHuggingFace_rejectsOtherModelsAndActivations() throws {
         Self.expectError(Self.config(["model_type": .string("llama")]), .invalidFile, mentioning: "model_type \"llama\"")
         Self.expectError(Self.config(["activation_function": .string("relu")]), .invalidFile, mentioning: "activation_function \"relu\"")
         #expect(throws: Never.self) { try ModelConfig(huggingFaceJSON: Self.config(["activation_function": .string("gelu_pytorch_tanh")])) }
         Self.expectError(Self.config(["tie_word_embeddings": .bool(false)]), .invalidFile, mentioning: "tie_word_embeddings")
-        Self.expectError(Self.config(["n_inner": .int(100)]), .invalidFile, mentioning: "n_inner = 100")
-        #expect(throws: Never.self) { try ModelConfig(huggingFaceJSON: Self.config(["n_inner": .int(128)])) }
+        // n_inner is the MLP width of every block: 4 × n_embd is GPT-2's own shape, any other width is kept per block.
+        #expect(try ModelConfig(huggingFaceJSON: Self.config(["n_inner": .int(128)])).isUniform)
+        #expect(try ModelConfig(huggingFaceJSON: Self.config(["n_inner": .int(100)])).layers.allSatisfy { $0.hiddenWidth == 100 })
+        Self.expectError(Self.config(["n_inner": .int(0)]), .invalidConfig, mentioning: "MLP width must be at least 1")
     }
 
     @Test func testModelConfigHuggingFace_validatesAfterReading() {

@@ -1,5 +1,6 @@
 // The whole model's backward against centred finite differences of its forward loss, at a tiny
-// shape, for both kernel paths, with and without biases; and GPT.backward's accumulate contract.
+// shape (uniform, and with blocks that differ in heads and MLP width), for both kernel paths, with
+// and without biases; and GPT.backward's accumulate contract.
 //
 // The objective is the mean of the per-token losses GPT.forward leaves in `arena.losses`, summed
 // in Double (GPT.forward's own Float return would add ~1e-7 of rounding). The forward pass runs in
@@ -32,9 +33,9 @@ import WhittleKernels
             layout = ParameterLayout(dimensions)
             parameters = FloatBuffer(count: layout.totalCount)
             for tensor in layout.tensors {
-                let isLayerNormWeight = tensor.name.contains("ln_") && tensor.name.hasSuffix(".weight")
+                let isGain = if case .normGain = tensor.role { true } else { false }
                 for i in 0..<tensor.count {
-                    parameters[tensor.offset + i] = (isLayerNormWeight ? 1 : 0) + 0.1 * generator.nextNormal()
+                    parameters[tensor.offset + i] = (isGain ? 1 : 0) + 0.1 * generator.nextNormal()
                 }
             }
             arena = ActivationArena(dimensions: dimensions, B: B, T: T, supportsDropout: supportsDropout)
@@ -63,6 +64,9 @@ import WhittleKernels
     }
 
     static let dimensions = GPTDimensions(L: 2, NH: 2, C: 8, maxT: 6, V: 11)
+    /// Block 0 keeps both heads and a wide MLP; block 1 lost a head and most of its MLP.
+    static let nonUniform = GPTDimensions(C: 8, maxT: 6, V: 11, headWidth: 4,
+                                          layers: [LayerShape(heads: 2, hiddenWidth: 40), LayerShape(heads: 1, hiddenWidth: 12)])
 
     /// Richardson-extrapolated centred difference (4·D(h) − D(2h)) / 3, whose truncation error is O(h⁴):
     /// LayerNorm of a small-norm residual (position 0, no biases) is curved enough that plain D(h)
@@ -75,7 +79,16 @@ import WhittleKernels
 
     @Test(arguments: [KernelPath.fast, .reference], [true, false])
     func testGPT_backwardMatchesFiniteDifferences(path: KernelPath, hasBias: Bool) {
-        var dimensions = Self.dimensions
+        checkAgainstFiniteDifferences(Self.dimensions, path: path, hasBias: hasBias)
+    }
+
+    @Test(arguments: [KernelPath.fast, .reference], [true, false])
+    func testGPT_nonUniformBlocksBackwardMatchesFiniteDifferences(path: KernelPath, hasBias: Bool) {
+        checkAgainstFiniteDifferences(Self.nonUniform, path: path, hasBias: hasBias)
+    }
+
+    func checkAgainstFiniteDifferences(_ shape: GPTDimensions, path: KernelPath, hasBias: Bool) {
+        var dimensions = shape
         dimensions.hasBias = hasBias
         let model = TinyModel(dimensions, B: 2, T: 5, seed: 21)
         let analytic = model.gradients(path)
@@ -93,7 +106,7 @@ import WhittleKernels
             }
             checked += indices.count
             let error = maxRelativeError(ours, numeric, floor: Self.floor)
-            report("GPT(\(path), bias: \(hasBias)) \(tensor.name)", error)
+            report("GPT(\(path), bias: \(hasBias), layers: \(dimensions.layers)) \(tensor.name)", error)
             #expect(error < Self.tolerance, "\(tensor.name): max relative error \(error)")
         }
         #expect(checked >= 60)

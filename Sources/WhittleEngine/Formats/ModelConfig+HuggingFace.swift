@@ -2,6 +2,12 @@
 // directory written by Whittle loads with `GPT2LMHeadModel.from_pretrained` and a GPT-2
 // directory from the Hub loads here. Settings Hugging Face has no key for live in a
 // `"whittle"` section that transformers ignores.
+//
+// Blocks that differ (structured pruning, narrow students) are written the way transformers reads
+// them where it can: removed heads as `pruned_heads` (the highest-numbered heads of each block, so
+// the kept heads stay in order and transformers shrinks c_attn/c_proj to the stored shapes), a
+// uniform MLP width other than 4C as `n_inner`. MLP widths that differ between blocks have no
+// transformers key: they are listed in `whittle.mlp_widths` (and `n_inner` holds the widest).
 
 extension ModelConfig {
     /// Activation names accepted on read; both are GPT-2's tanh-approximated GELU.
@@ -37,13 +43,8 @@ extension ModelConfig {
         } else {
             positions = try Self.integer(json, "n_ctx")
         }
-        if let inner = json["n_inner"], inner != .null {
-            let value = try Self.integer(json, "n_inner")
-            guard value == 4 * width else {
-                throw WhittleError.file("config.json n_inner = \(value) but Whittle's MLP width is 4 × n_embd = \(4 * width)",
-                                        hint: "set n_inner to null")
-            }
-        }
+        var inner: Int? = nil
+        if let value = json["n_inner"], value != .null { inner = try Self.integer(json, "n_inner") }
         if let tied = json["tie_word_embeddings"] {
             guard let value = tied.boolValue else { throw Self.wrongType("tie_word_embeddings", tied, "true or false") }
             guard value else {
@@ -57,17 +58,65 @@ extension ModelConfig {
             epsilon = Float(number)
         }
         var bias = true
+        var mlpWidths: [Int]? = nil
         if let section = json["whittle"] {
             guard case .object = section else { throw Self.wrongType("whittle", section, "an object") }
             if let value = section["bias"] {
                 guard let flag = value.boolValue else { throw Self.wrongType("whittle.bias", value, "true or false") }
                 bias = flag
             }
+            if let value = section["mlp_widths"] {
+                guard case .array(let items) = value, items.count <= ModelConfig.dimensionLimit else {
+                    throw Self.wrongType("whittle.mlp_widths", value, "an array of integers")
+                }
+                mlpWidths = try items.map { item in
+                    guard let number = item.intValue else { throw Self.wrongType("whittle.mlp_widths", value, "an array of integers") }
+                    return number
+                }
+            }
         }
-        self.init(layerCount: try Self.integer(json, "n_layer"), headCount: try Self.integer(json, "n_head"),
-                  embeddingWidth: width, contextLength: positions,
+        let layers = try Self.integer(json, "n_layer"), heads = try Self.integer(json, "n_head")
+        self.init(layerCount: layers, headCount: heads, embeddingWidth: width, contextLength: positions,
                   vocabularySize: try Self.integer(json, "vocab_size"), hasBias: bias, layerNormEpsilon: epsilon)
+        try validate()   // before sizes derived from n_layer are trusted
+        let pruned = try Self.prunedHeads(json, layers: layers, heads: heads)
+        if let mlpWidths, mlpWidths.count != layers {
+            throw WhittleError.file("config.json whittle.mlp_widths lists \(mlpWidths.count) widths for n_layer = \(layers)",
+                                    hint: "give one MLP width per block")
+        }
+        let uniformWidth = inner ?? 4 * width
+        setLayerShapes((0..<layers).map { l in
+            LayerShape(heads: heads - pruned[l], hiddenWidth: mlpWidths?[l] ?? uniformWidth)
+        })
         try validate()
+    }
+
+    /// Heads removed per block, from transformers' `pruned_heads` ({"layer": [head, …]}); zeros without it.
+    private static func prunedHeads(_ json: JSONValue, layers: Int, heads: Int) throws -> [Int] {
+        var removed = Array(repeating: 0, count: layers)
+        guard let value = json["pruned_heads"], value != .null else { return removed }
+        guard case .object(let entries) = value else { throw wrongType("pruned_heads", value, "an object") }
+        for member in entries {
+            let key = member.key, list = member.value
+            guard let layer = Int(key), (0..<layers).contains(layer) else {
+                throw WhittleError.file("config.json pruned_heads names block \"\(key)\"; blocks are 0...\(layers - 1)",
+                                        hint: configHint)
+            }
+            guard case .array(let items) = list else { throw wrongType("pruned_heads.\(key)", list, "an array of head numbers") }
+            var seen = Set<Int>()
+            for item in items {
+                guard let head = item.intValue, (0..<heads).contains(head) else {
+                    throw WhittleError.file("config.json pruned_heads.\(key) holds \(item.serialized()); heads are 0...\(heads - 1)",
+                                            hint: configHint)
+                }
+                seen.insert(head)
+            }
+            guard seen.count < heads else {
+                throw WhittleError.file("config.json pruned_heads removes every head of block \(key)", hint: "keep at least one head")
+            }
+            removed[layer] = seen.count
+        }
+        return removed
     }
 
     /// The configuration as a Hugging Face GPT-2 `config.json`: pretty-printed, keys sorted,
@@ -76,6 +125,8 @@ extension ModelConfig {
                                 extra: [String: JSONValue] = [:]) -> [UInt8] {
         var whittle = extra
         whittle["bias"] = .bool(hasBias)
+        let widths = layers.map(\.hiddenWidth)
+        if Set(widths).count > 1 { whittle["mlp_widths"] = .array(widths.map { .int($0) }) }
         var keys: [String: JSONValue] = [
             "model_type": .string("gpt2"),
             "architectures": .array([.string("GPT2LMHeadModel")]),
@@ -88,16 +139,33 @@ extension ModelConfig {
             // Through the Float's own shortest text, so 1e-5 is written as 1e-05, not 9.99999974e-06.
             "layer_norm_epsilon": .double(Double(layerNormEpsilon.description) ?? Double(layerNormEpsilon)),
             "activation_function": .string("gelu_new"),
-            "n_inner": .null,
+            "n_inner": innerWidthJSON,
             "tie_word_embeddings": .bool(true),
             "resid_pdrop": .double(dropout),
             "embd_pdrop": .double(dropout),
             "attn_pdrop": .double(dropout),
             "whittle": .object(whittle),
         ]
+        if let pruned = prunedHeadsJSON { keys["pruned_heads"] = pruned }
         if let bosTokenID { keys["bos_token_id"] = .int(bosTokenID) }
         if let eosTokenID { keys["eos_token_id"] = .int(eosTokenID) }
         return Array((JSONValue.object(keys).serialized(indent: 2) + "\n").utf8)
+    }
+
+    /// `n_inner`: null for GPT-2's 4C, else the (widest) MLP width.
+    private var innerWidthJSON: JSONValue {
+        let widths = layers.map(\.hiddenWidth)
+        let widest = widths.max() ?? 4 * embeddingWidth
+        return Set(widths) == [4 * embeddingWidth] ? .null : .int(widest)
+    }
+
+    /// `pruned_heads` for blocks with fewer than n_head heads (their highest-numbered heads), or nil.
+    private var prunedHeadsJSON: JSONValue? {
+        var entries: [String: JSONValue] = [:]
+        for (l, shape) in layers.enumerated() where shape.heads < headCount {
+            entries[String(l)] = .array((shape.heads..<headCount).map { .int($0) })
+        }
+        return entries.isEmpty ? nil : .object(entries)
     }
 
     private static let configHint = "config.json must be a Hugging Face GPT-2 config (model_type \"gpt2\")"

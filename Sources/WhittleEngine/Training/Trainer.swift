@@ -35,12 +35,18 @@ public final class Trainer: @unchecked Sendable {
     var evaluationGenerator: RandomGenerator
 
     /// Starts a new run: validates the config, initialises the model from `config.seed`, or copies
-    /// `initialModel`'s weights (its shape must be the config's).
-    public init(config: TrainingConfig, tokenizer: CharTokenizer, data: TokenSplits, initialModel: GPTModel? = nil) throws {
+    /// `initialModel`'s weights (its shape must be the config's). Blocks take the per-block shapes of
+    /// `initialModel`, or `layerShapes` (a resumed run's, from its checkpoint), when the model has them.
+    public init(config: TrainingConfig, tokenizer: CharTokenizer, data: TokenSplits, initialModel: GPTModel? = nil,
+                layerShapes: [LayerShape]? = nil) throws {
         try config.validate()
         try TokenSplits.checkLongEnough(data, contextLength: config.contextLength)
         var initGenerator = RandomGenerator(seed: config.seed)
-        let shape = config.modelConfig(vocabularySize: tokenizer.vocabularySize)
+        var shape = config.modelConfig(vocabularySize: tokenizer.vocabularySize)
+        if let shapes = initialModel?.config.layerShapes ?? layerShapes {
+            shape.setLayerShapes(shapes)
+            try shape.validate()
+        }
         let model = try GPTModel.initialized(config: shape, generator: &initGenerator)
         if let initialModel {
             guard initialModel.config == shape else {
@@ -237,7 +243,9 @@ public final class Trainer: @unchecked Sendable {
         var candidate = config
         change(&candidate)
         try candidate.validate()
-        guard candidate.modelConfig(vocabularySize: tokenizer.vocabularySize) == model.config else {
+        var candidateShape = candidate.modelConfig(vocabularySize: tokenizer.vocabularySize)
+        candidateShape.setLayerShapes(model.config.layers)
+        guard candidateShape == model.config else {
             throw WhittleError.config("the model shape (n_layer, n_head, n_embd, block_size, bias) cannot change during a run",
                                       hint: "start a new run, or init_from this run's checkpoint with the new shape")
         }

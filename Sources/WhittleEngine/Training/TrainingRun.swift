@@ -98,7 +98,9 @@ public final class TrainingRun: @unchecked Sendable {
             throw WhittleError.data("the dataset \(config.datasetPath) changed since the run started (SHA-256 differs)",
                                     hint: "restore the original file, or start a new run on the new text")
         }
-        let trainer = try Trainer(config: config, tokenizer: tokenizer, data: data.splits)
+        // Per-block shapes (pruned or narrowed blocks) live in the checkpoint's config.json, not in config.toml.
+        let saved = try ModelConfig(huggingFaceJSON: try FileIO.readFile(checkpoint + "/" + ModelDirectory.configName))
+        let trainer = try Trainer(config: config, tokenizer: tokenizer, data: data.splits, layerShapes: saved.layerShapes)
         try trainer.restore(from: checkpoint, state: state, savedOptimizer: savedOptimizer)
         let log = try openLog(directory, keepingStepsThrough: state.step)
         return TrainingRun(directory: directory, trainer: trainer, corpusSHA256: data.sha256, log: log, resumed: true)

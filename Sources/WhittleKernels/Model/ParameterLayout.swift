@@ -66,10 +66,11 @@ public struct ParameterTensor: Equatable, Sendable {
     /// Storage format (the training arena is f32 throughout).
     public let format: WeightFormat
     public let orientation: Orientation
-    /// Element offset in the Float arena (and in gradients and optimizer moments, which share the layout).
-    public let offset: Int
-    /// Byte offset in the arena.
-    public var byteOffset: Int { offset * MemoryLayout<Float>.stride }
+    /// Byte offset of the tensor's data in its table's storage.
+    public let byteOffset: Int
+    /// Element offset in the Float arena (and in gradients and optimizer moments, which share its
+    /// layout); meaningful in an all-f32 table such as `ParameterLayout`'s.
+    public var offset: Int { byteOffset / MemoryLayout<Float>.stride }
     public var count: Int { shape.reduce(1, *) }
     /// Whether optimizers apply weight decay (tensors with at least two dimensions, as in nanoGPT).
     public var decays: Bool { shape.count >= 2 }
@@ -131,7 +132,7 @@ public struct ParameterLayout: Equatable, Sendable {
                               _ orientation: Orientation) -> Int {
         let offset = totalCount
         let tensor = ParameterTensor(name: name, role: role, layer: layer, shape: shape, format: .f32,
-                                     orientation: orientation, offset: offset)
+                                     orientation: orientation, byteOffset: offset * MemoryLayout<Float>.stride)
         tensors.append(tensor)
         totalCount += tensor.count
         return offset
