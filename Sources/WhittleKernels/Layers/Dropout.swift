@@ -17,6 +17,14 @@ public struct DropoutSettings: Equatable, Sendable {
         self.firstSequence = firstSequence
     }
 
+    /// Drops (and rescales) elements of one site's activation or gradient in place: `count` values of
+    /// rows `width` wide, sequences `T` long, indexed from this arena's first sequence in the whole batch.
+    @inline(__always)
+    public func apply(_ x: UnsafeMutablePointer<Float>, count: Int, width: Int, T: Int, layer: Int, site: Int) {
+        Dropout.apply(x, count: count, probability: probability, seed: seed(layer: layer, site: site),
+                      firstIndex: firstSequence * T * width)
+    }
+
     /// The seed of one dropout site (layer, position in the block).
     @inline(__always)
     public func seed(layer: Int, site: Int) -> UInt64 {

@@ -64,14 +64,17 @@ public enum LinearReference {
         }
     }
 
+    /// `outputMajor` reads (and accumulates) the weight as [OC, C] instead of Conv1D's [C, OC].
     public static func backward(dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>,
                                 dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
                                 inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                N: Int, C: Int, OC: Int) {
+                                N: Int, C: Int, OC: Int, outputMajor: Bool = false) {
+        /// Index of weight (input i, output o).
+        func w(_ i: Int, _ o: Int) -> Int { outputMajor ? o * C + i : i * OC + o }
         for row in 0..<N {
             for i in 0..<C {
                 var sum: Float = 0
-                for o in 0..<OC { sum += dout[row * OC + o] * weight[i * OC + o] }
+                for o in 0..<OC { sum += dout[row * OC + o] * weight[w(i, o)] }
                 dinp[row * C + i] = sum
             }
         }
@@ -79,7 +82,7 @@ public enum LinearReference {
             for o in 0..<OC {
                 var sum: Float = 0
                 for row in 0..<N { sum += inp[row * C + i] * dout[row * OC + o] }
-                dweight[i * OC + o] += sum
+                dweight[w(i, o)] += sum
             }
         }
         if let dbias {

@@ -47,11 +47,9 @@ public enum MatrixProduct {
             BLAS.gemm(transposeA: true, transposeB: false, m: M, n: K, k: N, a: dout, lda: M, b: x, ldb: K,
                       beta: 1, c: dweight, ldc: K)
             if let dbias { Linear.sumRows(into: dbias, dout, N: N, OC: M) }
-        case (.reference, .inputMajor):
-            LinearReference.backward(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: x, weight: w.floats,
-                                     N: N, C: K, OC: M)
         case (.reference, _):
-            referenceBackwardOutputMajor(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: x, weight: w, rows: N)
+            LinearReference.backward(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: x, weight: w.floats,
+                                     N: N, C: K, OC: M, outputMajor: w.orientation == .outputMajor)
         }
     }
 
@@ -94,33 +92,6 @@ public enum MatrixProduct {
             // Input-major 16-bit formats: one element of each of the K rows.
             let bytes = w.format.traits.bytesPerBlock
             for k in 0..<K { w.format.dequantizeRow(w.base + (k * M + o) * bytes, into: c + k, count: 1) }
-        }
-    }
-
-    static func referenceBackwardOutputMajor(dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>,
-                                             dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
-                                             inp x: UnsafePointer<Float>, weight w: WeightOperand, rows N: Int) {
-        let K = w.inputs, M = w.outputs, W = w.floats
-        for row in 0..<N {
-            for k in 0..<K {
-                var sum: Float = 0
-                for o in 0..<M { sum += dout[row * M + o] * W[o * K + k] }
-                dinp[row * K + k] = sum
-            }
-        }
-        for o in 0..<M {
-            for k in 0..<K {
-                var sum: Float = 0
-                for row in 0..<N { sum += dout[row * M + o] * x[row * K + k] }
-                dweight[o * K + k] += sum
-            }
-        }
-        if let dbias {
-            for o in 0..<M {
-                var sum: Float = 0
-                for row in 0..<N { sum += dout[row * M + o] }
-                dbias[o] += sum
-            }
         }
     }
 }

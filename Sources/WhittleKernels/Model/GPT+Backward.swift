@@ -35,8 +35,7 @@ extension GPT {
         func branchGradient(layer l: Int, site: Int) -> UnsafePointer<Float> {
             guard let drop = a.dropout else { return UnsafePointer(dres) }
             a.projected.pointer.update(from: dres, count: N * C)
-            Dropout.apply(a.projected.pointer, count: N * C, probability: drop.probability,
-                          seed: drop.seed(layer: l, site: site), firstIndex: drop.firstSequence * T * C)
+            drop.apply(a.projected.pointer, count: N * C, width: C, T: T, layer: l, site: site)
             return UnsafePointer(a.projected.pointer)
         }
         // Loss head: dlogits overwrites the logits buffer.
@@ -87,10 +86,7 @@ extension GPT {
     static func embeddingBackward(gradients g: UnsafeMutablePointer<Float>, layout: ParameterLayout, arena a: ActivationArena) {
         let B = a.B, T = a.T, C = layout.dimensions.C
         let dres = a.dResidual.pointer
-        if let drop = a.dropout {
-            Dropout.apply(dres, count: B * T * C, probability: drop.probability,
-                          seed: drop.seed(layer: layout.dimensions.L, site: 0), firstIndex: drop.firstSequence * T * C)
-        }
+        a.dropout?.apply(dres, count: B * T * C, width: C, T: T, layer: layout.dimensions.L, site: 0)
         Encoder.backward(dwte: g + layout.wte, dwpe: g + layout.wpe, dout: dres, tokens: a.tokens, B: B, T: T, C: C)
     }
 

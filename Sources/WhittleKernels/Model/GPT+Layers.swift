@@ -73,8 +73,7 @@ extension GPT {
         if let drop = a.dropout {
             let branch = a.projected.pointer
             linear(path, out: .f32(branch), inp: inp, weight: lw.weight, bias: lw.bias, arena: a)
-            Dropout.apply(branch, count: N * M, probability: drop.probability, seed: drop.seed(layer: layer, site: site),
-                          firstIndex: drop.firstSequence * a.T * M)
+            drop.apply(branch, count: N * M, width: M, T: a.T, layer: layer, site: site)
             for i in 0..<(N * M) { out[i] = residual[i] + branch[i] }
             return
         }

@@ -27,10 +27,7 @@ public enum GPT {
         precondition(cache == nil || (B == 1 && a.half == nil && cache!.length + T <= d.maxT),
                      "a KV cache takes one fp32 sequence within the context")
         embed(weights: w, arena: a, firstPosition: cache?.length ?? 0)
-        if let drop = a.dropout {
-            Dropout.apply(a.residuals[0].pointer, count: N * C, probability: drop.probability,
-                          seed: drop.seed(layer: d.L, site: 0), firstIndex: drop.firstSequence * T * C)
-        }
+        a.dropout?.apply(a.residuals[0].pointer, count: N * C, width: C, T: T, layer: d.L, site: 0)   // the embeddings' site
         for l in 0..<d.L {
             blockForward(layer: l, weights: w, arena: a, path: path, writeOutput: true, cache: cache)
         }
