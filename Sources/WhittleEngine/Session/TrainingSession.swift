@@ -155,7 +155,7 @@ public final class TrainingSession: Sendable {
 extension TrainingSession {
     /// The memory ledger of `trainer` with the process's RSS now.
     public static func ledger(of trainer: Trainer) -> MemoryLedger {
-        let parameters = trainer.model.parameterCount * MemoryLayout<Float>.stride
+        let parameters = trainer.model.layout.byteCount   // the tensor table's bytes (fp32 arena)
         let halfCopy = trainer.halfParameters?.byteCount ?? 0   // bf16/fp16: the matmul copy of the weights
         var activations = 0, workspace = 0
         // getrusage's peak can trail statm's current value slightly; the peak is never below it.

@@ -8,7 +8,7 @@ extension TrainingConfig {
     public func memoryEstimate(vocabularySize: Int) -> TrainingSession.MemoryLedger {
         let dimensions = modelConfig(vocabularySize: vocabularySize).dimensions
         let layout = ParameterLayout(dimensions)
-        let parameters = layout.totalCount * MemoryLayout<Float>.stride
+        let parameters = layout.byteCount
         var activations = 0, scratch = 0
         for index in 0..<workers {
             let size = Parallel.range(index, of: workers, total: batchSize).count   // as TrainingWorker.split
@@ -18,7 +18,7 @@ extension TrainingConfig {
             activations += counts.activations
             scratch += counts.scratch
         }
-        let halfCopy = precision.isHalf ? layout.totalCount * precision.byteWidth : 0   // the matmul copy of the weights
+        let halfCopy = precision.isHalf ? layout.byteCount(as: WeightFormat(precision)) : 0   // the matmul copy of the weights
         return TrainingSession.MemoryLedger(weights: parameters + halfCopy, gradients: workers * parameters,
                                             optimizer: optimizer.stateBytes(for: layout), activations: activations, workspace: scratch)
     }

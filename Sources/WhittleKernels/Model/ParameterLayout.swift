@@ -72,6 +72,13 @@ public struct ParameterTensor: Equatable, Sendable {
     /// layout); meaningful in an all-f32 table such as `ParameterLayout`'s.
     public var offset: Int { byteOffset / MemoryLayout<Float>.stride }
     public var count: Int { shape.reduce(1, *) }
+    /// Bytes of its data in `format` (rows along the last dimension, whole blocks).
+    public var byteCount: Int { byteCount(as: format) }
+    /// Bytes its data would take stored in `other`.
+    public func byteCount(as other: WeightFormat) -> Int {
+        let rowLength = shape.last ?? 1
+        return count / rowLength * (other.rowBytes(rowLength) ?? rowLength * other.traits.bytesPerBlock)
+    }
     /// Whether optimizers apply weight decay (tensors with at least two dimensions, as in nanoGPT).
     public var decays: Bool { shape.count >= 2 }
 }
@@ -139,6 +146,12 @@ public struct ParameterLayout: Equatable, Sendable {
     }
 
     public func tensor(named name: String) -> ParameterTensor? { tensors.first { $0.name == name } }
+
+    /// Bytes of every tensor in its own format (the arena: 4 per parameter).
+    public var byteCount: Int { tensors.reduce(0) { $0 + $1.byteCount } }
+
+    /// Bytes of every tensor stored in `format` (e.g. the 16-bit copy mixed precision keeps).
+    public func byteCount(as format: WeightFormat) -> Int { tensors.reduce(0) { $0 + $1.byteCount(as: format) } }
 
     /// Parameters excluding the position table (the count nanoGPT reports and MFU uses).
     public var nonEmbeddingCount: Int { totalCount - dimensions.maxT * dimensions.C }
