@@ -86,20 +86,13 @@ struct Launched {
 
 enum CLI {
     /// Candidate locations of the binary: next to the test bundle (the build directory of this
-    /// configuration), then `.build/debug/whittle` in the package that holds this file.
+    /// configuration), then `.build/debug/whittle` in the repository.
     static let candidates: [URL] = {
         var urls: [URL] = []
         let bundle = Bundle.main.bundleURL
         urls.append(bundle.appendingPathComponent("whittle"))
         urls.append(bundle.deletingLastPathComponent().appendingPathComponent("whittle"))
-        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while directory.path != "/" {
-            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) {
-                urls.append(directory.appendingPathComponent(".build/debug/whittle"))
-                break
-            }
-            directory = directory.deletingLastPathComponent()
-        }
+        urls.append(Repository.root.appendingPathComponent(".build/debug/whittle"))
         return urls
     }()
 

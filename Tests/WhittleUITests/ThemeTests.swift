@@ -8,9 +8,7 @@ import WhittleTestSupport
 @testable import WhittleUI
 
 @Suite struct ThemeTests {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-    static let themesDirectory = repositoryRoot.appendingPathComponent("themes").path
+    static let themesDirectory = Repository.path("themes")
 
     @Test func testTheme_parsesAllColourFormsAndComments() throws {
         let text = """
