@@ -38,7 +38,7 @@ let package = Package(
                     dependencies: ["WhittleEngine", "WhittleKernels", "CKernels", "WhittleTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "WhittleUITests", dependencies: ["WhittleUI", "WhittleEngine", "WhittleTestSupport"],
-                    resources: [.copy("Fixtures")]),
+                    exclude: ["Fixtures", "Golden"]),
         // Runs the built `whittle` binary as a subprocess (bad input, exit codes, resume, signals).
         .testTarget(name: "WhittleCLITests", dependencies: ["whittle", "WhittleTestSupport"]),
     ],
