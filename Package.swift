@@ -31,11 +31,16 @@ let package = Package(
         .executableTarget(name: "whittle",
                           dependencies: ["WhittleEngine", "WhittleUI", "WhittleCurses",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "WhittleEngineTests", dependencies: ["WhittleEngine", "WhittleKernels", "CKernels"],
+        // Helpers every test target shares: temporary directories, tiny corpora and configs, waiting
+        // on a condition with a deadline. A plain target under Tests/, never linked into `whittle`.
+        .target(name: "WhittleTestSupport", dependencies: ["WhittleEngine"], path: "Tests/WhittleTestSupport"),
+        .testTarget(name: "WhittleEngineTests",
+                    dependencies: ["WhittleEngine", "WhittleKernels", "CKernels", "WhittleTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "WhittleUITests", dependencies: ["WhittleUI", "WhittleEngine"]),
+        .testTarget(name: "WhittleUITests", dependencies: ["WhittleUI", "WhittleEngine", "WhittleTestSupport"],
+                    exclude: ["Fixtures", "Golden"]),
         // Runs the built `whittle` binary as a subprocess (bad input, exit codes, resume, signals).
-        .testTarget(name: "WhittleCLITests", dependencies: ["whittle"]),
+        .testTarget(name: "WhittleCLITests", dependencies: ["whittle", "WhittleTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import WhittleTestSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -85,20 +86,13 @@ struct Launched {
 
 enum CLI {
     /// Candidate locations of the binary: next to the test bundle (the build directory of this
-    /// configuration), then `.build/debug/whittle` in the package that holds this file.
+    /// configuration), then `.build/debug/whittle` in the repository.
     static let candidates: [URL] = {
         var urls: [URL] = []
         let bundle = Bundle.main.bundleURL
         urls.append(bundle.appendingPathComponent("whittle"))
         urls.append(bundle.deletingLastPathComponent().appendingPathComponent("whittle"))
-        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while directory.path != "/" {
-            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) {
-                urls.append(directory.appendingPathComponent(".build/debug/whittle"))
-                break
-            }
-            directory = directory.deletingLastPathComponent()
-        }
+        urls.append(Repository.root.appendingPathComponent(".build/debug/whittle"))
         return urls
     }()
 
@@ -114,24 +108,8 @@ enum CLI {
     }
 }
 
-/// Words of the generated corpus: lowercase letters only, so capitals are characters no model has seen.
-private let corpusWords = ["the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "and", "cat",
-                           "sat", "on", "mat", "with", "a", "hat", "of", "red", "wool"]
-
-/// A deterministic corpus of about 4 KB: lines of eight words ending in a full stop.
-let tinyCorpus: String = {
-    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-    var text = ""
-    while text.utf8.count < 4000 {
-        var line: [String] = []
-        for _ in 0..<8 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            line.append(corpusWords[Int(state >> 33) % corpusWords.count])
-        }
-        text += line.joined(separator: " ") + ".\n"
-    }
-    return text
-}()
+/// A deterministic corpus of about 4 KB: lines of eight lowercase words ending in a full stop.
+let tinyCorpus = TinyCorpus.seededWords(bytes: 4000)
 
 /// Settings of the tiny model every test trains (each run takes a fraction of a second).
 let tinySettings: [(String, String)] = [
@@ -159,16 +137,13 @@ func tinyConfig(_ changes: [String: String] = [:], removing: Set<String> = []) -
 /// A scratch directory holding `corpus.txt` and `config.toml`; the child runs with it as its
 /// working directory, so relative paths (the dataset, `--out run`) land inside it.
 final class Workspace {
-    let url: URL
+    private let directory = TemporaryDirectory(prefix: "whittle-cli")
+    var url: URL { directory.url }
 
     init(config: String = tinyConfig(), corpus: [UInt8] = Array(tinyCorpus.utf8)) throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("whittle-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         try write("corpus.txt", corpus)
         try write("config.toml", Array(config.utf8))
     }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
 
     func path(_ relative: String) -> String { url.appendingPathComponent(relative).path }
 

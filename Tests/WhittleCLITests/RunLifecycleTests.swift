@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import WhittleTestSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -51,14 +52,12 @@ import Darwin
         let workspace = try Workspace(config: tinyConfig(["max_iters": "1000000", "eval_interval": "1000000",
                                                           "lr_decay_iters": "1000000"]))
         let process = try workspace.launch(["train", "--config", "config.toml", "--out", "run"], timeout: 30)
-        let deadline = Date().addingTimeInterval(20)
         var logged = 0
-        while Date() < deadline, process.process.isRunning {
+        try waitUntil("three logged steps", state: { "\(logged) steps logged, running: \(process.process.isRunning)" }) {
             logged = ((try? workspace.logLines("run")) ?? []).count
-            if logged >= 3 { break }
-            usleep(5_000)
+            return logged >= 3 || !process.process.isRunning
         }
-        try #require(logged >= 3, "training logged \(logged) steps before the deadline")
+        try #require(logged >= 3, "training ended after \(logged) logged steps:\n\(process.finish().transcript)")
         #expect(kill(process.pid, signal) == 0)
         let result = process.finish()
         #expect(result.status == status, "\(result.transcript)")

@@ -1,23 +1,17 @@
 import Foundation
 import Testing
+import WhittleTestSupport
 @testable import WhittleEngine
 
 @Suite struct AtomicDirectoryTests {
-    /// A fresh, empty scratch directory for one test.
-    static func scratch() throws -> String {
-        let path = NSTemporaryDirectory() + "whittle-atomic-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
     static let files: [(name: String, bytes: [UInt8])] = [
         ("model.safetensors", [UInt8](repeating: 7, count: 1000)),
         ("state.json", Array(#"{"step": 120}"#.utf8)),
     ]
 
     @Test func testAtomicDirectory_publishWritesFilesAndManifestThenVerifies() throws {
-        let root = try Self.scratch()
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        let scratch = TemporaryDirectory(prefix: "whittle-atomic")
+        let root = scratch.path
         let target = "\(root)/ckpt-000120"
         try AtomicDirectory.publish(files: Self.files, to: target)
         try AtomicDirectory.verify(target)
@@ -29,8 +23,8 @@ import Testing
     }
 
     @Test func testAtomicDirectory_verifyNamesCorruptedFile() throws {
-        let root = try Self.scratch()
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        let scratch = TemporaryDirectory(prefix: "whittle-atomic")
+        let root = scratch.path
         let target = "\(root)/ckpt"
         try AtomicDirectory.publish(files: Self.files, to: target)
         var bytes = Self.files[0].bytes
@@ -48,8 +42,8 @@ import Testing
     }
 
     @Test func testAtomicDirectory_verifyNamesMissingFileAndManifest() throws {
-        let root = try Self.scratch()
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        let scratch = TemporaryDirectory(prefix: "whittle-atomic")
+        let root = scratch.path
         let target = "\(root)/ckpt"
         try AtomicDirectory.publish(files: Self.files, to: target)
         try FileManager.default.removeItem(atPath: "\(target)/state.json")
@@ -66,8 +60,8 @@ import Testing
     }
 
     @Test func testAtomicDirectory_republishReplacesExistingDirectory() throws {
-        let root = try Self.scratch()
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        let scratch = TemporaryDirectory(prefix: "whittle-atomic")
+        let root = scratch.path
         let target = "\(root)/model"
         try AtomicDirectory.publish(files: Self.files, to: target)
         try AtomicDirectory.publish(files: [("config.json", Array("{}".utf8))], to: target + "/")
@@ -77,8 +71,8 @@ import Testing
     }
 
     @Test func testAtomicDirectory_failureLeavesNoTemporaryAndNamesPath() throws {
-        let root = try Self.scratch()
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        let scratch = TemporaryDirectory(prefix: "whittle-atomic")
+        let root = scratch.path
         do {
             try AtomicDirectory.publish(files: Self.files, to: "\(root)/missing-parent/ckpt")
             Issue.record("publish into a missing parent succeeded")
@@ -93,8 +87,8 @@ import Testing
     }
 
     @Test func testAtomicDirectory_removesAbandonedTemporariesAndRestoresMovedAside() throws {
-        let root = try Self.scratch()
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        let scratch = TemporaryDirectory(prefix: "whittle-atomic")
+        let root = scratch.path
         try AtomicDirectory.publish(files: Self.files, to: "\(root)/ckpt-1")
         // A crash mid-publish (dead pid 999999999 is never a live process id).
         try FileManager.default.createDirectory(atPath: "\(root)/ckpt-2.tmp-999999999", withIntermediateDirectories: false)

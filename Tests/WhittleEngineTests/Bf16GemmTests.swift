@@ -9,7 +9,8 @@ import Testing
 import WhittleKernels
 
 @Suite struct Bf16GemmTests {
-    /// Which implementation a test runs: the dispatched one (the fast path on this CPU) or the portable one.
+    /// Which implementation a test runs: the portable one, or the dispatched one (the AVX512-BF16 kernels
+    /// on CPUs that have them, tested by `Bf16GemmAVX512Tests`; elsewhere the portable ones again).
     enum Path: String, CaseIterable, Sendable { case dispatched, portable }
 
     struct Case: Sendable, CustomTestStringConvertible {
@@ -116,20 +117,22 @@ import WhittleKernels
         return UInt16((u &+ 0x7fff &+ ((u >> 16) & 1)) >> 16)
     }
 
-    /// Per case, on both paths and against one Double reference:
+    @Test(arguments: cases)
+    func testGemm_matchesReference(c: Case) { Self.checkAgainstReference(c, paths: [.portable]) }
+
+    /// Per case, on `paths` and against one Double reference:
     /// fp32 output, overwrite and accumulate: |C − ref| ≤ 1e-5 √K Σ|terms| (+ |C₀| when accumulating);
     /// bf16 output with and without bias: within 1 bf16 ulp of the rounded reference (or within the
     /// fp32 bound, for sums that cancel to much less than their terms).
     /// Elements in the ldc padding past the N columns of each row stay untouched.
-    @Test(arguments: cases)
-    func testGemm_matchesReference(c: Case) {
+    static func checkAgainstReference(_ c: Case, paths: [Path]) {
         let o = Self.operands(c, seed: UInt64(c.M * 10_007 + c.N * 101 + c.K))
         let (sums, scales) = Self.reference(c, o)
         var generator = RandomGenerator(seed: 9)
         let bias = (0..<c.N).map { _ in Float.random(in: -1..<1, using: &generator) }
         let initial: [Float] = (0..<(c.M * o.ldc)).map { i in Float(i % 13) * 0.25 - 1.5 }
         let sentinel: Float = 12345
-        for path in Path.allCases {
+        for path in paths {
             for accumulate in [false, true] {
                 var out = accumulate ? initial : [Float](repeating: .nan, count: c.M * o.ldc)
                 for i in 0..<out.count where i % o.ldc >= c.N { out[i] = sentinel }
@@ -169,7 +172,7 @@ import WhittleKernels
     }
 
     /// K = 0 writes zeros (or the bias), or leaves C as it was when accumulating; M = 0 or N = 0 write nothing.
-    @Test(arguments: Path.allCases)
+    @Test(arguments: [Path.portable])
     func testGemm_emptyDimensions(path: Path) {
         let a = [UInt16](repeating: 0x3f80, count: 16), b = a
         var c = [Float](repeating: 7, count: 6)
@@ -207,7 +210,7 @@ import WhittleKernels
 
     // MARK: - Conversions
 
-    @Test(arguments: Path.allCases)
+    @Test(arguments: [Path.portable])
     func testBf16ToF32_exhaustive(path: Path) {
         let all = (0...0xffff).map { UInt16($0) }
         var out = [Float](repeating: 0, count: all.count)
@@ -255,7 +258,7 @@ import WhittleKernels
         }
     }
 
-    @Test(arguments: Path.allCases)
+    @Test(arguments: [Path.portable])
     func testF32ToBf16_roundsToNearestEven(path: Path) {
         let xs = Self.edgeFloats() + Self.randomFloats(200_003, seed: 3)
         var out = [UInt16](repeating: 0, count: xs.count)
@@ -278,7 +281,7 @@ import WhittleKernels
         #expect(Self.nearestBf16(Float(bitPattern: 0x0001_8000)) == 0x0002)
     }
 
-    @Test(arguments: Path.allCases)
+    @Test(arguments: [Path.portable])
     func testF16ToF32_exhaustive(path: Path) {
         let all = (0...0xffff).map { UInt16($0) }
         var out = [Float](repeating: 0, count: all.count)
@@ -295,7 +298,7 @@ import WhittleKernels
         #expect(failures == 0)
     }
 
-    @Test(arguments: Path.allCases)
+    @Test(arguments: [Path.portable])
     func testF32ToF16_roundsToNearestEvenAndCountsFlushes(path: Path) {
         let convert = path == .portable ? ck_f32_to_f16_portable : ck_f32_to_f16
         let xs = Self.edgeFloats() + Self.randomFloats(100_001, seed: 4)
@@ -318,5 +321,23 @@ import WhittleKernels
         var small16 = [UInt16](repeating: 0, count: small.count)
         #expect(convert(small, &small16, small.count) == 3)
         #expect(small16[3] != 0 && small16[4] == 1 && small16[9] == 0x7c00)
+    }
+}
+
+/// The same checks on the AVX512-BF16 kernels the dispatched functions use. Skipped, with the reason,
+/// on CPUs without AVX512-BF16 (such as the AMD Zen 3 these tests were written on), where the
+/// dispatched functions run the portable paths that `Bf16GemmTests` already checks.
+@Suite(.enabled(if: ck_has_avx512_bf16() != 0,
+                "this CPU has no AVX512-BF16: the bf16 GEMM and conversions run their portable paths here, covered by Bf16GemmTests"))
+struct Bf16GemmAVX512Tests {
+    @Test(arguments: Bf16GemmTests.cases)
+    func testGemm_avx512MatchesReference(c: Bf16GemmTests.Case) { Bf16GemmTests.checkAgainstReference(c, paths: [.dispatched]) }
+
+    @Test func testGemm_avx512EmptyDimensions() { Bf16GemmTests().testGemm_emptyDimensions(path: .dispatched) }
+    @Test func testBf16ToF32_avx512Exhaustive() { Bf16GemmTests().testBf16ToF32_exhaustive(path: .dispatched) }
+    @Test func testF32ToBf16_avx512RoundsToNearestEven() { Bf16GemmTests().testF32ToBf16_roundsToNearestEven(path: .dispatched) }
+    @Test func testF16ToF32_avx512Exhaustive() { Bf16GemmTests().testF16ToF32_exhaustive(path: .dispatched) }
+    @Test func testF32ToF16_avx512RoundsToNearestEvenAndCountsFlushes() {
+        Bf16GemmTests().testF32ToF16_roundsToNearestEvenAndCountsFlushes(path: .dispatched)
     }
 }

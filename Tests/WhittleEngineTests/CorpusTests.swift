@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import WhittleTestSupport
 @testable import WhittleEngine
 
 @Suite struct CorpusTests {
-    /// Writes `bytes` to a fresh temporary file and returns its path.
-    static func temporaryFile(_ bytes: [UInt8]) throws -> String {
-        let path = NSTemporaryDirectory() + "whittle-corpus-\(UUID().uuidString).txt"
+    /// Writes `bytes` to `corpus.txt` in `directory` and returns its path.
+    static func file(_ bytes: [UInt8], in directory: TemporaryDirectory) throws -> String {
+        let path = directory.path("corpus.txt")
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         return path
     }
@@ -20,8 +21,8 @@ import Testing
     }
 
     @Test func testCorpus_loadsUTF8Text() throws {
-        let path = try Self.temporaryFile(Array("héllo\r\nwörld\n".utf8))
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let scratch = TemporaryDirectory(prefix: "whittle-corpus")
+        let path = try Self.file(Array("héllo\r\nwörld\n".utf8), in: scratch)
         #expect(try Corpus.load(path: path) == "héllo\r\nwörld\n")
     }
 
@@ -34,8 +35,8 @@ import Testing
     }
 
     @Test func testCorpus_emptyFileIsDataError() throws {
-        let path = try Self.temporaryFile([])
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let scratch = TemporaryDirectory(prefix: "whittle-corpus")
+        let path = try Self.file([], in: scratch)
         let error = try #require(Self.error(loading: path))
         #expect(error.kind == .invalidData)
         #expect(error.message.contains("is empty"))
@@ -43,8 +44,8 @@ import Testing
 
     @Test func testCorpus_invalidUTF8NamesOffsetLineAndColumn() throws {
         // "ab\nçd" then a Latin-1 'é' (0xE9) alone: offset 6, line 2, column 3 (ç is 2 bytes, 1 column).
-        let path = try Self.temporaryFile(Array("ab\nçd".utf8) + [0xE9, 0x41])
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let scratch = TemporaryDirectory(prefix: "whittle-corpus")
+        let path = try Self.file(Array("ab\nçd".utf8) + [0xE9, 0x41], in: scratch)
         let error = try #require(Self.error(loading: path))
         #expect(error.kind == .invalidData)
         #expect(error.message.contains("byte 0xE9 at offset 6 (line 2, column 3)"), "\(error.message)")

@@ -4,6 +4,7 @@
 
 import Foundation
 import Testing
+import WhittleTestSupport
 @testable import WhittleEngine
 
 @Suite struct DropoutTests {
@@ -51,7 +52,7 @@ import Testing
     @Test func testTrainer_dropoutMasksDoNotDependOnTheWorkerSplit() throws {
         let directory = TemporaryDirectory()
         func run(workers: Int) throws -> [Float] {
-            var config = try tinyConfig(in: directory.path, workers: workers)
+            var config = try TinyTraining.config(in: directory.path, workers: workers)
             config.dropout = 0.2
             let data = try TrainingRun.prepareData(config)
             let trainer = try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits)
@@ -64,7 +65,7 @@ import Testing
 
     @Test func testTrainer_estimatesRunWithoutDropout() throws {
         let directory = TemporaryDirectory()
-        var config = try tinyConfig(in: directory.path)
+        var config = try TinyTraining.config(in: directory.path)
         config.dropout = 0.5
         let data = try TrainingRun.prepareData(config)
         let trainer = try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits)

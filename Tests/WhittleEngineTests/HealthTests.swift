@@ -3,11 +3,12 @@
 
 import Foundation
 import Testing
+import WhittleTestSupport
 @testable import WhittleEngine
 
 @Suite struct HealthTests {
     func trainer(in directory: TemporaryDirectory, edit: (inout TrainingConfig) -> Void = { _ in }) throws -> Trainer {
-        var config = try tinyConfig(in: directory.path)
+        var config = try TinyTraining.config(in: directory.path)
         edit(&config)
         let data = try TrainingRun.prepareData(config)
         return try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits)

@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import WhittleTestSupport
 @testable import WhittleEngine
 
 @Suite(.serialized) struct LossScalingTests {
@@ -26,7 +27,7 @@ import Testing
     }
 
     func run(_ precision: Precision, scaling: Bool = true, steps: Int = 8, in directory: String) throws -> Trainer {
-        var config = try tinyConfig(in: directory)
+        var config = try TinyTraining.config(in: directory)
         config.precision = precision
         config.lossScaling = scaling
         config.maxIterations = steps
@@ -59,7 +60,7 @@ import Testing
 
     @Test func testFP16_overflowSkipsTheStepAndHalvesTheScale() throws {
         let directory = TemporaryDirectory()
-        var config = try tinyConfig(in: directory.path)
+        var config = try TinyTraining.config(in: directory.path)
         config.precision = .fp16
         let data = try TrainingRun.prepareData(config)
         let trainer = try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits)
@@ -78,7 +79,7 @@ import Testing
 
     @Test func testResume_fp16ScalerContinuesBitForBit() throws {
         let directory = TemporaryDirectory()
-        var config = try tinyConfig(in: directory.path)
+        var config = try TinyTraining.config(in: directory.path)
         config.precision = .fp16
         let straight = try TrainingRun.start(config: config, directory: directory.path + "/straight")
         let reference = try (0..<8).map { _ in try straight.step().loss }
@@ -92,7 +93,7 @@ import Testing
 
     @Test func testLiveEdit_switchesPrecisionAtAStepBoundary() throws {
         let directory = TemporaryDirectory()
-        let config = try tinyConfig(in: directory.path)
+        let config = try TinyTraining.config(in: directory.path)
         let data = try TrainingRun.prepareData(config)
         let trainer = try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits)
         try trainer.trainStep()

@@ -4,6 +4,7 @@
 
 import Foundation
 import Testing
+import WhittleTestSupport
 @testable import WhittleEngine
 
 @Suite struct MemoryEstimateTests {
@@ -32,7 +33,7 @@ import Testing
             (2, 4, 0, .lion, "every-2"), (1, 2, 0, .adafactor, "true"), (1, 2, 0, .adamw8bit, "false"),
         ]
         for (workers, batch, dropout, optimizer, checkpointing) in cases {
-            var config = try tinyConfig(in: directory.path)
+            var config = try TinyTraining.config(in: directory.path)
             config.optimizer = optimizer
             config.checkpointing = checkpointing
             config.workers = workers

@@ -101,9 +101,12 @@ import CKernels
 }
 
 @Suite struct HalfMatmulTests {
-    /// The native bf16 product (when the CPU has AVX512-BF16) against the widening fallback, for every
-    /// transpose pair, with accumulation, a scale, and the rounded-output form with a bias.
-    @Test(arguments: [false, true], [false, true])
+    /// The native bf16 product (AVX512-BF16) against the widening fallback, for every transpose pair,
+    /// with accumulation, a scale, and the rounded-output form with a bias. Without AVX512-BF16 both
+    /// sides would be the same fallback, so the test is skipped; the fallback's rounding is checked below.
+    @Test(.enabled(if: HalfMatmul.runsNatively(.bf16),
+                   "this CPU has no AVX512-BF16: HalfMatmul.product is the widened fallback it would be compared with"),
+          arguments: [false, true], [false, true])
     func testNativeProduct_matchesWidenedFallback(transposeA: Bool, transposeB: Bool) {
         let m = 70, n = 45, k = 131
         var generator = RandomGenerator(seed: 9)
@@ -141,6 +144,42 @@ import CKernels
             }
         }
         #expect(worst < 1.0 / 128, "one bf16 ulp is 2^-8 relative; worst \(worst)")
+    }
+}
+
+extension HalfMatmulTests {
+    /// One unit in the last place, relative, of each 16-bit format (7 and 10 stored mantissa bits).
+    static func oneULP(_ format: Precision) -> Double { format == .bf16 ? 0x1p-7 : 0x1p-10 }
+
+    /// The rounded-output product with a bias on whatever path this CPU runs (fp16, and bf16 without
+    /// AVX512-BF16, take the widened fallback): every element within one 16-bit ulp of bias + A·B
+    /// summed in Double from the same 16-bit operands.
+    @Test(arguments: [Precision.bf16, .fp16])
+    func testRoundedProduct_isTheBiasedSumRoundedTo16Bits(format: Precision) {
+        let m = 37, n = 29, k = 53
+        var generator = RandomGenerator(seed: 11)
+        let a = HalfBuffer(count: m * k), b = HalfBuffer(count: k * n)
+        let source = FloatBuffer((0..<(m * k + k * n)).map { _ in generator.nextNormal() })
+        HalfConversion.round(source.pointer, to: a.pointer, count: m * k, format: format)
+        HalfConversion.round(source.pointer + m * k, to: b.pointer, count: k * n, format: format)
+        let bias = FloatBuffer((0..<n).map { _ in generator.nextNormal() })
+        let rounded = HalfBuffer(count: m * n)
+        HalfMatmul.roundedProduct(format, transposeA: false, transposeB: false, m: m, n: n, k: k, a: a.pointer, lda: k,
+                                  b: b.pointer, ldb: n, c: rounded.pointer, ldc: n, bias: bias.pointer,
+                                  scratch: MatmulScratch())
+        var worst = 0.0
+        for row in 0..<m {
+            for column in 0..<n {
+                var sum = Double(bias[column])
+                for i in 0..<k {
+                    sum += Double(HalfConversion.widen(a[row * k + i], format: format))
+                        * Double(HalfConversion.widen(b[i * n + column], format: format))
+                }
+                let got = Double(HalfConversion.widen(rounded[row * n + column], format: format))
+                worst = max(worst, abs(got - sum) / max(abs(sum), 1))
+            }
+        }
+        #expect(worst <= Self.oneULP(format), "\(format): worst relative error \(worst)")
     }
 }
 
@@ -185,8 +224,16 @@ import CKernels
 @Suite struct PeakThroughputTests {
     /// The bf16 peak's chains do what the FLOP count assumes: per instruction and lane, two products
     /// of 2^-10 · 2^-10 added (so 12 chains × 16 lanes × 1000 rounds sum to 192,000 · 2^-19 exactly).
-    @Test func testBF16Chains_computeTheCountedDotProducts() {
-        guard HalfMatmul.runsNatively(.bf16) else { return }
+    @Test(.enabled(if: HalfMatmul.runsNatively(.bf16),
+                   "this CPU has no AVX512-BF16: ck_bf16_dot_chains has nothing to run and returns 0"))
+    func testBF16Chains_computeTheCountedDotProducts() {
         #expect(ck_bf16_dot_chains(1000) == Float(192_000) / Float(1 << 19))
+    }
+
+    /// Without AVX512-BF16 the chains do nothing and say so (0), and there is no bf16 peak to report.
+    @Test(.enabled(if: !HalfMatmul.runsNatively(.bf16), "this CPU has AVX512-BF16: the chains run (tested above)"))
+    func testBF16Chains_returnZeroWithoutTheInstructions() {
+        #expect(ck_bf16_dot_chains(1000) == 0)
+        #expect(PeakThroughput.measureBF16GFLOPS(threads: 1, seconds: 0.01) == nil)
     }
 }

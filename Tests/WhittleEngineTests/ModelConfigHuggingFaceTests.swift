@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WhittleTestSupport
 @testable import WhittleEngine
 
 @Suite struct ModelConfigHuggingFaceTests {
@@ -53,6 +54,45 @@ import Testing
         let text = String(decoding: bytes, as: UTF8.self)
         #expect(text.contains("\"layer_norm_epsilon\": 1e-06"))
         #expect(text.hasPrefix("{\n  \"activation_function\""))
+    }
+
+    /// GPT-2's `<|endoftext|>`: what transformers' GPT2Config uses for bos/eos when config.json has no value.
+    static let gpt2EndOfText = 50256
+
+    /// Issue item 7: a 65-token model must not carry token ids past its vocabulary, and must not leave
+    /// them out either (transformers would fill in 50256): ids it has are written, others are null.
+    @Test func testModelConfigHuggingFace_writesOnlyTokenIDsTheVocabularyHas() throws {
+        let plain = try JSONValue.parse(Self.fixture.huggingFaceJSON())
+        #expect(plain["bos_token_id"] == .some(.null), "present and null, so GPT2Config's 50256 default is not used")
+        #expect(plain["eos_token_id"] == .some(.null))
+        let outside = try JSONValue.parse(Self.fixture.huggingFaceJSON(bosTokenID: Self.gpt2EndOfText, eosTokenID: 65))
+        #expect(outside["bos_token_id"] == .some(.null))
+        #expect(outside["eos_token_id"] == .some(.null), "65 is one past the last id of a 65-token vocabulary")
+        let inside = try JSONValue.parse(Self.fixture.huggingFaceJSON(bosTokenID: 0, eosTokenID: 64))
+        #expect(inside["bos_token_id"]?.intValue == 0)
+        #expect(inside["eos_token_id"]?.intValue == 64)
+        let negative = try JSONValue.parse(Self.fixture.huggingFaceJSON(bosTokenID: -1))
+        #expect(negative["bos_token_id"] == .some(.null))
+    }
+
+    /// Files written before (no token ids), by transformers (ids, even GPT-2's 50256) and now (null) all read.
+    @Test(arguments: [nil, JSONValue.null, .int(0), .int(50256)])
+    func testModelConfigHuggingFace_readsAnyTokenIDs(id: JSONValue?) throws {
+        let changes: [String: JSONValue] = id.map { ["bos_token_id": $0, "eos_token_id": $0] } ?? [:]
+        #expect(try ModelConfig(huggingFaceJSON: Self.config(changes)) == Self.fixture)
+    }
+
+    /// The shipped sample model's config.json is exactly what the writer writes now (token ids null),
+    /// and its SHA-256 manifest, which covers config.json, still verifies.
+    @Test func testSampleModel_configIsTheWritersAndTheManifestVerifies() throws {
+        let directory = Repository.path("sample-models/shakespeare-char-tiny")
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/config.json")))
+        let config = try ModelConfig(huggingFaceJSON: bytes)
+        #expect(config.vocabularySize == 65)
+        #expect(String(decoding: config.huggingFaceJSON(dropout: 0), as: UTF8.self) == String(decoding: bytes, as: UTF8.self))
+        let json = try JSONValue.parse(bytes)
+        #expect(json["bos_token_id"] == .some(.null) && json["eos_token_id"] == .some(.null))
+        try AtomicDirectory.verify(directory)
     }
 
     @Test func testModelConfigHuggingFace_rejectsNonJSON() {

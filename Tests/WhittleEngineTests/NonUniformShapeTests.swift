@@ -5,6 +5,7 @@
 
 import Foundation
 import Testing
+import WhittleTestSupport
 @testable import WhittleEngine
 
 @Suite(.serialized) struct NonUniformShapeTests {
@@ -73,7 +74,7 @@ import Testing
 
     /// A non-uniform model saved as a model directory next to a small corpus, and a run config starting from it.
     func startingPoint(in directory: String) throws -> TrainingConfig {
-        var config = try tinyConfig(in: directory)
+        var config = try TinyTraining.config(in: directory)
         let data = try TrainingRun.prepareData(config)
         var generator = RandomGenerator(seed: 5)
         let model = try GPTModel.initialized(config: self.config(vocabularySize: data.tokenizer.vocabularySize),

@@ -4,6 +4,7 @@
 
 import Foundation
 import Testing
+import WhittleTestSupport
 @testable import WhittleEngine
 
 @Suite(.serialized) struct OptimizerTests {
@@ -362,7 +363,7 @@ import Testing
     // MARK: - Checkpoints
 
     static func optimizerConfig(_ kind: OptimizerKind, in directory: String) throws -> TrainingConfig {
-        var config = try tinyConfig(in: directory)
+        var config = try TinyTraining.config(in: directory)
         config.embeddingWidth = 64          // c_fc is 64 × 256 = 16384 values: 8-bit state is quantized
         config.optimizer = kind
         if kind == .lion { config.learningRate = 1e-4; config.minLearningRate = 1e-5 }

@@ -9,7 +9,8 @@ import Testing
 import WhittleKernels
 
 @Suite struct SgemmTests {
-    /// Which implementation a test runs: the dispatched one (the fast path on this CPU) or the portable one.
+    /// Which implementation a test runs: the portable one, or the dispatched one (the AVX-512 kernel on
+    /// CPUs that have it, tested by `SgemmAVX512Tests`; elsewhere it is the portable one again).
     enum Path: String, CaseIterable, Sendable { case dispatched, portable }
 
     struct Case: Sendable, CustomTestStringConvertible {
@@ -84,16 +85,18 @@ import WhittleKernels
         f(c.transA ? 1 : 0, c.transB ? 1 : 0, c.M, c.N, c.K, alpha, o.a, o.lda, o.b, o.ldb, beta, &out, o.ldc)
     }
 
-    /// Per case, on both paths, for alpha in {1, 0.37} and beta in {0, 1}:
+    @Test(arguments: cases)
+    func testSgemm_matchesReference(c: Case) { Self.checkAgainstReference(c, paths: [.portable]) }
+
+    /// Per case, on `paths`, for alpha in {1, 0.37} and beta in {0, 1}:
     /// |C − (alpha·ref + beta·C₀)| ≤ 1e-6 √K (|alpha| Σ|terms| + |C₀|); C₀ is NaN where beta = 0 (it must
     /// not be read). Elements in the ldc padding past the N columns of each row stay untouched.
-    @Test(arguments: cases)
-    func testSgemm_matchesReference(c: Case) {
+    static func checkAgainstReference(_ c: Case, paths: [Path]) {
         let o = Self.operands(c, seed: UInt64(c.M * 10_007 + c.N * 101 + c.K))
         let (sums, scales) = Self.reference(c, o)
         let initial: [Float] = (0..<(c.M * o.ldc)).map { i in Float(i % 13) * 0.25 - 1.5 }
         let sentinel: Float = 12345
-        for path in Path.allCases {
+        for path in paths {
             for alpha: Float in [1, 0.37] {
                 for beta: Float in [0, 1] {
                     var out = beta == 0 ? [Float](repeating: .nan, count: c.M * o.ldc) : initial
@@ -120,7 +123,7 @@ import WhittleKernels
     }
 
     /// K = 0 or alpha = 0: C becomes zero (beta 0, even over NaN) or stays (beta 1); M = 0 or N = 0 write nothing.
-    @Test(arguments: Path.allCases)
+    @Test(arguments: [Path.portable])
     func testSgemm_emptyProducts(path: Path) {
         let gemm = path == .portable ? ck_sgemm_portable : ck_sgemm
         let a = [Float](repeating: 1, count: 16), b = a
@@ -169,4 +172,16 @@ import WhittleKernels
             #expect(worst <= 1, "beta=\(beta): error / bound = \(worst)")
         }
     }
+}
+
+/// The same checks on the AVX-512 kernel that `ck_sgemm` dispatches to. Skipped, with the reason, on
+/// CPUs without AVX-512 (such as the AMD Zen 3 these tests were written on), where `ck_sgemm` runs
+/// the portable path that `SgemmTests` already checks.
+@Suite(.enabled(if: ck_has_avx512() != 0,
+                "this CPU has no AVX-512 F/BW/VL: ck_sgemm runs its portable path here, covered by SgemmTests"))
+struct SgemmAVX512Tests {
+    @Test(arguments: SgemmTests.cases)
+    func testSgemm_avx512MatchesReference(c: SgemmTests.Case) { SgemmTests.checkAgainstReference(c, paths: [.dispatched]) }
+
+    @Test func testSgemm_avx512EmptyProducts() { SgemmTests().testSgemm_emptyProducts(path: .dispatched) }
 }

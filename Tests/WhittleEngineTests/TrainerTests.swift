@@ -3,39 +3,8 @@
 
 import Foundation
 import Testing
+import WhittleTestSupport
 @testable import WhittleEngine
-
-/// A temporary directory removed when the value is released.
-final class TemporaryDirectory {
-    let path: String
-    init() {
-        path = NSTemporaryDirectory() + "whittle-test-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
-
-/// A tiny run config over a small generated corpus written into `directory`.
-func tinyConfig(in directory: String, workers: Int = 1) throws -> TrainingConfig {
-    let corpus = directory + "/corpus.txt"
-    let text = String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 60)
-    try text.write(toFile: corpus, atomically: true, encoding: .utf8)
-    var config = TrainingConfig()
-    config.layerCount = 2
-    config.headCount = 2
-    config.embeddingWidth = 16
-    config.contextLength = 16
-    config.batchSize = 4
-    config.maxIterations = 8
-    config.warmupIterations = 2
-    config.evalInterval = 4
-    config.evalIterations = 2
-    config.checkpointInterval = 4
-    config.datasetPath = corpus
-    config.workers = workers
-    config.blasThreads = 1
-    return config
-}
 
 @Suite(.serialized) struct TrainerTests {
     /// Relative tolerance for float32 arithmetic against Double hand computation.
@@ -113,7 +82,7 @@ func tinyConfig(in directory: String, workers: Int = 1) throws -> TrainingConfig
 
     @Test func testTrainer_overfitsATinyBatch() throws {
         let directory = TemporaryDirectory()
-        var config = try tinyConfig(in: directory.path)
+        var config = try TinyTraining.config(in: directory.path)
         config.maxIterations = 150
         config.learningRate = 3e-3
         config.minLearningRate = 3e-3
@@ -139,7 +108,7 @@ func tinyConfig(in directory: String, workers: Int = 1) throws -> TrainingConfig
     @Test func testTrainer_workersRepeatExactlyAndMatchOneWorker() throws {
         let directory = TemporaryDirectory()
         func run(workers: Int) throws -> [Float] {
-            let config = try tinyConfig(in: directory.path, workers: workers)
+            let config = try TinyTraining.config(in: directory.path, workers: workers)
             let data = try TrainingRun.prepareData(config)
             return try losses(try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits), steps: 6)
         }
@@ -151,7 +120,7 @@ func tinyConfig(in directory: String, workers: Int = 1) throws -> TrainingConfig
 
     @Test func testCheckpoint_roundTripRestoresEverything() throws {
         let directory = TemporaryDirectory()
-        let config = try tinyConfig(in: directory.path)
+        let config = try TinyTraining.config(in: directory.path)
         let run = try TrainingRun.start(config: config, directory: directory.path + "/run")
         for _ in 0..<3 { try run.step() }
         let path = try run.saveCheckpoint()
@@ -170,7 +139,7 @@ func tinyConfig(in directory: String, workers: Int = 1) throws -> TrainingConfig
 
     @Test func testResume_continuesBitForBitLikeAnUninterruptedRun() throws {
         let directory = TemporaryDirectory()
-        let config = try tinyConfig(in: directory.path)
+        let config = try TinyTraining.config(in: directory.path)
         let straight = try TrainingRun.start(config: config, directory: directory.path + "/straight")
         let reference = try (0..<8).map { _ in try straight.step().loss }
 
@@ -187,7 +156,7 @@ func tinyConfig(in directory: String, workers: Int = 1) throws -> TrainingConfig
 
     @Test func testTrainingRun_refusesToOverwriteARun() throws {
         let directory = TemporaryDirectory()
-        let config = try tinyConfig(in: directory.path)
+        let config = try TinyTraining.config(in: directory.path)
         let run = try TrainingRun.start(config: config, directory: directory.path + "/run")
         try run.step()
         #expect(throws: WhittleError.self) { _ = try TrainingRun.start(config: config, directory: directory.path + "/run") }
@@ -195,7 +164,7 @@ func tinyConfig(in directory: String, workers: Int = 1) throws -> TrainingConfig
 
     @Test func testResume_detectsAChangedDataset() throws {
         let directory = TemporaryDirectory()
-        let config = try tinyConfig(in: directory.path)
+        let config = try TinyTraining.config(in: directory.path)
         let run = try TrainingRun.start(config: config, directory: directory.path + "/run")
         for _ in 0..<4 { try run.step() }
         try String(repeating: "the lazy dog sleeps. ", count: 80).write(toFile: config.datasetPath, atomically: true, encoding: .utf8)
@@ -205,7 +174,7 @@ func tinyConfig(in directory: String, workers: Int = 1) throws -> TrainingConfig
 
     @Test func testTrainingRun_initFromAModelAdoptsItsShapeWeightsAndTokenizer() throws {
         let directory = TemporaryDirectory()
-        let config = try tinyConfig(in: directory.path)
+        let config = try TinyTraining.config(in: directory.path)
         let first = try TrainingRun.start(config: config, directory: directory.path + "/first")
         while !first.trainer.isFinished { try first.step() }
         var second = config
@@ -226,7 +195,7 @@ func tinyConfig(in directory: String, workers: Int = 1) throws -> TrainingConfig
     @Test func testTrainer_activationCheckpointingTrainsIdentically() throws {
         let directory = TemporaryDirectory()
         func run(_ checkpointing: String) throws -> [Float] {
-            var config = try tinyConfig(in: directory.path)
+            var config = try TinyTraining.config(in: directory.path)
             config.checkpointing = checkpointing
             let data = try TrainingRun.prepareData(config)
             return try losses(try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits), steps: 4)
@@ -238,7 +207,7 @@ func tinyConfig(in directory: String, workers: Int = 1) throws -> TrainingConfig
 
     @Test func testTrainer_liveEditsRebuildArenasAtAStepBoundary() throws {
         let directory = TemporaryDirectory()
-        let config = try tinyConfig(in: directory.path)
+        let config = try TinyTraining.config(in: directory.path)
         let data = try TrainingRun.prepareData(config)
         let trainer = try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits)
         try trainer.trainStep()

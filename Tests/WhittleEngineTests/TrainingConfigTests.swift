@@ -3,16 +3,11 @@
 
 import Foundation
 import Testing
+import WhittleTestSupport
 @testable import WhittleEngine
 
 @Suite struct TrainingConfigTests {
-    /// Repository root, found from this file's path (Tests/WhittleEngineTests/<file>).
-    static let repositoryRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static func shippedConfig(_ name: String) -> String {
-        repositoryRoot.appendingPathComponent("configs/\(name)").path
-    }
+    static func shippedConfig(_ name: String) -> String { Repository.path("configs/\(name)") }
 
     /// The error `body` throws as a `WhittleError`, or nil (recorded as an issue) if it throws none.
     func whittleError(_ body: () throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) -> WhittleError? {

@@ -3,29 +3,36 @@
 
 import Foundation
 import Testing
+import WhittleTestSupport
 @testable import WhittleEngine
 
 @Suite(.serialized) struct TrainingSessionTests {
     /// Generous bound for anything the tiny run does (a step takes about a millisecond).
-    static let timeout = 30.0
+    static let timeout = Deadline.generous
 
-    /// Polls the session's snapshot until `condition` holds; returns the snapshot that satisfied it.
+    /// Waits for the session's snapshot to satisfy `condition`; returns the snapshot that did.
     @discardableResult
     func wait(_ session: TrainingSession, _ what: String = "condition",
               until condition: (TrainingSession.Snapshot) -> Bool) throws -> TrainingSession.Snapshot {
-        let deadline = Date().addingTimeInterval(Self.timeout)
-        while Date() < deadline {
+        try waitUntil(what, timeout: Self.timeout, state: { "\(session.snapshot().state)" }) {
             let snapshot = session.snapshot()
-            if condition(snapshot) { return snapshot }
-            Thread.sleep(forTimeInterval: 0.002)
+            return condition(snapshot) ? snapshot : nil
         }
-        Issue.record("timed out waiting for \(what); last state \(session.snapshot().state)")
-        throw CancellationError()
+    }
+
+    /// A round trip through the session thread: asks for a model copy and waits for it, so every
+    /// command sent before has been handled. Returns the step the copy was taken at (other events
+    /// taken meanwhile are dropped).
+    func barrier(_ session: TrainingSession) throws -> Int {
+        session.send(.copyModel)
+        return try waitUntil("a model copy (a round trip through the session thread)", timeout: Self.timeout) {
+            session.takeEvents().lazy.compactMap { if case .modelCopied(let copy) = $0 { copy.step } else { nil } }.first
+        }
     }
 
     func makeSession(_ directory: TemporaryDirectory, maxIterations: Int = 1000,
                      edit: (inout TrainingConfig) -> Void = { _ in }) throws -> TrainingSession {
-        var config = try tinyConfig(in: directory.path)
+        var config = try TinyTraining.config(in: directory.path)
         config.maxIterations = maxIterations
         config.checkpointInterval = 0
         config.evalInterval = 100
@@ -41,19 +48,18 @@ import Testing
         defer { session.stop(saving: false) }
         session.send(.run)
         var copies: [TrainingSession.ModelCopy] = []
-        let deadline = Date().addingTimeInterval(Self.timeout)
-        while session.snapshot().state != .finished && Date() < deadline {
+        func collected() -> Bool {
+            let before = copies.count
+            for case .modelCopied(let copy) in session.takeEvents() { copies.append(copy) }
+            return copies.count > before
+        }
+        // One request at a time, each answered before the next, until the run ends.
+        while session.snapshot().state != .finished {
             session.send(.copyModel)
-            Thread.sleep(forTimeInterval: 0.003)
-            for case .modelCopied(let copy) in session.takeEvents() { copies.append(copy) }
+            try waitUntil("a model copy while training", timeout: Self.timeout) { collected() }
         }
-        try wait(session, "finished") { $0.state == .finished }
         session.send(.copyModel)
-        let end = Date().addingTimeInterval(Self.timeout)
-        while copies.last?.step != 40 && Date() < end {
-            for case .modelCopied(let copy) in session.takeEvents() { copies.append(copy) }
-            Thread.sleep(forTimeInterval: 0.002)
-        }
+        try waitUntil("the copy after step 40", timeout: Self.timeout) { _ = collected(); return copies.last?.step == 40 }
         #expect(copies.count >= 2)
         #expect(copies.last?.step == 40)
         let run = directory.path + "/run"
@@ -73,15 +79,9 @@ import Testing
         defer { session.stop(saving: false) }
         try wait(session, "failed") { if case .failed = $0.state { true } else { false } }
         session.send(.copyModel)
-        let deadline = Date().addingTimeInterval(Self.timeout)
-        var refused = false
-        while !refused && Date() < deadline {
-            for event in session.takeEvents() {
-                if case .modelCopyFailed = event { refused = true }
-            }
-            Thread.sleep(forTimeInterval: 0.002)
+        try waitUntil("the copy to be refused", timeout: Self.timeout) {
+            session.takeEvents().contains { if case .modelCopyFailed = $0 { true } else { false } }
         }
-        #expect(refused)
     }
 
     @Test func testTrainingSession_loadsThenWaitsIdle() throws {
@@ -91,8 +91,8 @@ import Testing
         let ready = try wait(session, "idle") { $0.state == .idle }
         #expect(ready.step == 0)
         #expect(ready.config?.maxIterations == 1000)
-        Thread.sleep(forTimeInterval: 0.05)
-        #expect(session.snapshot().step == 0, "no step without a run command")
+        #expect(try barrier(session) == 0, "no step without a run command")
+        #expect(session.snapshot().step == 0)
     }
 
     @Test func testTrainingSession_runTakesStepsAndPauseStops() throws {
@@ -104,7 +104,7 @@ import Testing
         #expect(running.state == .running)
         session.send(.pause)
         let paused = try wait(session, "paused") { $0.state == .paused }
-        Thread.sleep(forTimeInterval: 0.1)
+        #expect(try barrier(session) == paused.step)
         let later = session.snapshot()
         #expect(later.step == paused.step, "no steps after pause")
         #expect(later.history.count == later.step)
@@ -122,7 +122,7 @@ import Testing
         session.send(.step(3))
         let done = try wait(session, "paused after 3") { $0.state == .paused }
         #expect(done.step == 3)
-        Thread.sleep(forTimeInterval: 0.05)
+        #expect(try barrier(session) == 3)
         #expect(session.snapshot().step == 3)
         session.send(.step(2))
         try wait(session, "5 steps") { $0.step == 5 && $0.state == .paused }
@@ -229,9 +229,12 @@ import Testing
         #expect(done.step == 6)
         #expect(done.unsavedSteps == 0)
         #expect(done.etaSeconds == nil)
+        _ = session.takeEvents()
         session.send(.run)
-        Thread.sleep(forTimeInterval: 0.2)
-        #expect(session.takeEvents().contains { if case .notice = $0 { true } else { false } })
+        try waitUntil("a notice that the finished run cannot run", timeout: Self.timeout) {
+            session.takeEvents().contains { if case .notice = $0 { true } else { false } }
+        }
+        #expect(session.snapshot().step == 6)
     }
 
     @Test func testTrainingSession_memoryLedgerFromLayoutAndArenas() throws {
@@ -251,7 +254,7 @@ import Testing
 
     @Test func testTrainingSession_failedLoadIsReported() throws {
         let directory = TemporaryDirectory()
-        var config = try tinyConfig(in: directory.path)
+        var config = try TinyTraining.config(in: directory.path)
         config.datasetPath = directory.path + "/missing.txt"
         let session = TrainingSession(origin: .start(config: config, directory: directory.path + "/run"))
         let failed = try wait(session, "failed") { if case .failed = $0.state { true } else { false } }

@@ -7,6 +7,7 @@
 import Foundation
 import Synchronization
 import Testing
+import WhittleTestSupport
 @testable import WhittleEngine
 
 @testable import WhittleUI
@@ -15,15 +16,15 @@ import Testing
 /// arguments contain `failWith` exit 1; the first run waits for `release` after its first lines.
 final class FakeExperimentLauncher: ExperimentLauncher {
     let failWith: String?
-    let gate = Mutex(false)
+    let gate = Gate()
     let calls = Mutex<[[String]]>([])
 
     init(failWith: String? = nil, gated: Bool = false) {
         self.failWith = failWith
-        gate.withLock { $0 = !gated }
+        if !gated { gate.open() }
     }
 
-    func release() { gate.withLock { $0 = true } }
+    func release() { gate.open() }
 
     func run(arguments: [String], logPath: String, cancelled: @escaping @Sendable () -> Bool) -> Int32 {
         let first = calls.withLock { calls in
@@ -45,10 +46,7 @@ final class FakeExperimentLauncher: ExperimentLauncher {
         }
         FileManager.default.createFile(atPath: out + "/" + TrainingRun.logName, contents: Data((record(1) + record(2)).utf8))
         if first {
-            while !gate.withLock({ $0 }) {
-                if cancelled() { return 143 }
-                Thread.sleep(forTimeInterval: 0.005)
-            }
+            guard gate.wait(unless: cancelled) else { return 143 }
         }
         let handle = FileHandle(forWritingAtPath: out + "/" + TrainingRun.logName)!
         handle.seekToEndOfFile()
@@ -67,16 +65,7 @@ final class FakeExperimentLauncher: ExperimentLauncher {
 }
 
 @Suite struct ExperimentsTests {
-    static func config() -> TrainingConfig {
-        var config = TrainingConfig()
-        config.layerCount = 2
-        config.headCount = 2
-        config.embeddingWidth = 16
-        config.contextLength = 16
-        config.batchSize = 4
-        config.datasetPath = "corpus.txt"
-        return config
-    }
+    static func config() -> TrainingConfig { TinyTraining.shape() }
 
     static func state(width: Int = 100, height: Int = 30) -> AppState {
         var state = AppState(width: width, height: height)
@@ -143,8 +132,8 @@ final class FakeExperimentLauncher: ExperimentLauncher {
     }
 
     @Test func testExperimentRunner_fakeLauncherProgressResultsFailureAndExport() throws {
-        let directory = NSTemporaryDirectory() + "whittle-exp-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let scratch = TemporaryDirectory(prefix: "whittle-exp")
+        let directory = scratch.path("queue")
         var state = Self.state()
         _ = update(&state, .key(.character("e")))
         for _ in 0..<4 { _ = update(&state, .key(.tab)) }
@@ -158,11 +147,9 @@ final class FakeExperimentLauncher: ExperimentLauncher {
         let runner = ExperimentRunner(plan: plan, directory: directory, launcher: launcher)
         try runner.start()
         #expect(FileManager.default.fileExists(atPath: directory + "/base.toml"))
-        let deadline = Date().addingTimeInterval(10)
-        var polled = runner.poll()
-        while polled.runs[0].validationLoss.count < 2, Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.005)
-            polled = runner.poll()
+        var polled = try waitUntil("the first run's first two estimates") {
+            let polled = runner.poll()
+            return polled.runs[0].validationLoss.count >= 2 ? polled : nil
         }
         #expect(polled.running && polled.runs[0].status == .running(step: 2, total: 100))
         #expect(polled.runs[0].validationLoss.map(\.step) == [1, 2])
@@ -172,7 +159,7 @@ final class FakeExperimentLauncher: ExperimentLauncher {
         #expect(live.contains("2/100") && live.contains("queued"))
 
         launcher.release()
-        #expect(runner.waitUntilDone(timeoutSeconds: 10))
+        #expect(runner.waitUntilDone(timeoutSeconds: Deadline.generous))
         polled = runner.poll()
         #expect(!polled.running)
         let calls = launcher.calls.withLock { $0 }
@@ -214,16 +201,19 @@ final class FakeExperimentLauncher: ExperimentLauncher {
     }
 
     @Test func testExperimentRunner_cancelStopsTheChildAndSkipsTheQueue() throws {
-        let directory = NSTemporaryDirectory() + "whittle-exp-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let scratch = TemporaryDirectory(prefix: "whittle-exp")
+        let directory = scratch.path("queue")
         var state = Self.state()
         _ = update(&state, .key(.character("e")))
-        guard case .startExperiments(let plan) = update(&state, .key(.enter)).last else { return }
+        guard case .startExperiments(let plan) = update(&state, .key(.enter)).last else {
+            Issue.record("Enter on the default form planned no queue")
+            return
+        }
         let launcher = FakeExperimentLauncher(gated: true)
         let runner = ExperimentRunner(plan: plan, directory: directory, launcher: launcher)
         try runner.start()
         runner.cancel()
-        #expect(runner.waitUntilDone(timeoutSeconds: 10))
+        #expect(runner.waitUntilDone(timeoutSeconds: Deadline.generous))
         let polled = runner.poll()
         #expect(polled.runs.allSatisfy { $0.status == .failed("cancelled") })
         #expect(launcher.calls.withLock { $0.count } <= 1)

@@ -5,6 +5,7 @@
 
 import Foundation
 import Testing
+import WhittleTestSupport
 import WhittleEngine
 
 @testable import WhittleUI
@@ -17,16 +18,7 @@ import WhittleEngine
         return state
     }
 
-    static func config() -> TrainingConfig {
-        var config = TrainingConfig()
-        config.layerCount = 4
-        config.headCount = 2
-        config.embeddingWidth = 32
-        config.contextLength = 32
-        config.batchSize = 8
-        config.datasetPath = "corpus.txt"
-        return config
-    }
+    static func config() -> TrainingConfig { TinyTraining.shape(layers: 4, width: 32, context: 32, batch: 8) }
 
     @Test func testLabSettings_parseAndRejectWithTheFieldName() {
         #expect(HyperparameterID.optimizer.parse("Lion") == .success(.choice("lion")))

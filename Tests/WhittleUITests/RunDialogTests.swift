@@ -5,6 +5,7 @@
 
 import Foundation
 import Testing
+import WhittleTestSupport
 import WhittleEngine
 
 @testable import WhittleUI
@@ -120,14 +121,8 @@ import WhittleEngine
 
     // MARK: The launcher
 
-    final class Scratch {
-        let path = NSTemporaryDirectory() + "whittle-runs-test-" + UUID().uuidString
-        init() { try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
-        deinit { try? FileManager.default.removeItem(atPath: path) }
-    }
-
     @Test func testLauncher_checkUsesTheEngineMessagesAndEstimates() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory(prefix: "whittle-runs-test")
         let corpus = scratch.path + "/corpus.txt"
         try "hello world, hello there.\n".write(toFile: corpus, atomically: true, encoding: .utf8)
         let launcher = RunLauncher(baseConfig: TrainingConfig())
@@ -156,7 +151,7 @@ import WhittleEngine
     }
 
     @Test func testLauncher_listsModelsAndRunsAndMakesOrigins() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory(prefix: "whittle-runs-test")
         let files = FileManager.default
         try files.createDirectory(atPath: scratch.path + "/models/tiny", withIntermediateDirectories: true)
         try "{}".write(toFile: scratch.path + "/models/tiny/config.json", atomically: true, encoding: .utf8)

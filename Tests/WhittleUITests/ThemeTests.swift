@@ -3,13 +3,12 @@
 
 import Foundation
 import Testing
+import WhittleTestSupport
 
 @testable import WhittleUI
 
 @Suite struct ThemeTests {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-    static let themesDirectory = repositoryRoot.appendingPathComponent("themes").path
+    static let themesDirectory = Repository.path("themes")
 
     @Test func testTheme_parsesAllColourFormsAndComments() throws {
         let text = """
@@ -78,9 +77,8 @@ import Testing
     }
 
     @Test func testThemeCatalog_userDirectoryComesFirstAndWins() throws {
-        let user = FileManager.default.temporaryDirectory.appendingPathComponent("whittle-theme-test-\(getpid())")
-        try FileManager.default.createDirectory(at: user, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: user) }
+        let scratch = TemporaryDirectory(prefix: "whittle-theme-test")
+        let user = scratch.url
         try "theme[title]=\"#010203\"\n".write(
             to: user.appendingPathComponent("default.theme"), atomically: true, encoding: .utf8)
         try "nonsense\n".write(to: user.appendingPathComponent("broken.theme"), atomically: true, encoding: .utf8)

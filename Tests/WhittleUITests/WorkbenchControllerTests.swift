@@ -6,52 +6,36 @@
 import Foundation
 import Testing
 import WhittleEngine
+import WhittleTestSupport
 
 @testable import WhittleUI
 
 @Suite(.serialized) struct WorkbenchControllerTests {
-    static let timeout = 30.0
+    static let timeout = Deadline.generous
 
-    final class Scratch {
-        let path = NSTemporaryDirectory() + "whittle-ui-test-" + UUID().uuidString
-        init() { try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
-        deinit { try? FileManager.default.removeItem(atPath: path) }
-    }
-
+    /// The shared tiny run, made endless (no checkpoints, rare estimates) and one layer deep.
     static func tinyConfig(in directory: String) throws -> TrainingConfig {
-        let corpus = directory + "/corpus.txt"
-        try String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 60)
-            .write(toFile: corpus, atomically: true, encoding: .utf8)
-        var config = TrainingConfig()
+        var config = try TinyTraining.config(in: directory)
         config.layerCount = 1
-        config.headCount = 2
-        config.embeddingWidth = 16
-        config.contextLength = 16
-        config.batchSize = 4
         config.maxIterations = 100_000
         config.evalInterval = 50
         config.evalIterations = 1
         config.checkpointInterval = 0
-        config.workers = 1
-        config.datasetPath = corpus
         return config
     }
 
+    /// Syncs the controller with its session until `condition` holds.
     func wait(_ controller: WorkbenchController, _ what: String, until condition: (WorkbenchController) -> Bool) throws {
-        let deadline = Date().addingTimeInterval(Self.timeout)
-        while Date() < deadline {
+        try waitUntil(what, timeout: Self.timeout, state: { "\(controller.session.snapshot().state)" }) {
             controller.sync()
-            if condition(controller) { return }
-            Thread.sleep(forTimeInterval: 0.005)
+            return condition(controller)
         }
-        Issue.record("timed out waiting for \(what)")
-        throw CancellationError()
     }
 
     func keys(_ text: String) -> [Action] { text.map { .key(.character($0)) } }
 
     @Test func testWorkbench_generatesFromACopyOfTheRunningWeights() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory(prefix: "whittle-ui-test")
         let config = try Self.tinyConfig(in: scratch.path)
         let session = TrainingSession(origin: .start(config: config, directory: scratch.path + "/run"))
         defer { session.stop(saving: false) }
@@ -96,7 +80,7 @@ import WhittleEngine
     }
 
     @Test func testWorkbench_newRunDialogReplacesTheSessionAfterSaving() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory(prefix: "whittle-ui-test")
         let config = try Self.tinyConfig(in: scratch.path)
         let session = TrainingSession(origin: .start(config: config, directory: scratch.path + "/run"))
         let launcher = RunLauncher(baseConfig: config, roots: [scratch.path + "/runs"], runsDirectory: scratch.path + "/runs")
@@ -138,7 +122,7 @@ import WhittleEngine
     }
 
     @Test func testWorkbench_scriptedSession() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory(prefix: "whittle-ui-test")
         let config = try Self.tinyConfig(in: scratch.path)
         let session = TrainingSession(origin: .start(config: config, directory: scratch.path + "/run"))
         defer { session.stop(saving: false) }
@@ -199,7 +183,7 @@ import WhittleEngine
     }
 
     @Test func testWorkbench_labSettingsApplyLiveWithTheEnginesNoteAndAMarker() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory(prefix: "whittle-ui-test")
         var config = try Self.tinyConfig(in: scratch.path)
         config.layerCount = 2
         let session = TrainingSession(origin: .start(config: config, directory: scratch.path + "/run"))
@@ -238,7 +222,7 @@ import WhittleEngine
     }
 
     @Test func testWorkbench_experimentsFlowWithAFakeLauncher() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory(prefix: "whittle-ui-test")
         let config = try Self.tinyConfig(in: scratch.path)
         let session = TrainingSession(origin: .start(config: config, directory: scratch.path + "/run"))
         defer { session.stop(saving: false) }
@@ -268,7 +252,7 @@ import WhittleEngine
     }
 
     @Test func testWorkbench_runLoopEndsOnQuitAndOnSignal() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory(prefix: "whittle-ui-test")
         let config = try Self.tinyConfig(in: scratch.path)
         let session = TrainingSession(origin: .start(config: config, directory: scratch.path + "/run"))
         defer { session.stop(saving: false) }
@@ -288,7 +272,7 @@ import WhittleEngine
     }
 
     @Test func testWorkbench_failedLoadShowsTheError() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory(prefix: "whittle-ui-test")
         var config = try Self.tinyConfig(in: scratch.path)
         config.datasetPath = scratch.path + "/absent.txt"
         let session = TrainingSession(origin: .start(config: config, directory: scratch.path + "/run"))

@@ -100,6 +100,17 @@ key_latency() {
 # The step shown in the header ("step 1,234/2,000"), without separators.
 current_step() { capture | head -1 | grep -Eo 'step [0-9,]+/' | head -1 | tr -dc '0-9'; }
 
+# wait_step_above N [SECONDS]: until the header's step exceeds N; 0 on success.
+wait_step_above() {
+    local limit=${2:-10} start=$SECONDS step
+    while [ $((SECONDS - start)) -lt "$limit" ]; do
+        step=$(current_step)
+        [ -n "$step" ] && [ "$step" -gt "$1" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # wait_exit TAG [SECONDS]: until the wrapper wrote the exit status.
 wait_exit() {
     local limit=${2:-30} start=$SECONDS
@@ -185,7 +196,7 @@ save_capture 01-first-frame
 
 if wait_for '● running' 30 && wait_for 'train [0-9]' 30; then
     start_step=$(current_step)
-    sleep 2
+    wait_step_above "$(( ${start_step:-0} > 9 ? ${start_step:-0} : 9 ))" 30
     later_step=$(current_step)
     if [ -n "$later_step" ] && [ "${later_step:-0}" -gt "${start_step:-0}" ] && [ "$later_step" -ge 10 ]; then
         pass "training progresses (step $start_step -> $later_step)"
@@ -217,6 +228,8 @@ fi
 
 keys Space
 if wait_for '● paused' 10; then
+    # A negative check needs a window: the header must show the same step for a second after the
+    # badge (0.3 s first, for the frame of the last step to land).
     sleep 0.3
     paused_step=$(current_step)
     sleep 1
@@ -242,7 +255,7 @@ grep -q '"key":"learning_rate"' "$RUN/changes.jsonl" 2>/dev/null && pass "change
 keys Space
 if wait_for '● running' 10; then
     before=$(current_step)
-    sleep 1.5
+    wait_step_above "${before:-0}" 30
     [ "$(current_step)" -gt "$before" ] && pass "Space resumes (step $before -> $(current_step))" || fail "no steps after resume"
 else
     fail "Space did not resume"
@@ -356,7 +369,7 @@ last=$(ls -d "$RUN"/ckpt-* | tail -1)
 last_step=$((10#${last##*ckpt-}))
 launch resume --resume "$RUN"
 if wait_for '● running' 30; then
-    sleep 1
+    wait_step_above "$last_step" 30
     step=$(current_step)
     [ "${step:-0}" -gt "$last_step" ] && pass "resumed past step $last_step (now $step)" || fail "resume did not continue ($step <= $last_step)"
     wait_for '0\.0003' 5 && pass "resumed run keeps learning_rate 0.0003" || fail "resumed run lost the edited learning rate"

@@ -121,6 +121,11 @@ extension ModelConfig {
 
     /// The configuration as a Hugging Face GPT-2 `config.json`: pretty-printed, keys sorted,
     /// dropout keys set to `dropout`, and a `"whittle"` section holding `bias` plus `extra`.
+    ///
+    /// `bos_token_id` and `eos_token_id` are always written: the given id when it exists in the
+    /// vocabulary (0 ..< vocab_size), else `null`. Leaving them out is not enough, because
+    /// transformers' `GPT2Config` then falls back to GPT-2's 50256, an id a character vocabulary does
+    /// not have (see docs/DECISIONS.md).
     public func huggingFaceJSON(dropout: Double = 0, bosTokenID: Int? = nil, eosTokenID: Int? = nil,
                                 extra: [String: JSONValue] = [:]) -> [UInt8] {
         var whittle = extra
@@ -147,9 +152,15 @@ extension ModelConfig {
             "whittle": .object(whittle),
         ]
         if let pruned = prunedHeadsJSON { keys["pruned_heads"] = pruned }
-        if let bosTokenID { keys["bos_token_id"] = .int(bosTokenID) }
-        if let eosTokenID { keys["eos_token_id"] = .int(eosTokenID) }
+        keys["bos_token_id"] = tokenID(bosTokenID)
+        keys["eos_token_id"] = tokenID(eosTokenID)
         return Array((JSONValue.object(keys).serialized(indent: 2) + "\n").utf8)
+    }
+
+    /// `id` as JSON when the vocabulary has it, else `null`.
+    private func tokenID(_ id: Int?) -> JSONValue {
+        guard let id, (0..<vocabularySize).contains(id) else { return .null }
+        return .int(id)
     }
 
     /// `n_inner`: null for GPT-2's 4C, else the (widest) MLP width.

@@ -174,7 +174,7 @@ public enum Keymap {
         let essential = rows.filter { $0.context != context && [.help, .quit].contains($0.command) }
         rows = own + essential + rows.filter { $0.context != context && ![.help, .quit].contains($0.command) }
         return rows.map {
-            KeyHint(keys: $0.keysLabel(ascii: ascii), description: shortDescription($0.command) ?? $0.description)
+            KeyHint(keys: $0.keysLabel(ascii: ascii), description: shortDescription($0.command, in: $0.context) ?? $0.description)
         }
     }
 
@@ -206,8 +206,10 @@ public enum Keymap {
         return max(lines - max(visible, 0), 0)
     }
 
-    private static func shortDescription(_ command: Command) -> String? {
+    private static func shortDescription(_ command: Command, in context: KeyContext) -> String? {
         switch command {
+        case .accept where context == .picker: "open"
+        case .accept where context == .newRun: "start"
         case .toggleRun: "run/pause"
         case .singleStep: "step"
         case .checkpoint: "save"
