@@ -1,6 +1,8 @@
 // Causal multi-head self-attention over a packed qkv buffer [B, T, 3C] (q | k | v per row, heads
 // side by side inside each), the layout Hugging Face's c_attn produces. Fast path: per (batch, head)
 // sgemm calls; `AttentionReference` is the plain loop the tests compare against.
+// Here C is the block's attention width (its heads × the head width): the model width in a full
+// block, less in a block that lost heads.
 
 import Foundation
 

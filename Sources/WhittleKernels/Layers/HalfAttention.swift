@@ -1,6 +1,7 @@
 // Causal multi-head attention with 16-bit storage: q, k, v, the probabilities and the output are
 // bf16/fp16, scores and softmax are computed in fp32 (as PyTorch's autocast does), and every matmul
 // takes 16-bit operands. Same row-blocked causal schedule as `Attention`, which is its reference.
+// C is the block's attention width, as in `Attention`.
 
 /// `Attention` over 16-bit activations.
 public enum HalfAttention {
