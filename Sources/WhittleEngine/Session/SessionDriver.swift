@@ -1,5 +1,7 @@
 // The loop on a TrainingSession's thread once its run is loaded: apply queued commands at the step
-// boundary, take a step when running, publish. Only this thread touches the TrainingRun.
+// boundary, take a step when running, publish. Only this thread touches the TrainingRun. `mode` is
+// what the user asked for; the published `state` (derived from it, the run and a failure) is the
+// only run state anyone else reads.
 
 import Dispatch
 import Foundation
@@ -12,7 +14,7 @@ final class SessionDriver {
         case stepping(Int)
     }
 
-    let session: TrainingSession
+    let session: TrainingSession.Job
     let run: TrainingRun
     var mode = Mode.idle
     var failure: String?
@@ -25,8 +27,8 @@ final class SessionDriver {
     /// Seconds of the last RSS refresh while idle.
     var lastIdleRefresh = 0.0
 
-    init(session: TrainingSession, run: TrainingRun) {
-        self.session = session
+    init(job: TrainingSession.Job, run: TrainingRun) {
+        session = job
         self.run = run
         lastSavedStep = run.trainer.step
         elapsedSeconds = run.trainer.history.reduce(0) { $0 + $1.milliseconds } / 1000
@@ -53,6 +55,10 @@ final class SessionDriver {
             if first {
                 if commands.isEmpty { publishAll() }
                 first = false
+            }
+            if session.isCancelled {
+                stop(saving: false)
+                return
             }
             for command in commands {
                 if case .stop(let saving) = command {
@@ -162,7 +168,8 @@ final class SessionDriver {
         if saving && trainer.step != lastSavedStep && trainer.step > 0 { save(automatic: false) }
         mode = .paused
         publishAll()
-        session.publish { $0.state = .stopped }
+        // A failed run keeps saying why; anything else has now stopped.
+        if failure == nil { session.publish { $0.state = .stopped } }
     }
 
     // MARK: Steps

@@ -27,7 +27,7 @@ public struct SessionMetrics: Sendable {
         switch state {
         case .loading, .idle: .idle
         case .running: .running
-        case .paused, .failed, .stopped: .paused
+        case .paused, .failed, .cancelled, .stopped: .paused
         case .finished: .finished
         }
     }
