@@ -78,7 +78,7 @@ public func runWorkbench(_ options: WorkbenchOptions) -> WorkbenchResult {
                               pendingSignal: TerminalSignals.takePending)
     controller.showMessage(controller.saveOnExit ? "stopping: saving a checkpoint... (Ctrl-C again to abandon)" : "stopping without saving...", on: terminal,
                            theme: themeFor(controller.state.themeName))
-    controller.stopExperiments()
+    controller.stopJobs()
     let session = controller.session
     session.send(.stop(saving: controller.saveOnExit))
     var abandoned = false

@@ -115,15 +115,10 @@ final class SessionDriver {
 
     func setValue(_ text: String, forKey name: String) {
         do {
-            guard let key = TrainingConfig.key(named: name) else {
-                throw WhittleError.config("unknown setting `\(name)`")
-            }
             let old = trainer.config
-            var candidate = old
-            try candidate.setValue(key.parse(text, source: TrainingSession.editSource), forKey: name,
-                                   source: TrainingSession.editSource)
+            let candidate = try old.setting(name, to: text, source: TrainingSession.editSource)
             let note = try trainer.update { $0 = candidate }
-            let before = key.value(in: old), after = key.value(in: trainer.config)
+            let before = try old.value(forKey: name), after = try trainer.config.value(forKey: name)
             guard before != after else { return }
             let change = TrainingSession.SettingChange(step: trainer.step, seconds: elapsedSeconds, key: name,
                                                        old: before.description, new: after.description, note: note)

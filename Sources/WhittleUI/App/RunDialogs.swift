@@ -2,6 +2,8 @@
 // and the new-run form (layers, heads, width, context, dataset, seed) whose host check — the engine's
 // own validation messages and a memory estimate — is refreshed as the user types.
 
+import WhittleEngine
+
 /// A directory the workbench can open.
 public struct ModelEntry: Equatable, Sendable {
     public var path: String
@@ -33,24 +35,6 @@ public struct ModelPicker: Equatable, Sendable {
     public var selection: ModelEntry? {
         let list = visible
         return list.indices.contains(selected) ? list[selected] : nil
-    }
-}
-
-/// A new run's shape, data and seed as typed.
-public struct NewRunRequest: Equatable, Sendable {
-    public var layers: Int
-    public var heads: Int
-    public var width: Int
-    public var context: Int
-    public var dataset: String
-    public var seed: UInt64
-    public init(layers: Int, heads: Int, width: Int, context: Int, dataset: String, seed: UInt64) {
-        self.layers = layers
-        self.heads = heads
-        self.width = width
-        self.context = context
-        self.dataset = dataset
-        self.seed = seed
     }
 }
 
@@ -108,10 +92,4 @@ public struct NewRunForm: Equatable, Sendable {
         return .success(NewRunRequest(layers: numbers[.layers]!, heads: numbers[.heads]!, width: numbers[.width]!,
                                       context: numbers[.context]!, dataset: self[.dataset].text, seed: seed))
     }
-}
-
-/// What replaces the current run once the user has answered whether to save it.
-public enum RunReplacement: Equatable, Sendable {
-    case open(String)
-    case start(NewRunRequest)
 }
