@@ -75,8 +75,14 @@ public struct ExperimentsState: Equatable, Sendable {
         guard !variations.isEmpty else {
             return .failure(FormError(message: "name at least one setting to vary, e.g. optimizer=adamw,lion"))
         }
-        guard let iterations = Int(maxIterations.text.trimmingWhitespace()), (1...1_000_000).contains(iterations) else {
-            return .failure(FormError(message: "max_iters must be a whole number of steps, 1...1000000"))
+        // max_iters is read by the engine's key table and range-checked with every run by SweepPlan.
+        let iterations: Int
+        do {
+            guard case .int(let value) = try TrainingConfig.key(named: "max_iters")?
+                .parse(maxIterations.text, source: "the experiments form") else { throw WhittleError.config("max_iters") }
+            iterations = value
+        } catch {
+            return .failure(FormError(message: (error as? WhittleError)?.message ?? "\(error)"))
         }
         let targetText = targetLoss.text.trimmingWhitespace()
         let target = Double(targetText)

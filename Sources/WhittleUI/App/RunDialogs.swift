@@ -38,7 +38,7 @@ public struct ModelPicker: Equatable, Sendable {
     }
 }
 
-/// The host's verdict on a NewRunRequest.
+/// The engine's verdict on a NewRunRequest (from the RunLibrary, as an action).
 public enum NewRunCheck: Equatable, Sendable {
     /// What is wrong, in the engine's words (names the key and what is allowed).
     case invalid(String)
