@@ -41,6 +41,9 @@ public final class TrainingSession: Sendable {
     @discardableResult
     public func waitUntilEnded(timeoutSeconds: Double) -> Bool { job.waitUntilEnded(timeoutSeconds: timeoutSeconds) }
 
+    /// Ends the run at the next step boundary without saving (the job session's cancel).
+    public func cancel() { job.cancel() }
+
     /// Sends `.stop(saving:)` and waits for the thread; false on timeout.
     @discardableResult
     public func stop(saving: Bool = true, timeoutSeconds: Double = 60) -> Bool {
