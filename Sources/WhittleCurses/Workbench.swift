@@ -1,7 +1,8 @@
 // The real workbench: a TrainingSession driven from the ncurses Train screen. The first frame is
 // drawn before the run is loaded (the session loads on its own thread). Quitting, SIGINT, SIGTERM
-// and SIGHUP stop the session at the next step boundary, which saves a checkpoint, then restore the
-// terminal; a second signal while saving abandons the save (the previous checkpoint stays valid).
+// and SIGHUP end the helper jobs (an experiment queue's child is terminated), stop the session at
+// the next step boundary, which saves a checkpoint, then restore the terminal; a second signal while
+// saving abandons the save (the previous checkpoint stays valid).
 
 import Foundation
 import WhittleEngine
@@ -18,8 +19,7 @@ public struct WorkbenchOptions: Sendable {
     public var curses: CursesOptions
     /// Start training as soon as the run is loaded.
     public var autoStart = true
-    /// Milliseconds a frame waits for input (50: at most 20 frames a second).
-    /// Idle redraw interval. Keys are handled and drawn at once whatever it is; 100 ms (10 fps) keeps
+    /// Milliseconds a frame waits for input: the idle redraw interval. Keys are handled and drawn at once whatever it is; 100 ms (10 fps) keeps
     /// the UI's share of the two cores small while training (see docs/PERFORMANCE.md).
     public var frameMilliseconds = 100
     /// Lists, checks and starts runs for the open-model and new-run dialogs.
@@ -78,7 +78,7 @@ public func runWorkbench(_ options: WorkbenchOptions) -> WorkbenchResult {
                               pendingSignal: TerminalSignals.takePending)
     controller.showMessage(controller.saveOnExit ? "stopping: saving a checkpoint... (Ctrl-C again to abandon)" : "stopping without saving...", on: terminal,
                            theme: themeFor(controller.state.themeName))
-    controller.stopExperiments()
+    controller.stopJobs()
     let session = controller.session
     session.send(.stop(saving: controller.saveOnExit))
     var abandoned = false

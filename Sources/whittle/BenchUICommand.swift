@@ -92,7 +92,6 @@ struct BenchUICommand: ParsableCommand {
             return Double(now - clock) / 1e6
         }
         var run = DemoRun(totalSteps: steps + frames + 10)
-        run.setRunState(.running)
         run.advance(steps: steps)
         // A few setting changes, so markers are drawn too.
         for (i, value) in [3e-4, 2e-4, 1e-4].enumerated() {

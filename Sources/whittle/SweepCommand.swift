@@ -1,10 +1,11 @@
 // `whittle sweep`: runs a grid of training runs that differ in a few settings, each in its own
-// process (so its peak RSS is its own), and writes the comparison table as Markdown, CSV and JSON.
+// process (so its peak RSS is its own), in the engine's ExperimentSession (the workbench's
+// Experiments screen runs the same), prints each run's outcome from its events, and writes the
+// comparison table as Markdown, CSV and JSON.
 
 import ArgumentParser
 import Foundation
 import WhittleEngine
-import WhittleUI
 
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,14 +36,14 @@ struct SweepCommand: ParsableCommand {
     var targetLoss: Double?
 
     func run() throws {
-        let plan = try reportingErrors { () -> SweepPlan in
+        let (plan, base) = try reportingErrors { () -> (SweepPlan, TrainingConfig) in
             let base = try TrainingConfig.load(path: config)
             let plan = try SweepPlan(base: base, variations: variations, fixed: overrides)
             for run in plan.runs where !FileManager.default.fileExists(atPath: run.config.datasetURL.path) {
                 throw WhittleError.data("run \(run.name): the dataset \(run.config.datasetPath) does not exist",
                                         hint: "set dataset=PATH, relative to the directory whittle runs in")
             }
-            return plan
+            return (plan, base)
         }
         let directory = out ?? defaultDirectory()
         try reportingErrors {
@@ -55,31 +56,43 @@ struct SweepCommand: ParsableCommand {
                 throw WhittleError.io("cannot create '\(directory)': \(error.localizedDescription)", hint: "check the path")
             }
         }
-        let launcher = ProcessExperimentLauncher()
         let signals = StopSignals()
-        var results: [SweepResult] = []
-        for (index, run) in plan.runs.enumerated() {
-            let runDirectory = directory + "/" + run.name
-            printError("run \(index + 1)/\(plan.runs.count): \(run.name)")
-            let status = launcher.run(arguments: run.trainArguments(configPath: config, outDirectory: runDirectory),
-                                      logPath: runDirectory + ".log") { signals.received != nil }
-            if let signal = signals.received { throw ExitCode(signal == SIGINT ? 130 : 143) }
-            if status == 0, let result = try? SweepResult.read(run: run, directory: runDirectory,
-                                                                 variedKeys: plan.variedKeys, targetLoss: targetLoss) {
-                results.append(result)
-                printError(String(format: "  val loss %.4f, %.0f tokens/s", result.validationLoss ?? .nan, result.tokensPerSecond ?? 0))
-            } else {
-                let reason = SweepResult.failureReason(logPath: runDirectory + ".log", status: status)
-                results.append(SweepResult.failed(run: run, variedKeys: plan.variedKeys, reason: reason))
-                printError("  failed: \(reason)")
+        let session = ExperimentSession(plan: ExperimentPlan(sweep: plan, base: base, targetLoss: targetLoss),
+                                        directory: directory, launcher: ProcessExperimentLauncher(), configPath: config)
+        defer { session.stop() }
+        var done = false
+        while !done {
+            done = session.snapshot().state.isTerminal
+            for event in session.takeEvents() { report(event, of: plan.runs.count) }
+            if let signal = signals.received {
+                session.cancel()
+                session.waitUntilDone(timeoutSeconds: 10)
+                throw ExitCode(signal == SIGINT ? 130 : 143)
             }
+            if !done { Thread.sleep(forTimeInterval: 0.05) }
         }
+        let final = session.snapshot()
+        if let failure = final.state.failure {
+            try reportingErrors { throw WhittleError.io(failure, hint: "check the --out directory") }
+        }
+        let results = final.runs.compactMap(\.result)
         let markdown = try reportingErrors {
             try SweepTable.write(results, keys: plan.variedKeys, targetLoss: targetLoss, to: directory)
         }
         print(markdown, terminator: "")
         printError("tables: \(directory)/sweep.md, sweep.csv, sweep.json")
         if results.contains(where: { $0.status != "ok" }) { throw ExitCode(1) }
+    }
+
+    /// Prints a queue event on stderr.
+    func report(_ event: ExperimentSession.Event, of count: Int) {
+        switch event {
+        case .runStarted(let index, let name): printError("run \(index + 1)/\(count): \(name)")
+        case .runEnded(_, let result) where result.status == "ok":
+            printError(String(format: "  val loss %.4f, %.0f tokens/s", result.validationLoss ?? .nan, result.tokensPerSecond ?? 0))
+        case .runEnded(_, let result): printError("  " + result.status)
+        case .exported, .exportFailed, .failed: break
+        }
     }
 
     func defaultDirectory() -> String {

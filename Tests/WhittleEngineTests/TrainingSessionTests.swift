@@ -84,6 +84,18 @@ import WhittleTestSupport
         }
     }
 
+    @Test func testTrainingSession_cancelEndsTheRunWithoutSaving() throws {
+        let directory = TemporaryDirectory()
+        let session = try makeSession(directory)
+        session.send(.run)
+        try wait(session, "steps") { $0.step >= 3 }
+        session.cancel()
+        #expect(session.waitUntilEnded(timeoutSeconds: Self.timeout))
+        let final = session.snapshot()
+        #expect(final.state == .stopped && final.unsavedSteps > 0 && final.lastCheckpoint == nil)
+        #expect(try Checkpoint.newest(in: directory.path + "/run") == nil, "nothing saved")
+    }
+
     @Test func testTrainingSession_loadsThenWaitsIdle() throws {
         let directory = TemporaryDirectory()
         let session = try makeSession(directory)

@@ -1,8 +1,8 @@
 // The Experiments screen without a terminal or child processes: the form plans with SweepPlan and
-// reports invalid settings inline; Enter queues the runs (pausing the live run); a fake launcher
-// writes each child's log.jsonl and summary.json, the runner's polls show progress and curves, a
-// failing child becomes a failed row, export writes sweep.md/csv/json; the screen renders at 80×24
-// and 160×48; the whole flow through the WorkbenchController.
+// reports invalid settings inline; Enter queues the runs (asking the live run to pause); a fake
+// launcher writes each child's log.jsonl and summary.json, the ExperimentSession's snapshots show
+// progress and curves, a failing child becomes a failed row, export writes sweep.md/csv/json; the
+// screen renders at 80×24 and 160×48; the whole flow through the WorkbenchController.
 
 import Foundation
 import Synchronization
@@ -92,7 +92,7 @@ final class FakeExperimentLauncher: ExperimentLauncher {
             Issue.record("expected pause + start, got \(effects)")
             return
         }
-        #expect(state.runState == .paused, "the live run pauses so the children get the cores")
+        #expect(state.runState == .running, "the pause is asked for; the engine reports it")
         #expect(plan.runs.count == 6 && plan.variedKeys == ["optimizer", "precision"])
         #expect(plan.runs.allSatisfy { $0.config.maxIterations == 100 && $0.config.evalInterval == 10 })
         #expect(plan.runs.map(\.name).first == "optimizer-adamw_precision-fp32")
@@ -144,14 +144,15 @@ final class FakeExperimentLauncher: ExperimentLauncher {
         }
         #expect(plan.targetLoss == 2.9)
         let launcher = FakeExperimentLauncher(failWith: "optimizer=sgd", gated: true)
-        let runner = ExperimentRunner(plan: plan, directory: directory, launcher: launcher)
-        try runner.start()
-        #expect(FileManager.default.fileExists(atPath: directory + "/base.toml"))
+        let runner = ExperimentSession(plan: plan, directory: directory, launcher: launcher)
+        defer { runner.stop() }
         var polled = try waitUntil("the first run's first two estimates") {
-            let polled = runner.poll()
+            let polled = runner.snapshot()
             return polled.runs[0].validationLoss.count >= 2 ? polled : nil
         }
-        #expect(polled.running && polled.runs[0].status == .running(step: 2, total: 100))
+        #expect(FileManager.default.fileExists(atPath: directory + "/base.toml"))
+        #expect(polled.state == .running && polled.runs[0].status == .running(step: 2, total: 100))
+        #expect(polled.progress == JobProgress(completed: 0, total: 6))
         #expect(polled.runs[0].validationLoss.map(\.step) == [1, 2])
         #expect(polled.runs[1].status == .queued)
         _ = update(&state, .experimentsProgress(polled.runs, running: true))
@@ -160,8 +161,10 @@ final class FakeExperimentLauncher: ExperimentLauncher {
 
         launcher.release()
         #expect(runner.waitUntilDone(timeoutSeconds: Deadline.generous))
-        polled = runner.poll()
-        #expect(!polled.running)
+        polled = runner.snapshot()
+        #expect(polled.state == .finished && polled.progress.fraction == 1)
+        let ended = runner.takeEvents().filter { if case .runEnded = $0 { true } else { false } }
+        #expect(ended.count == 6, "one event per run")
         let calls = launcher.calls.withLock { $0 }
         #expect(calls.count == 6)
         #expect(calls[0].starts(with: ["train", "--config", directory + "/base.toml", "--out"]))
@@ -177,7 +180,14 @@ final class FakeExperimentLauncher: ExperimentLauncher {
         _ = update(&state, .experimentsProgress(polled.runs, running: false))
         #expect(!state.experiments.isRunning && state.message?.contains("4 finished, 2 failed") == true)
         #expect(update(&state, .key(.character("x"))) == [.exportExperiments])
-        try runner.export()
+        runner.send(.export)
+        let exported = Date().addingTimeInterval(10)
+        var events: [ExperimentSession.Event] = []
+        while events.isEmpty, Date() < exported {
+            Thread.sleep(forTimeInterval: 0.005)
+            events = runner.takeEvents()
+        }
+        #expect(events == [.exported(path: directory + "/sweep.md")])
         let markdown = try String(contentsOfFile: directory + "/sweep.md", encoding: .utf8)
         #expect(markdown.contains("| adamw | fp32 |") && markdown.contains("failed: error: optimizer diverged"))
         let csv = try String(contentsOfFile: directory + "/sweep.csv", encoding: .utf8)
@@ -210,11 +220,12 @@ final class FakeExperimentLauncher: ExperimentLauncher {
             return
         }
         let launcher = FakeExperimentLauncher(gated: true)
-        let runner = ExperimentRunner(plan: plan, directory: directory, launcher: launcher)
-        try runner.start()
+        let runner = ExperimentSession(plan: plan, directory: directory, launcher: launcher)
+        defer { runner.stop() }
         runner.cancel()
         #expect(runner.waitUntilDone(timeoutSeconds: Deadline.generous))
-        let polled = runner.poll()
+        let polled = runner.snapshot()
+        #expect(polled.state == .cancelled)
         #expect(polled.runs.allSatisfy { $0.status == .failed("cancelled") })
         #expect(launcher.calls.withLock { $0.count } <= 1)
     }

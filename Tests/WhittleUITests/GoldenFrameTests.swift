@@ -140,7 +140,8 @@ import WhittleTestSupport
         // The host's check, as the workbench run from the repository root answers it.
         var resolved = request
         resolved.dataset = Repository.path(request.dataset)
-        let check = RunLauncher(baseConfig: try GoldenRun.config()).check(resolved, vocabulary: RunLauncher.vocabularySize(ofFile:))
+        let check = NewRunCheck(try RunLauncher(baseConfig: try GoldenRun.config())
+            .estimate(resolved, vocabulary: RunLauncher.vocabularySize(ofFile:)))
         guard case .valid = check else {
             Issue.record("the default new run is not valid: \(check)")
             return

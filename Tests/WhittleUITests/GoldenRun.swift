@@ -65,8 +65,8 @@ enum GoldenRun {
             _ = update(&state, .hyperparametersApplied(HyperparameterValues(config: config)))
             _ = update(&state, .runConfigChanged(config, vocabularySize: snapshot.vocabularySize))
         }
-        _ = update(&state, .runStateChanged(SessionMetrics.runState(snapshot.state)))
-        state.hasUnsavedProgress = snapshot.state == .paused
+        _ = update(&state, .runStateChanged(snapshot.state))
+        _ = update(&state, .unsavedProgressChanged(snapshot.state == .paused))
         return state
     }
 
@@ -78,7 +78,7 @@ enum GoldenRun {
             var experiment = ExperimentRun(name: run.name, settings: run.settings(plan.variedKeys))
             for record in try records(runDirectory + "/" + TrainingRun.logName) {
                 guard let estimate = record.evaluation else { continue }
-                experiment.validationLoss.append(MetricPoint(step: record.step, seconds: 0, value: Double(estimate.validation)))
+                experiment.validationLoss.append(ValidationPoint(step: record.step, loss: Double(estimate.validation)))
             }
             experiment.result = try SweepResult.read(run: run, directory: runDirectory, variedKeys: plan.variedKeys,
                                                      targetLoss: plan.targetLoss)

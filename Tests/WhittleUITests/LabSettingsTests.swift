@@ -21,28 +21,56 @@ import WhittleEngine
     static func config() -> TrainingConfig { TinyTraining.shape(layers: 4, width: 32, context: 32, batch: 8) }
 
     @Test func testLabSettings_parseAndRejectWithTheFieldName() {
-        #expect(HyperparameterID.optimizer.parse("Lion") == .success(.choice("lion")))
-        #expect(HyperparameterID.checkpointing.parse("every-2") == .success(.choice("every-2")))
-        #expect(HyperparameterID.momentum.parse("0.95") == .success(.real(0.95)))
-        #expect(HyperparameterID.dropout.parse("0") == .success(.real(0)))
-        #expect(HyperparameterID.workers.parse("4") == .success(.integer(4)))
-        #expect(HyperparameterID.blasThreads.parse("2") == .success(.integer(2)))
-        #expect(HyperparameterID.earlyStoppingPatience.parse("0") == .success(.integer(0)))
-        #expect(HyperparameterID.precision.parse("BF16") == .success(.choice("bf16")))
-        #expect(HyperparameterID.lossScaling.parse("false") == .success(.choice("false")))
-        #expect(HyperparameterID.precision.nudge(.choice("fp32"), up: true) == .choice("bf16"))
-        #expect(HyperparameterID.precision.nudge(.choice("fp16"), up: true) == .choice("fp32"))
+        let config = TrainingConfig()
+        #expect(HyperparameterID.optimizer.parse("lion", in: config) == .success(.choice("lion")))
+        #expect(HyperparameterID.checkpointing.parse("every-2", in: config) == .success(.choice("every-2")))
+        #expect(HyperparameterID.momentum.parse("0.95", in: config) == .success(.real(0.95)))
+        #expect(HyperparameterID.dropout.parse("0", in: config) == .success(.real(0)))
+        #expect(HyperparameterID.workers.parse("4", in: config) == .success(.integer(4)))
+        #expect(HyperparameterID.blasThreads.parse("2", in: config) == .success(.integer(2)))
+        #expect(HyperparameterID.earlyStoppingPatience.parse("0", in: config) == .success(.integer(0)))
+        #expect(HyperparameterID.precision.parse("bf16", in: config) == .success(.choice("bf16")))
+        #expect(HyperparameterID.lossScaling.parse("false", in: config) == .success(.choice("false")))
+        #expect(HyperparameterID.precision.nudge(.choice("fp32"), up: true, in: config) == .choice("bf16"))
+        #expect(HyperparameterID.precision.nudge(.choice("fp16"), up: true, in: config) == .choice("fp32"))
         for (id, text, word) in [
-            (HyperparameterID.precision, "fp8", "precision"), (.lossScaling, "maybe", "loss scaling"),
+            (HyperparameterID.precision, "fp8", "precision"), (.lossScaling, "maybe", "loss_scaling"),
             (HyperparameterID.optimizer, "rmsprop", "optimizer"), (.checkpointing, "sometimes", "checkpointing"),
             (.momentum, "1", "momentum"), (.dropout, "1.5", "dropout"), (.workers, "0", "workers"),
-            (.blasThreads, "65", "BLAS threads"), (.earlyStoppingPatience, "-1", "early stop"),
+            (.blasThreads, "65", "blas_threads"), (.earlyStoppingPatience, "-1", "early_stopping_patience"),
+            (.optimizer, "Lion", "optimizer"), (.precision, "BF16", "precision"),
         ] {
-            guard case .failure(let error) = id.parse(text) else {
+            guard case .failure(let error) = id.parse(text, in: config) else {
                 Issue.record("\(id) accepted \(text)")
                 continue
             }
             #expect(error.message.contains(word), "\(error.message)")
+        }
+    }
+
+    /// The panel and `--set` share one check: every value the engine accepts the panel accepts, and
+    /// every refusal carries the engine's message, including checks against the rest of the config.
+    @Test func testLabSettings_panelAcceptsExactlyWhatTheEngineAccepts() {
+        var config = TrainingConfig()
+        config.batchSize = 4
+        let cases: [(HyperparameterID, String)] = [
+            (.learningRate, "0"), (.learningRate, "5e-5"), (.learningRate, "2"), (.beta2, "0.9999"), (.beta1, "1"),
+            (.workers, "4"), (.workers, "5"), (.batchSize, "1"), (.evalInterval, "2000000"), (.gradientClip, "5000"),
+            (.weightDecay, "2"), (.checkpointing, "every-4"), (.checkpointing, "every-5"), (.schedule, "Cosine"),
+        ]
+        for (id, text) in cases {
+            var engine = config
+            let engineResult = Result { try engine.apply(overrides: ["\(id.rawValue)=\(text)"]); try engine.validate() }
+            switch (id.parse(text, in: config), engineResult) {
+            case (.success(let value), .success):
+                #expect(value == HyperparameterValues(config: engine)[id], "\(id) \(text)")
+            case (.failure(let panel), .failure(let error)):
+                let message = (error as? WhittleError)?.message ?? ""
+                let sameSource = message.replacingOccurrences(of: "--set \(id.rawValue)=\(text)", with: TrainingSession.editSource)
+                #expect(panel.message == sameSource, "\(id) \(text): \(panel.message) vs \(message)")
+            case (let panel, let engine):
+                Issue.record("\(id) \(text): panel \(panel), engine \(engine)")
+            }
         }
     }
 

@@ -9,7 +9,6 @@ import Testing
 @Suite struct RenderTests {
     static func demoSnapshot() -> TrainingMetricsSnapshot {
         var run = DemoRun(totalSteps: 2000)
-        run.setRunState(.running)
         run.advance(steps: 300)
         run.apply(.learningRate, .real(5e-4))
         run.advance(steps: 300)

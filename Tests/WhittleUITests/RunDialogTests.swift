@@ -1,7 +1,7 @@
 // The runs-and-models dialogs: `o` lists directories (with a `/` filter), `r` opens the new-run
 // form whose every edit is checked by the host (engine messages, memory estimate), starting or
-// opening asks to save an unsaved run first; the launcher's listing, checks and origins; render
-// snapshots; and with a real session, switching to a new run from the dialog.
+// opening asks to save an unsaved run first; render snapshots. The launcher itself is the engine's
+// (RunLauncherTests); switching runs with a real session is in WorkbenchControllerTests.
 
 import Foundation
 import Testing
@@ -117,52 +117,5 @@ import WhittleEngine
         _ = update(&state, .newRunChecked(.invalid("n_embd (130) must be divisible by n_head (4)")))
         #expect(render(state, .empty, .builtinDefault).text.contains("must be divisible by n_head"))
         #expect(form.lines.allSatisfy { $0.count == size.0 })
-    }
-
-    // MARK: The launcher
-
-    @Test func testLauncher_checkUsesTheEngineMessagesAndEstimates() throws {
-        let scratch = TemporaryDirectory(prefix: "whittle-runs-test")
-        let corpus = scratch.path + "/corpus.txt"
-        try "hello world, hello there.\n".write(toFile: corpus, atomically: true, encoding: .utf8)
-        let launcher = RunLauncher(baseConfig: TrainingConfig())
-        let vocabulary = { (path: String) throws -> Int in try RunLauncher.vocabularySize(ofFile: path) }
-        var request = NewRunRequest(layers: 2, heads: 3, width: 16, context: 8, dataset: corpus, seed: 1)
-        guard case .invalid(let divisible) = launcher.check(request, vocabulary: vocabulary) else {
-            Issue.record("16 wide, 3 heads accepted"); return
-        }
-        #expect(divisible.contains("n_embd") && divisible.contains("n_head"))
-        request.heads = 2
-        request.dataset = scratch.path + "/missing.txt"
-        #expect(launcher.check(request, vocabulary: vocabulary) == .invalid("dataset '\(request.dataset)' does not exist"))
-        request.dataset = corpus
-        guard case .valid(let parameters, let memory) = launcher.check(request, vocabulary: vocabulary) else {
-            Issue.record("a valid request refused"); return
-        }
-        let config = launcher.config(for: request)
-        let size = try RunLauncher.vocabularySize(ofFile: corpus)
-        #expect(parameters == config.parameterCount(vocabularySize: size))
-        #expect(memory.map(\.bytes).reduce(0, +) == config.memoryEstimate(vocabularySize: size).total)
-        request.layers = 0
-        guard case .invalid(let layers) = launcher.check(request, vocabulary: vocabulary) else {
-            Issue.record("0 layers accepted"); return
-        }
-        #expect(layers.contains("n_layer"))
-    }
-
-    @Test func testLauncher_listsModelsAndRunsAndMakesOrigins() throws {
-        let scratch = TemporaryDirectory(prefix: "whittle-runs-test")
-        let files = FileManager.default
-        try files.createDirectory(atPath: scratch.path + "/models/tiny", withIntermediateDirectories: true)
-        try "{}".write(toFile: scratch.path + "/models/tiny/config.json", atomically: true, encoding: .utf8)
-        try files.createDirectory(atPath: scratch.path + "/models/empty", withIntermediateDirectories: true)
-        let launcher = RunLauncher(baseConfig: TrainingConfig(), roots: [scratch.path + "/models", scratch.path + "/none"],
-                                   runsDirectory: scratch.path + "/runs")
-        #expect(launcher.listModels() == [ModelEntry(path: scratch.path + "/models/tiny", detail: "model")])
-        let (origin, name) = try launcher.origin(for: .open(scratch.path + "/models/tiny"))
-        guard case .start(let config, let directory) = origin else { Issue.record("a model should start a run"); return }
-        #expect(config.initFrom == scratch.path + "/models/tiny")
-        #expect(directory.hasPrefix(scratch.path + "/runs/tiny-") && name.contains("model tiny"))
-        #expect(throws: WhittleError.self) { try launcher.origin(for: .open(scratch.path + "/models/empty")) }
     }
 }

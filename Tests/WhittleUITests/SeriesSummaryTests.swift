@@ -64,7 +64,6 @@ import Testing
 
     @Test func testRenderCache_cachedFramesEqualFreshFrames() {
         var run = DemoRun(totalSteps: 6000)
-        run.setRunState(.running)
         run.advance(steps: 2500)
         run.apply(.learningRate, .real(5e-4))
         var state = AppState(width: 160, height: 48)

@@ -68,9 +68,22 @@ import Testing
     @Test func testUpdate_spaceStartsPausesResumes() {
         var state = AppState()
         #expect(update(&state, .key(.character(" "))) == [.startTraining])
-        #expect(state.runState == .running && state.hasUnsavedProgress)
+        #expect(state.runState == .idle, "the state changes when the engine says so")
+        _ = update(&state, .runStateChanged(.running))
         #expect(update(&state, .key(.character(" "))) == [.pause])
+        _ = update(&state, .runStateChanged(.paused))
         #expect(update(&state, .key(.character(" "))) == [.resume])
+    }
+
+    @Test func testUpdate_failedRunShowsAsFailedWithItsError() {
+        var state = AppState(width: 100, height: 30)
+        _ = update(&state, .runStateChanged(.failed("the dataset 'x.txt' does not exist")))
+        #expect(update(&state, .key(.character(" "))).isEmpty, "a failed run does not start")
+        #expect(state.message?.contains("x.txt") == true)
+        state.message = nil
+        let text = render(state, .empty, .builtinDefault).text
+        #expect(text.contains("failed") && !text.contains("paused"))
+        #expect(text.contains("training failed: the dataset 'x.txt' does not exist"))
     }
 
     @Test func testUpdate_stepOnlyWhenNotRunning() {
@@ -196,7 +209,10 @@ import Testing
         func type(_ text: String) { for c in text { effects += update(&state, .key(.character(c))) } }
 
         press(.character(" "))  // start
+        effects += update(&state, .runStateChanged(.running))  // the engine reports it
+        effects += update(&state, .unsavedProgressChanged(true))
         press(.character(" "))  // pause
+        effects += update(&state, .runStateChanged(.paused))
         press(.tab)  // focus the hyperparameter panel
         #expect(state.focus == .hyperparameters && state.selectedID == .learningRate)
         press(.enter)  // edit learning rate
@@ -221,8 +237,9 @@ import Testing
 
 @Suite struct MemoryTerminalTests {
     @Test func testMemoryTerminal_drivesTheLoopUntilQuit() {
-        let terminal = MemoryTerminal(width: 80, height: 24, actions: [.key(.character(" ")), .key(.character("?")),
-                                                                       .key(.escape), .key(.character(" ")),
+        let terminal = MemoryTerminal(width: 80, height: 24, actions: [.key(.character(" ")), .runStateChanged(.running),
+                                                                       .key(.character("?")), .key(.escape),
+                                                                       .key(.character(" ")), .runStateChanged(.paused),
                                                                        .key(.character("q")), .key(.character("y"))])
         var state = AppState(width: terminal.size.width, height: terminal.size.height)
         var effects: [Effect] = []
@@ -231,8 +248,8 @@ import Testing
             terminal.present(render(state, .empty, .builtinDefault))
         }
         #expect(effects == [.startTraining, .pause, .quit])
-        #expect(terminal.presented.count == 6)
-        #expect(terminal.presented[1].text.contains("help"))
+        #expect(terminal.presented.count == 7, "no steps were reported unsaved, so q quits without asking")
+        #expect(terminal.presented[2].text.contains("help"))
         #expect(terminal.lastScreen?.text.contains("paused") == true)
     }
 }

@@ -86,7 +86,10 @@ import WhittleTestSupport
         let launcher = RunLauncher(baseConfig: config, roots: [scratch.path + "/runs"], runsDirectory: scratch.path + "/runs")
         let controller = WorkbenchController(session: session, runName: "run", state: AppState(width: 100, height: 30),
                                              launcher: launcher)
-        defer { controller.session.stop(saving: false) }
+        defer {
+            controller.session.stop(saving: false)
+            controller.stopJobs()
+        }
         try wait(controller, "a few steps") { $0.metrics.metrics.step >= 3 }
         controller.handle(.key(.character("r")))
         let edits: [(Int, String)] = [(2, "1"), (2, "2"), (4, "16"), (3, "16"), (40, scratch.path + "/corpus.txt"), (5, "7")]
@@ -94,6 +97,9 @@ import WhittleTestSupport
             if index > 0 { controller.handle(.key(.tab)) }
             for _ in 0..<deletions { controller.handle(.key(.backspace)) }
             for c in text { controller.handle(.key(.character(c))) }
+        }
+        try wait(controller, "the library's check") {
+            if case .newRun(let form) = $0.state.modal, case .valid? = form.check { true } else { false }
         }
         guard case .newRun(let form) = controller.state.modal, case .valid(let parameters, _)? = form.check else {
             Issue.record("the form is not valid: \(String(describing: controller.state.modal))")
@@ -104,8 +110,8 @@ import WhittleTestSupport
         #expect(controller.state.modal == .replaceRun(.start(NewRunRequest(
             layers: 1, heads: 2, width: 16, context: 16, dataset: scratch.path + "/corpus.txt", seed: 7))))
         controller.handle(.key(.character("y")))
-        #expect(controller.session !== session, "a new session")
-        #expect(session.hasEnded, "the old session was stopped")
+        try wait(controller, "a new session") { $0.session !== session }
+        #expect(session.hasEnded, "the old session was stopped first")
         #expect(session.snapshot().lastCheckpoint != nil, "and saved first")
         try wait(controller, "the new run trains") { $0.metrics.metrics.step >= 2 && $0.state.runState == .running }
         #expect(controller.metrics.metrics.runName.hasPrefix("1x16-"))
@@ -114,6 +120,9 @@ import WhittleTestSupport
         controller.handle(.key(.character("c")))
         try wait(controller, "a checkpoint") { $0.session.snapshot().lastCheckpoint != nil }
         controller.handle(.key(.character("o")))
+        try wait(controller, "the listing") {
+            if case .openModel(let picker) = $0.state.modal { !picker.entries.isEmpty } else { false }
+        }
         guard case .openModel(let picker) = controller.state.modal else {
             Issue.record("no picker")
             return
@@ -135,8 +144,9 @@ import WhittleTestSupport
         #expect(controller.frame(theme: .builtinDefault).text.contains("running"))
 
         controller.handle(.key(.character(" ")))
-        try wait(controller, "paused") { $0.session.snapshot().state == .paused }
-        #expect(controller.state.runState == .paused)
+        #expect(controller.state.runState == .running, "Space asks; the state waits for the engine")
+        try wait(controller, "paused") { $0.state.runState == .paused }
+        #expect(session.snapshot().state == .paused)
         let pausedAt = session.snapshot().step
 
         // Edit the learning rate in the panel: Tab to it, type, Enter.
@@ -237,16 +247,17 @@ import WhittleTestSupport
         for _ in 0..<40 { controller.handle(.key(.backspace)) }
         controller.handle(.key(.enter))
         try wait(controller, "paused for the queue") { $0.session.snapshot().state == .paused }
-        let runner = try #require(controller.experimentRunner)
+        let runner = try #require(controller.experiments)
         #expect(runner.plan.runs.count == 3)
         #expect(runner.waitUntilDone(timeoutSeconds: Self.timeout))
         try wait(controller, "results in the state") { !$0.state.experiments.isRunning }
+        #expect(controller.state.experiments.directory == runner.directory)
         #expect(controller.state.experiments.runs.map(\.status.isDone) == [true, true, true])
         #expect(controller.state.experiments.directory?.hasPrefix(scratch.path + "/exp/experiments-") == true)
         let text = controller.frame(theme: .builtinDefault).text
         #expect(text.contains("optimizer") && text.contains(" lion ") && text.contains("done") && text.contains("failed"))
         controller.handle(.key(.function(2)))
-        #expect(controller.state.message?.contains("sweep.md") == true)
+        try wait(controller, "exported") { $0.state.message?.contains("sweep.md") == true }
         #expect(FileManager.default.fileExists(atPath: runner.directory + "/sweep.csv"))
         #expect(FileManager.default.fileExists(atPath: runner.directory + "/sweep.json"))
     }
@@ -279,7 +290,12 @@ import WhittleTestSupport
         defer { session.stop(saving: false) }
         let controller = WorkbenchController(session: session, runName: "run", state: AppState(width: 100, height: 30))
         try wait(controller, "failure") { $0.state.message?.contains("absent.txt") == true }
-        #expect(controller.state.runState == .paused)
-        #expect(controller.frame(theme: .builtinDefault).text.contains("run (failed)"))
+        guard case .failed(let message) = controller.state.runState else {
+            Issue.record("a failed load shows as \(controller.state.runState)")
+            return
+        }
+        #expect(message.contains("absent.txt"))
+        let text = controller.frame(theme: .builtinDefault).text
+        #expect(text.contains("run (failed)") && text.contains("failed") && !text.contains("paused"))
     }
 }

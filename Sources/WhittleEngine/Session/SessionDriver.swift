@@ -1,5 +1,7 @@
 // The loop on a TrainingSession's thread once its run is loaded: apply queued commands at the step
-// boundary, take a step when running, publish. Only this thread touches the TrainingRun.
+// boundary, take a step when running, publish. Only this thread touches the TrainingRun. `mode` is
+// what the user asked for; the published `state` (derived from it, the run and a failure) is the
+// only run state anyone else reads.
 
 import Dispatch
 import Foundation
@@ -12,7 +14,7 @@ final class SessionDriver {
         case stepping(Int)
     }
 
-    let session: TrainingSession
+    let session: TrainingSession.Job
     let run: TrainingRun
     var mode = Mode.idle
     var failure: String?
@@ -25,8 +27,8 @@ final class SessionDriver {
     /// Seconds of the last RSS refresh while idle.
     var lastIdleRefresh = 0.0
 
-    init(session: TrainingSession, run: TrainingRun) {
-        self.session = session
+    init(job: TrainingSession.Job, run: TrainingRun) {
+        session = job
         self.run = run
         lastSavedStep = run.trainer.step
         elapsedSeconds = run.trainer.history.reduce(0) { $0 + $1.milliseconds } / 1000
@@ -53,6 +55,10 @@ final class SessionDriver {
             if first {
                 if commands.isEmpty { publishAll() }
                 first = false
+            }
+            if session.isCancelled {
+                stop(saving: false)
+                return
             }
             for command in commands {
                 if case .stop(let saving) = command {
@@ -109,15 +115,10 @@ final class SessionDriver {
 
     func setValue(_ text: String, forKey name: String) {
         do {
-            guard let key = TrainingConfig.key(named: name) else {
-                throw WhittleError.config("unknown setting `\(name)`")
-            }
             let old = trainer.config
-            var candidate = old
-            try candidate.setValue(key.parse(text, source: TrainingSession.editSource), forKey: name,
-                                   source: TrainingSession.editSource)
+            let candidate = try old.setting(name, to: text, source: TrainingSession.editSource)
             let note = try trainer.update { $0 = candidate }
-            let before = key.value(in: old), after = key.value(in: trainer.config)
+            let before = try old.value(forKey: name), after = try trainer.config.value(forKey: name)
             guard before != after else { return }
             let change = TrainingSession.SettingChange(step: trainer.step, seconds: elapsedSeconds, key: name,
                                                        old: before.description, new: after.description, note: note)
@@ -162,7 +163,8 @@ final class SessionDriver {
         if saving && trainer.step != lastSavedStep && trainer.step > 0 { save(automatic: false) }
         mode = .paused
         publishAll()
-        session.publish { $0.state = .stopped }
+        // A failed run keeps saying why; anything else has now stopped.
+        if failure == nil { session.publish { $0.state = .stopped } }
     }
 
     // MARK: Steps

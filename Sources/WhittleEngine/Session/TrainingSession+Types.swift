@@ -1,6 +1,6 @@
-// The values a TrainingSession exchanges with its host: commands in, a snapshot (latest wins) and
-// events (each delivered once) out. Plain Sendable values, so the UI thread can hold them while
-// the training thread carries on.
+// The values a TrainingSession exchanges with its host through its JobSession: commands in, a
+// snapshot (latest wins) and events (each delivered once) out. Plain Sendable values, so the UI
+// thread can hold them while the training thread carries on.
 
 extension TrainingSession {
     /// Where the session's run comes from.
@@ -56,21 +56,10 @@ extension TrainingSession {
         }
     }
 
-    /// What the session is doing.
-    public enum State: Equatable, Sendable {
-        /// The run is being prepared (data loaded, model allocated) on the session thread.
-        case loading
-        /// Ready, not started.
-        case idle
-        case running
-        case paused
-        /// The run reached `max_iters` (its final checkpoint is written).
-        case finished
-        /// Preparing or a step failed; the message says what to do.
-        case failed(String)
-        /// The thread has ended (after `stop`).
-        case stopped
-    }
+    /// What the session is doing: the generic job state. A training run uses every case but
+    /// `cancelled` (a cancelled session stops without saving and publishes `stopped`); `finished`
+    /// means it reached `max_iters` with its final checkpoint written.
+    public typealias State = JobState
 
     /// Something that happened once, for the host to show.
     public enum Event: Equatable, Sendable {
@@ -142,7 +131,7 @@ extension TrainingSession {
     }
 
     /// Everything the session publishes, as of the last step boundary.
-    public struct Snapshot: Sendable {
+    public struct Snapshot: JobSnapshot {
         public var state: State = .loading
         public var directory: String
         /// Every step of the run so far (a resumed run includes the checkpoint's history).
@@ -171,6 +160,9 @@ extension TrainingSession {
         public var version = 0
 
         public init(directory: String) { self.directory = directory }
+
+        /// Steps of `max_iters`, with the ETA.
+        public var progress: JobProgress { JobProgress(completed: step, total: totalSteps, etaSeconds: etaSeconds) }
 
         /// The current value of every config key, in key-table order (empty while loading).
         public var settings: [(key: String, value: ConfigValue)] {

@@ -1,75 +1,48 @@
-// A training run on its own thread, driven by commands and observed through snapshots: what the
-// workbench (or any host) uses to train while it draws. Commands queue under a mutex and apply at
-// the next step boundary; after every step the thread publishes a snapshot (latest wins) that a
-// reader copies in O(1) — the training thread never waits for the UI. Preparing the run (reading
-// the corpus, allocating the model) also happens on the thread, so a host can draw at once.
+// A training run as a job: a `JobSession` whose body loads a `TrainingRun` and drives it with a
+// `SessionDriver`. Commands apply at the next step boundary; after every step the driver publishes
+// a snapshot (latest wins) that a reader copies in O(1), so the training thread never waits for the
+// UI. Preparing the run (reading the corpus, allocating the model) also happens on the job's
+// thread, so a host can draw at once.
 
-import Dispatch
 import Foundation
-import Synchronization
 
-/// Owns a `TrainingRun` on a dedicated thread.
+/// Owns a `TrainingRun` on a dedicated thread; one client of `JobSession`.
 public final class TrainingSession: Sendable {
-    private struct Shared {
-        var commands: [Command] = []
-        var events: [Event] = []
-        var snapshot: Snapshot
-    }
-
-    private let shared: Mutex<Shared>
-    /// Signalled on every command, so an idle thread wakes at once.
-    private let wake = DispatchSemaphore(value: 0)
-    /// Signalled once when the thread ends.
-    private let ended = DispatchSemaphore(value: 0)
-    private let endedFlag = Atomic<Bool>(false)
+    /// The generic session the run lives in.
+    typealias Job = JobSession<Command, Snapshot, Event>
+    let job: Job
     /// Source named in validation messages for live edits.
-    static let editSource = "the workbench"
+    public static let editSource = "the workbench"
     /// Steps averaged for the ETA.
     static let etaWindow = 50
 
     /// Starts the thread, which prepares the run from `origin` and then waits for commands
     /// (send `.run` to train). Errors while preparing are published as `.failed`. The thread keeps the
-    /// session alive until it is told to `stop`, so every session must be stopped.
+    /// session alive until it is told to `stop` (or cancelled), so every session must be stopped.
     public init(origin: Origin) {
-        shared = Mutex(Shared(snapshot: Snapshot(directory: origin.directory)))
-        let thread = Thread { [self] in
-            self.threadMain(origin)
-            self.endedFlag.store(true, ordering: .releasing)
-            self.ended.signal()
+        job = Job(name: "whittle.training", initial: Snapshot(directory: origin.directory), stackSize: 16 << 20) { job in
+            TrainingSession.main(job, origin)
         }
-        thread.name = "whittle.training"
-        thread.stackSize = 16 << 20
-        thread.start()
     }
 
     /// Queues `command`; it applies at the next step boundary.
-    public func send(_ command: Command) {
-        shared.withLock { $0.commands.append(command) }
-        wake.signal()
-    }
+    public func send(_ command: Command) { job.send(command) }
 
     /// The latest published snapshot (a copy; cheap).
-    public func snapshot() -> Snapshot { shared.withLock { $0.snapshot } }
+    public func snapshot() -> Snapshot { job.snapshot() }
 
     /// Events since the last call, oldest first.
-    public func takeEvents() -> [Event] {
-        shared.withLock { shared in
-            defer { shared.events.removeAll() }
-            return shared.events
-        }
-    }
+    public func takeEvents() -> [Event] { job.takeEvents() }
 
     /// Whether the thread has ended.
-    public var hasEnded: Bool { endedFlag.load(ordering: .acquiring) }
+    public var hasEnded: Bool { job.hasEnded }
 
     /// Waits until the thread has ended; false on timeout.
     @discardableResult
-    public func waitUntilEnded(timeoutSeconds: Double) -> Bool {
-        if hasEnded { return true }
-        guard ended.wait(timeout: .now() + timeoutSeconds) == .success else { return false }
-        ended.signal()  // let later waiters through too
-        return true
-    }
+    public func waitUntilEnded(timeoutSeconds: Double) -> Bool { job.waitUntilEnded(timeoutSeconds: timeoutSeconds) }
+
+    /// Ends the run at the next step boundary without saving (the job session's cancel).
+    public func cancel() { job.cancel() }
 
     /// Sends `.stop(saving:)` and waits for the thread; false on timeout.
     @discardableResult
@@ -78,62 +51,32 @@ public final class TrainingSession: Sendable {
         return waitUntilEnded(timeoutSeconds: timeoutSeconds)
     }
 
-    // MARK: - Publishing
-
-    func publish(_ change: (inout Snapshot) -> Void) {
-        shared.withLock { shared in
-            change(&shared.snapshot)
-            shared.snapshot.version += 1
-        }
-    }
-
-    func report(_ event: Event) { shared.withLock { $0.events.append(event) } }
-
-    func takeCommands(waitingSeconds: Double) -> [Command] {
-        var commands = shared.withLock { shared in
-            defer { shared.commands.removeAll() }
-            return shared.commands
-        }
-        if commands.isEmpty, waitingSeconds > 0 {
-            _ = wake.wait(timeout: .now() + waitingSeconds)
-            commands = shared.withLock { shared in
-                defer { shared.commands.removeAll() }
-                return shared.commands
-            }
-        }
-        return commands
-    }
-
     // MARK: - The training thread
 
-    private func threadMain(_ origin: Origin) {
+    private static func main(_ job: Job, _ origin: Origin) {
         let run: TrainingRun
         do {
-            run = try Self.open(origin)
+            run = try open(origin)
         } catch {
-            let message = Self.describe(error)
-            publish { $0.state = .failed(message) }
-            report(.failed(message))
-            waitForStop(failure: message)
+            let message = describe(error)
+            job.publish { $0.state = .failed(message) }
+            job.report(.failed(message))
+            waitForStop(job, failure: message)
             return
         }
-        let driver = SessionDriver(session: self, run: run)
-        driver.loop()
+        SessionDriver(job: job, run: run).loop()
     }
 
-    /// After a failed load: keep answering until told to stop.
-    private func waitForStop(failure: String) {
-        while true {
-            for command in takeCommands(waitingSeconds: 0.25) {
-                if case .stop = command {
-                    publish { $0.state = .stopped }
-                    return
-                }
+    /// After a failed load: keep answering until told to stop (or cancelled).
+    private static func waitForStop(_ job: Job, failure: String) {
+        while !job.isCancelled {
+            for command in job.takeCommands(waitingSeconds: 0.25) {
+                if case .stop = command { return }
                 if command == .copyModel {
-                    report(.modelCopyFailed("no model: \(failure)"))
+                    job.report(.modelCopyFailed("no model: \(failure)"))
                     continue
                 }
-                report(.notice("cannot train: \(failure)"))
+                job.report(.notice("cannot train: \(failure)"))
             }
         }
     }

@@ -93,6 +93,19 @@ extension TrainingConfig {
         try Self.requireKey(name, source: source).set(value, in: &self, source: source)
     }
 
+    /// This config with the key `name` set from `text` as typed, checked by the key's type and by
+    /// `validate()` against the rest of the config. `--set`, live edits in a session, the workbench's
+    /// panel and its what-if preview all check a value this way, so they accept exactly the same
+    /// values with the same messages.
+    /// - Throws: `WhittleError.config` naming the key (or the key it conflicts with) and what is allowed.
+    public func setting(_ name: String, to text: String, source: String) throws -> TrainingConfig {
+        let key = try Self.requireKey(name, source: source)
+        var candidate = self
+        try key.set(key.parse(text, source: source), in: &candidate, source: source)
+        try candidate.validate()
+        return candidate
+    }
+
     /// A plain-text table of every key with its type, default and description, grouped by section.
     public static func keyListing() -> String {
         let defaults = TrainingConfig()

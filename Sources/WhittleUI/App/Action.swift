@@ -66,8 +66,10 @@ public enum Action: Equatable, Sendable {
     case resize(width: Int, height: Int)
     /// A frame timer tick (clears expired status messages).
     case tick
-    /// The engine reports a new run state.
-    case runStateChanged(RunState)
+    /// The engine's session published a new run state.
+    case runStateChanged(JobState)
+    /// The engine's session has (true) or has no (false) steps since the last checkpoint.
+    case unsavedProgressChanged(Bool)
     /// The engine finished writing a checkpoint.
     case checkpointSaved
     /// The engine applied these hyperparameters (the panel shows them from now on).
@@ -90,7 +92,7 @@ public enum Action: Equatable, Sendable {
     case newRunChecked(NewRunCheck)
     /// The experiment queue started; its runs and tables go under `directory`.
     case experimentsStarted(directory: String)
-    /// The experiment runner's latest view of the queue; `running` is false once it has ended.
+    /// The experiment session's latest view of the queue; `running` is false once it has ended.
     case experimentsProgress([ExperimentRun], running: Bool)
     /// The run was replaced (opened or started from a dialog); the UI starts afresh.
     case runReplaced
@@ -110,7 +112,7 @@ public enum Effect: Equatable, Sendable {
     case cycleTheme(String)
     /// Restore the terminal and exit.
     case quit
-    /// Sample from a copy of the current weights (taken at a step boundary) on a background thread.
+    /// Sample from a copy of the current weights (taken at a step boundary) in an engine job.
     case generate(GenerateRequest)
     /// List model and run directories (answered with `.modelsListed`).
     case listModels
@@ -120,7 +122,7 @@ public enum Effect: Equatable, Sendable {
     case replaceRun(RunReplacement, saveCurrent: Bool)
     /// Do not save a checkpoint when quitting.
     case discardUnsaved
-    /// Run the planned experiments one after another as child `whittle train` processes.
+    /// Run the planned experiments one after another in an engine ExperimentSession.
     case startExperiments(ExperimentPlan)
     /// Write sweep.md, sweep.csv and sweep.json for the runs so far.
     case exportExperiments

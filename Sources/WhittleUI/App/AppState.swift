@@ -1,6 +1,8 @@
 // Everything the UI remembers between frames: which screen and pane, the hyperparameter panel's
-// selection and edit buffer, open dialogs, chart options, theme and terminal size. The engine's
-// numbers are not here; they arrive as a TrainingMetricsSnapshot at render time.
+// selection and edit buffer, open dialogs, chart options, theme and terminal size, and the few
+// engine facts `update` decides on (the run's state and config as the engine last published them,
+// delivered as actions). The engine's numbers are not here; they arrive as a TrainingMetricsSnapshot
+// at render time.
 
 import WhittleEngine
 
@@ -56,7 +58,7 @@ public struct ChartSettings: Equatable, Sendable {
     public var smoothing: Double { ChartSettings.smoothingLevels[smoothingLevel] }
 }
 
-/// The UI's state; changed only by `update`.
+/// The UI's state; changed only by `update` (the host turns engine news into actions).
 public struct AppState: Equatable, Sendable {
     /// The smallest terminal the workbench draws into.
     public static let minimumSize = (width: 80, height: 24)
@@ -70,13 +72,15 @@ public struct AppState: Equatable, Sendable {
     public var editing: TextField?
     /// The last validation failure, shown under the panel until the next edit.
     public var validationError: String?
-    /// The values shown in the panel (edits apply here at once and reach the engine as effects).
+    /// The values shown in the panel (edits show here at once, marked pending until the engine applies them).
     public var hyperparameters: HyperparameterValues
     /// The run's applied configuration and vocabulary size (for the what-if memory preview); nil before a run loads.
     public var runConfig: TrainingConfig?
     public var vocabularySize = 0
-    public var runState: RunState = .idle
-    /// Steps were taken since the last checkpoint (quitting asks first).
+    /// The run's state exactly as the engine's session last published it (never guessed ahead):
+    /// what the header shows and what Space, `s` and `q` decide on. A failed run carries its error.
+    public var runState: JobState = .idle
+    /// The engine reports steps taken since the last checkpoint (quitting asks first).
     public var hasUnsavedProgress = false
     public var chart = ChartSettings()
     public var themeName: String

@@ -46,7 +46,6 @@ public struct DemoRun: Sendable {
     /// Advances the run by `count` steps (stops at the total).
     public mutating func advance(steps count: Int = 1) {
         for _ in 0..<count where snapshot.step < snapshot.totalSteps { advanceOne() }
-        snapshot.runState = snapshot.step >= snapshot.totalSteps ? .finished : snapshot.runState
     }
 
     private mutating func advanceOne() {
@@ -74,9 +73,6 @@ public struct DemoRun: Sendable {
         }
         snapshot.residentBytes = min(snapshot.residentBytes + Int(uniform() * 2000), snapshot.peakResidentBytes)
     }
-
-    /// Sets the run state (the demo host calls this for start/pause/resume).
-    public mutating func setRunState(_ runState: RunState) { snapshot.runState = runState }
 
     /// Applies a hyperparameter edit and records a chart marker.
     public mutating func apply(_ id: HyperparameterID, _ value: HyperparameterValue) {

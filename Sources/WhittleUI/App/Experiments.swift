@@ -1,7 +1,8 @@
 // The Experiments screen's model: a form naming the settings to vary (`optimizer=adamw,lion,sgd`),
 // the run length and a target loss; the queue of runs it plans with `SweepPlan` (every combination
 // validated before anything runs); and each run's progress, validation-loss curve and result row.
-// The runs themselves are child `whittle train` processes started by the host (ExperimentRunner).
+// The queue itself runs in the engine's ExperimentSession (child `whittle train` processes); its
+// plan, run and status types are the engine's.
 
 import WhittleEngine
 
@@ -34,7 +35,7 @@ public struct ExperimentsState: Equatable, Sendable {
     public var plannedTarget: Double?
     /// Runs are queued or going.
     public var isRunning = false
-    /// Where the runs and the exported tables go (set by the host when the queue starts).
+    /// Where the runs and the exported tables go (set when the engine has created it).
     public var directory: String?
     /// The highlighted row of the run table.
     public var selected = 0
@@ -74,8 +75,14 @@ public struct ExperimentsState: Equatable, Sendable {
         guard !variations.isEmpty else {
             return .failure(FormError(message: "name at least one setting to vary, e.g. optimizer=adamw,lion"))
         }
-        guard let iterations = Int(maxIterations.text.trimmingWhitespace()), (1...1_000_000).contains(iterations) else {
-            return .failure(FormError(message: "max_iters must be a whole number of steps, 1...1000000"))
+        // max_iters is read by the engine's key table and range-checked with every run by SweepPlan.
+        let iterations: Int
+        do {
+            guard case .int(let value) = try TrainingConfig.key(named: "max_iters")?
+                .parse(maxIterations.text, source: "the experiments form") else { throw WhittleError.config("max_iters") }
+            iterations = value
+        } catch {
+            return .failure(FormError(message: (error as? WhittleError)?.message ?? "\(error)"))
         }
         let targetText = targetLoss.text.trimmingWhitespace()
         let target = Double(targetText)
@@ -92,49 +99,9 @@ public struct ExperimentsState: Equatable, Sendable {
             var start = base
             start.decayIterations = nil
             let sweep = try SweepPlan(base: start, variations: variations, fixed: fixed)
-            return .success(ExperimentPlan(base: start, runs: sweep.runs, variedKeys: sweep.variedKeys, targetLoss: target))
+            return .success(ExperimentPlan(sweep: sweep, base: start, targetLoss: target))
         } catch {
             return .failure(FormError(message: (error as? WhittleError)?.message ?? "\(error)"))
         }
-    }
-}
-
-/// A validated queue of runs for the host to start.
-public struct ExperimentPlan: Equatable, Sendable {
-    /// The config every run starts from (written as the children's --config).
-    public var base: TrainingConfig
-    public var runs: [SweepRun]
-    public var variedKeys: [String]
-    public var targetLoss: Double?
-}
-
-/// Where a queued run is.
-public enum ExperimentStatus: Equatable, Sendable {
-    case queued
-    case running(step: Int, total: Int)
-    case finished
-    case failed(String)
-
-    public var isDone: Bool {
-        switch self {
-        case .finished, .failed: true
-        default: false
-        }
-    }
-}
-
-/// One run of the queue as the screen shows it.
-public struct ExperimentRun: Equatable, Sendable {
-    public var name: String
-    public var settings: [String: String]
-    public var status: ExperimentStatus = .queued
-    /// Periodic validation-loss estimates so far.
-    public var validationLoss: [MetricPoint] = []
-    /// The table row once the run has finished (or failed).
-    public var result: SweepResult?
-
-    public init(name: String, settings: [String: String]) {
-        self.name = name
-        self.settings = settings
     }
 }

@@ -2,6 +2,8 @@
 // runs' validation-loss curves overlaid in one chart; and the table of runs with progress and, as
 // each finishes, its whole-split validation loss, time to the target, tokens/s, ledger and peak RSS.
 
+import WhittleEngine
+
 import Foundation
 
 enum ExperimentsView {
@@ -84,7 +86,7 @@ enum ExperimentsView {
         options.emptyText = form.runs.isEmpty ? "queue runs with Enter" : "waiting for the first evaluation"
         let layers = form.runs.enumerated().map { index, run in
             ChartLayer(
-                points: run.validationLoss.map { ChartPoint(x: Double($0.step), y: $0.value) },
+                points: run.validationLoss.map { ChartPoint(x: Double($0.step), y: $0.loss) },
                 style: theme.style(key(for: index), bold: true))
         }
         LineChart.draw(

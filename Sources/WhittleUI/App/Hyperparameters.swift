@@ -1,5 +1,6 @@
 // The hyperparameters the Train screen edits live: their names (the config-file keys), labels,
-// validation with messages that say what is allowed, and left/right nudges.
+// choices and left/right nudges. Validation is the engine's (`TrainingConfig.setting`), so the
+// panel accepts exactly what `--set` accepts.
 
 import Foundation
 import WhittleEngine
@@ -10,7 +11,7 @@ public enum HyperparameterValue: Equatable, Hashable, Sendable {
     case integer(Int)
     case choice(String)
 
-    /// The value as shown in the panel and accepted back by `HyperparameterID.parse`.
+    /// The value as shown in the panel.
     public var text: String {
         switch self {
         case .real(let v): "\(v)".count <= 8 ? "\(v)" : NumberFormat.compact(v)
@@ -19,7 +20,7 @@ public enum HyperparameterValue: Equatable, Hashable, Sendable {
         }
     }
 
-    /// The value at full precision, used to prefill the edit buffer.
+    /// The value at full precision, as the engine parses it back (prefills the edit buffer).
     public var editText: String {
         switch self {
         case .real(let v): "\(v)"
@@ -107,83 +108,21 @@ public enum HyperparameterID: String, CaseIterable, Sendable, Hashable {
     /// The allowed schedule names.
     public static let scheduleChoices = LearningRateSchedule.Kind.allCases.map(\.rawValue)
 
-    /// Parses and validates typed text.
-    public func parse(_ text: String) -> Result<HyperparameterValue, HyperparameterError> {
-        let trimmed = text.trimmingWhitespace()
-        func real(_ range: ClosedRange<Double>, _ rule: String) -> Result<HyperparameterValue, HyperparameterError> {
-            guard let v = Double(trimmed), v.isFinite else {
-                return .failure(.init(message: "\(label): '\(trimmed)' is not a number"))
-            }
-            guard range.contains(v) else { return .failure(.init(message: "\(label) must be \(rule)")) }
-            return .success(.real(v))
-        }
-        func integer(_ range: ClosedRange<Int>) -> Result<HyperparameterValue, HyperparameterError> {
-            guard let v = Int(trimmed) else {
-                return .failure(.init(message: "\(label): '\(trimmed)' is not a whole number"))
-            }
-            guard range.contains(v) else {
-                return .failure(.init(message: "\(label) must be \(range.lowerBound)...\(range.upperBound)"))
-            }
-            return .success(.integer(v))
-        }
-        switch self {
-        case .learningRate:
-            guard let v = Double(trimmed), v > 0 else {
-                return .failure(.init(message: "learning rate must be a number > 0, e.g. 3e-4"))
-            }
-            return real(1e-8...1, "between 1e-8 and 1")
-        case .schedule:
-            let name = trimmed.lowercased()
-            guard HyperparameterID.scheduleChoices.contains(name) else {
-                return .failure(
-                    .init(
-                        message: "schedule must be one of: \(HyperparameterID.scheduleChoices.joined(separator: ", "))")
-                )
-            }
-            return .success(.choice(name))
-        case .weightDecay: return real(0...1, "between 0 and 1")
-        case .beta1, .beta2:
-            if let v = Double(trimmed), v >= 1 {
-                return .failure(.init(message: "\(label) must be below 1 (e.g. 0.9)"))
-            }
-            return real(0...0.999999, "between 0 and 1 (exclusive)")
-        case .gradientClip: return real(0...1000, "between 0 (off) and 1000")
-        case .batchSize: return integer(1...4096)
-        case .gradientAccumulation: return integer(1...1024)
-        case .evalInterval: return integer(1...1_000_000)
-        case .optimizer:
-            let name = trimmed.lowercased()
-            guard HyperparameterID.optimizerChoices.contains(name) else {
-                return .failure(
-                    .init(message: "optimizer must be one of: \(HyperparameterID.optimizerChoices.joined(separator: ", "))"))
-            }
-            return .success(.choice(name))
-        case .momentum:
-            if let v = Double(trimmed), v >= 1 { return .failure(.init(message: "momentum must be below 1 (e.g. 0.9)")) }
-            return real(0...0.999999, "between 0 and 1 (exclusive)")
-        case .dropout:
-            if let v = Double(trimmed), v >= 1 { return .failure(.init(message: "dropout must be below 1 (0 disables)")) }
-            return real(0...0.999999, "in [0, 1)")
-        case .workers, .blasThreads: return integer(1...TrainingConfig.threadLimit)
-        case .checkpointing:
-            var probe = TrainingConfig()
-            probe.checkpointing = trimmed.lowercased()
-            guard probe.checkpointEvery != nil else {
-                return .failure(.init(message: "checkpointing must be false, true or every-K (e.g. every-2)"))
-            }
-            return .success(.choice(probe.checkpointing))
-        case .precision, .lossScaling:
-            let name = trimmed.lowercased()
-            guard choices.contains(name) else {
-                return .failure(.init(message: "\(label) must be one of: \(choices.joined(separator: ", "))"))
-            }
-            return .success(.choice(name))
-        case .earlyStoppingPatience: return integer(0...1_000_000)
+    /// Parses and validates typed text as the engine does for a live edit of `config`: the key
+    /// table reads it and `TrainingConfig.validate()` checks it with the rest of `config`, so the panel
+    /// accepts exactly what `--set` and the session accept, with the same messages.
+    public func parse(_ text: String, in config: TrainingConfig) -> Result<HyperparameterValue, HyperparameterError> {
+        do {
+            let candidate = try config.setting(rawValue, to: text, source: TrainingSession.editSource)
+            return .success(HyperparameterValues(config: candidate)[self])
+        } catch {
+            return .failure(HyperparameterError(message: (error as? WhittleError)?.message ?? String(describing: error)))
         }
     }
 
-    /// The value one step up or down from `value` (left/right arrows); nil when it would be invalid.
-    public func nudge(_ value: HyperparameterValue, up: Bool) -> HyperparameterValue? {
+    /// The value one step up or down from `value` (left/right arrows); nil when `config` would not
+    /// accept it (see `parse`).
+    public func nudge(_ value: HyperparameterValue, up: Bool, in config: TrainingConfig) -> HyperparameterValue? {
         var next: HyperparameterValue
         switch (self, value) {
         case (.schedule, .choice(let name)), (.optimizer, .choice(let name)), (.checkpointing, .choice(let name)),
@@ -205,7 +144,7 @@ public enum HyperparameterID: String, CaseIterable, Sendable, Hashable {
         default: return nil
         }
         if case .real(let v) = next { next = .real(Double(String(format: "%.6g", v)) ?? v) }
-        guard case .success(let checked) = parse(next.editText) else { return nil }
+        guard case .success(let checked) = parse(next.editText, in: config) else { return nil }
         return checked == value ? nil : checked
     }
 }

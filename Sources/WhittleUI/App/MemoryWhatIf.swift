@@ -54,21 +54,12 @@ public struct MemoryWhatIf: Equatable, Sendable {
         var result = MemoryWhatIf(key: id.rawValue, candidateText: text, current: current)
         result.currentWorkers = config.workers
         result.candidateWorkers = config.workers
-        switch id.parse(text) {
-        case .failure(let error):
-            result.error = error.message
-        case .success(let value):
-            var candidate = config
-            do {
-                guard let key = TrainingConfig.key(named: id.rawValue) else { throw WhittleError.config("unknown key") }
-                try candidate.setValue(key.parse(value.editText, source: "the what-if preview"),
-                                       forKey: id.rawValue, source: "the what-if preview")
-                try candidate.validate()
-                result.candidate = candidate.memoryEstimate(vocabularySize: vocabularySize)
-                result.candidateWorkers = candidate.workers
-            } catch {
-                result.error = (error as? WhittleError)?.message ?? "\(error)"
-            }
+        do {
+            let candidate = try config.setting(id.rawValue, to: text, source: "the what-if preview")
+            result.candidate = candidate.memoryEstimate(vocabularySize: vocabularySize)
+            result.candidateWorkers = candidate.workers
+        } catch {
+            result.error = (error as? WhittleError)?.message ?? "\(error)"
         }
         return result
     }

@@ -1,6 +1,8 @@
 // The pure view function: draws the whole UI for a state, a metrics snapshot and a theme into a
 // fresh Screen. Overlays (help, dialogs) are drawn last, over the current screen.
 
+import WhittleEngine
+
 /// Draws the UI for `state` and `snapshot` in `theme`'s colours. Pass the same `cache` every frame
 /// so long histories cost only their new points (a fresh cache draws the same screen, slower).
 public func render(
@@ -74,12 +76,16 @@ private func renderHeader(
     }
 }
 
-private func runStateLabel(_ runState: RunState) -> (String, ThemeKey) {
+private func runStateLabel(_ runState: JobState) -> (String, ThemeKey) {
     switch runState {
+    case .loading: ("loading", .inactiveForeground)
     case .idle: ("idle", .inactiveForeground)
     case .running: ("running", .ok)
     case .paused: ("paused", .warning)
     case .finished: ("finished", .title)
+    case .failed: ("failed", .error)
+    case .cancelled: ("cancelled", .warning)
+    case .stopped: ("stopped", .inactiveForeground)
     }
 }
 
@@ -90,8 +96,10 @@ private func renderStatusBar(
     let row = Rect(x: 0, y: screen.height - 1, width: screen.width, height: 1)
     let dot = state.useASCII ? " | " : " · "
     var right = "\(state.themeName)\(dot)ema \(state.chart.smoothing)\(state.chart.logScale ? dot + "log" : "")"
+    // A failed run says why until a newer message replaces it for a while.
+    if let failure = state.runState.failure { right = "training failed: " + failure }
     if let message = state.message { right = message }
-    let priority = state.message != nil
+    let priority = state.message != nil || state.runState.failure != nil
     var keyStyle = theme.status.bolded()
     if let highlight = theme.color(.highlight) { keyStyle.foreground = highlight }
     Overlays.statusBar(

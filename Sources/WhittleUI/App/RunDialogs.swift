@@ -2,6 +2,8 @@
 // and the new-run form (layers, heads, width, context, dataset, seed) whose host check — the engine's
 // own validation messages and a memory estimate — is refreshed as the user types.
 
+import WhittleEngine
+
 /// A directory the workbench can open.
 public struct ModelEntry: Equatable, Sendable {
     public var path: String
@@ -36,30 +38,24 @@ public struct ModelPicker: Equatable, Sendable {
     }
 }
 
-/// A new run's shape, data and seed as typed.
-public struct NewRunRequest: Equatable, Sendable {
-    public var layers: Int
-    public var heads: Int
-    public var width: Int
-    public var context: Int
-    public var dataset: String
-    public var seed: UInt64
-    public init(layers: Int, heads: Int, width: Int, context: Int, dataset: String, seed: UInt64) {
-        self.layers = layers
-        self.heads = heads
-        self.width = width
-        self.context = context
-        self.dataset = dataset
-        self.seed = seed
-    }
-}
-
-/// The host's verdict on a NewRunRequest.
+/// The engine's verdict on a NewRunRequest (from the RunLibrary, as an action).
 public enum NewRunCheck: Equatable, Sendable {
     /// What is wrong, in the engine's words (names the key and what is allowed).
     case invalid(String)
     /// Valid; the model's parameters and the memory the run will hold, by category.
     case valid(parameters: Int, memory: [MemoryCategory])
+
+    /// The verdict for an estimate the engine made: valid, with its ledger by category.
+    public init(_ estimate: NewRunEstimate) {
+        let ledger = estimate.ledger
+        self = .valid(parameters: estimate.parameters, memory: [
+            MemoryCategory(name: "weights", bytes: ledger.weights),
+            MemoryCategory(name: "gradients", bytes: ledger.gradients),
+            MemoryCategory(name: "optimizer", bytes: ledger.optimizer),
+            MemoryCategory(name: "activations", bytes: ledger.activations),
+            MemoryCategory(name: "workspace", bytes: ledger.workspace),
+        ])
+    }
 }
 
 /// The new-run dialog.
@@ -108,10 +104,4 @@ public struct NewRunForm: Equatable, Sendable {
         return .success(NewRunRequest(layers: numbers[.layers]!, heads: numbers[.heads]!, width: numbers[.width]!,
                                       context: numbers[.context]!, dataset: self[.dataset].text, seed: seed))
     }
-}
-
-/// What replaces the current run once the user has answered whether to save it.
-public enum RunReplacement: Equatable, Sendable {
-    case open(String)
-    case start(NewRunRequest)
 }

@@ -1,6 +1,6 @@
-// The view model of a training run as the UI draws it: plain values the lead fills from the engine's
-// published metrics (latest value wins). WhittleUI keeps its own copy of these types so it does not
-// depend on engine types that may still change.
+// The view model of a training run as the charts and panels draw it: plain values SessionMetrics
+// converts from the engine's TrainingSession snapshot (latest wins), or DemoRun synthesises. The run
+// state is not here: AppState.runState carries the engine's own JobState.
 
 /// One metric sample: the optimizer step, wall-clock seconds since the run started, and the value.
 public struct MetricPoint: Equatable, Sendable {
@@ -12,16 +12,6 @@ public struct MetricPoint: Equatable, Sendable {
         self.seconds = seconds
         self.value = value
     }
-}
-
-/// Whether a run is going.
-public enum RunState: String, Equatable, Sendable, CaseIterable {
-    /// No run started yet (or the last one was stopped).
-    case idle
-    case running
-    case paused
-    /// The run reached its total steps.
-    case finished
 }
 
 /// One line of the memory ledger: exact bytes of a category (weights, gradients, ...).
@@ -68,7 +58,6 @@ public struct TrainingMetricsSnapshot: Equatable, Sendable {
     public var totalSteps = 0
     public var tokensSeen = 0
     public var elapsedSeconds = 0.0
-    public var runState: RunState = .idle
     public var trainLoss: [MetricPoint] = []
     public var validationLoss: [MetricPoint] = []
     public var learningRate: [MetricPoint] = []

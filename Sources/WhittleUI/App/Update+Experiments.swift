@@ -1,5 +1,7 @@
 // update() for the Experiments screen: editing the vary form, queueing, cancelling and exporting runs.
 
+import WhittleEngine
+
 /// The Experiments screen: field editing, planning and starting the queue, export and cancel.
 func performExperimentsCommand(_ command: Command, _ state: inout AppState) -> [Effect] {
     let fields = ExperimentsState.Field.allCases
@@ -42,24 +44,13 @@ func performExperimentsCommand(_ command: Command, _ state: inout AppState) -> [
             state.experiments.error = nil
             state.experiments.variedKeys = plan.variedKeys
             state.experiments.plannedTarget = plan.targetLoss
-            state.experiments.runs = plan.runs.map { run in
-                var settings: [String: String] = [:]
-                for key in plan.variedKeys {
-                    guard let value = try? run.config.value(forKey: key) else { continue }
-                    if case .string(let text) = value { settings[key] = text } else { settings[key] = value.description }
-                }
-                return ExperimentRun(name: run.name, settings: settings)
-            }
+            state.experiments.runs = plan.runs.map { ExperimentRun(name: $0.name, settings: $0.settings(plan.variedKeys)) }
             state.experiments.isRunning = true
             state.experiments.selected = 0
             state.experiments.focus = .runs
             state.show("queued \(plan.runs.count) runs of \(plan.runs.first?.config.maxIterations ?? 0) steps")
-            var effects: [Effect] = []
-            if state.runState == .running {
-                state.runState = .paused
-                effects.append(.pause)
-            }
-            return effects + [.startExperiments(plan)]
+            // The live run pauses so the children get the cores (the engine reports the pause).
+            return (state.runState == .running ? [.pause] : []) + [.startExperiments(plan)]
         }
     case .exportExperiments:
         guard state.experiments.doneCount > 0 else {

@@ -1,5 +1,7 @@
 // update() for the run dialogs: opening a model or run directory and the new-run form.
 
+import WhittleEngine
+
 /// Re-reads the new-run form into the modal and asks the host to check it (or shows why it cannot).
 func recheck(_ form: NewRunForm, _ state: inout AppState) -> [Effect] {
     var form = form
@@ -16,7 +18,7 @@ func recheck(_ form: NewRunForm, _ state: inout AppState) -> [Effect] {
 
 /// Replaces the current run, asking first whether to save it when it has unsaved steps.
 func replaceRun(_ replacement: RunReplacement, _ state: inout AppState) -> [Effect] {
-    if state.hasUnsavedProgress && state.runState != .idle {
+    if state.hasUnsavedProgress {
         state.modal = .replaceRun(replacement)
         return []
     }

@@ -1,6 +1,9 @@
 // The pure state machine of the UI: applies one Action to the AppState and returns the Effects
 // the host must run. Keys are looked up in the Keymap for the current context, so the help overlay
-// describes exactly this code.
+// describes exactly this code. Run control only asks (Effects); the run state changes when the
+// engine says so (`.runStateChanged`), so what the header shows is always what the engine does.
+
+import WhittleEngine
 
 /// Applies `action` to `state` and returns the effects to run, in order.
 public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
@@ -19,6 +22,9 @@ public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
         return []
     case .runStateChanged(let runState):
         state.runState = runState
+        return []
+    case .unsavedProgressChanged(let unsaved):
+        state.hasUnsavedProgress = unsaved
         return []
     case .checkpointSaved:
         state.hasUnsavedProgress = false
@@ -87,14 +93,16 @@ public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
         state.modal = nil
         state.editing = nil
         state.validationError = nil
-        state.runState = .idle
-        state.hasUnsavedProgress = false
         state.generate.status = .ready
         return []
     }
 }
 
 extension AppState {
+    /// The config panel edits are validated against: the run's as the engine applied it, or the
+    /// defaults before a run has loaded.
+    var editableConfig: TrainingConfig { runConfig ?? TrainingConfig() }
+
     /// `scroll` clamped to what the help overlay can show at this terminal height.
     func helpScroll(_ scroll: Int) -> Int {
         min(max(scroll, 0), Keymap.maxHelpScroll(height: terminalHeight, ascii: useASCII))
@@ -186,13 +194,12 @@ func perform(_ command: Command, _ state: inout AppState) -> [Effect] {
             state.show("the run is finished")
             return []
         }
-        state.hasUnsavedProgress = true
         return [.step(1)]
     case .runSteps:
         state.modal = .runSteps(TextField(String(state.runStepCount)), error: nil)
         return []
     case .checkpoint:
-        guard state.runState != .idle else {
+        guard state.runState != .idle, state.runState != .loading else {
             state.show("nothing to save: no run yet")
             return []
         }
@@ -207,7 +214,7 @@ func perform(_ command: Command, _ state: inout AppState) -> [Effect] {
         state.modal = .help(scroll: 0)
         return []
     case .quit:
-        if state.hasUnsavedProgress && state.runState != .idle {
+        if state.hasUnsavedProgress {
             state.modal = .confirmQuit
             return []
         }
@@ -234,52 +241,20 @@ func perform(_ command: Command, _ state: inout AppState) -> [Effect] {
     }
 }
 
-/// Commands that change how things are shown, not the run.
-func performViewCommand(_ command: Command, _ state: inout AppState) -> [Effect] {
-    switch command {
-    case .cycleTheme:
-        guard !state.themeNames.isEmpty else { return [] }
-        let index = state.themeNames.firstIndex(of: state.themeName) ?? -1
-        state.themeName = state.themeNames[(index + 1) % state.themeNames.count]
-        state.show("theme: \(state.themeName)")
-        return [.cycleTheme(state.themeName)]
-    case .toggleLogScale:
-        state.chart.logScale.toggle()
-        return []
-    case .toggleTimeAxis:
-        state.chart.xAxis = state.chart.xAxis == .step ? .time : .step
-        return []
-    case .smoothMore:
-        state.chart.smoothingLevel = min(state.chart.smoothingLevel + 1, ChartSettings.smoothingLevels.count - 1)
-        return []
-    case .smoothLess:
-        state.chart.smoothingLevel = max(state.chart.smoothingLevel - 1, 0)
-        return []
-    case .toggleScreen:
-        state.screen = state.screen == .train ? .generate : .train
-        return []
-    default:
-        return []
-    }
-}
-
+/// Space: asks the engine to start, pause or resume, from the state it last published.
 func toggleRun(_ state: inout AppState) -> [Effect] {
     switch state.runState {
-    case .idle:
-        state.runState = .running
-        state.hasUnsavedProgress = true
-        return [.startTraining]
-    case .running:
-        state.runState = .paused
-        return [.pause]
-    case .paused:
-        state.runState = .running
-        state.hasUnsavedProgress = true
-        return [.resume]
+    case .loading, .idle: return [.startTraining]
+    case .running: return [.pause]
+    case .paused: return [.resume]
     case .finished:
         state.show("the run is finished")
-        return []
+    case .failed(let message):
+        state.show("the run failed: " + message, ticks: 100)
+    case .cancelled, .stopped:
+        state.show("the run has stopped")
     }
+    return []
 }
 
 func performPaneCommand(_ command: Command, _ state: inout AppState) -> [Effect] {
@@ -294,13 +269,15 @@ func performPaneCommand(_ command: Command, _ state: inout AppState) -> [Effect]
         let id = state.selectedID
         if let field = state.editing {
             // While editing: try the neighbouring value in the buffer (the what-if preview follows), apply with Enter.
-            let base = id.parse(field.text).success ?? state.hyperparameters[id]
-            guard let next = id.nudge(base, up: command == .increase) else { return [] }
+            let base = id.parse(field.text, in: state.editableConfig).success ?? state.hyperparameters[id]
+            guard let next = id.nudge(base, up: command == .increase, in: state.editableConfig) else { return [] }
             state.editing = TextField(next.editText)
             state.validationError = nil
             return []
         }
-        guard let next = id.nudge(state.hyperparameters[id], up: command == .increase) else { return [] }
+        guard let next = id.nudge(state.hyperparameters[id], up: command == .increase, in: state.editableConfig) else {
+            return []
+        }
         state.hyperparameters[id] = next
         return [.setHyperparameter(id, next)]
     case .confirm: return confirmEdit(&state)
@@ -342,7 +319,7 @@ extension Result {
 func confirmEdit(_ state: inout AppState) -> [Effect] {
     guard let field = state.editing else { return [] }
     let id = state.selectedID
-    switch id.parse(field.text) {
+    switch id.parse(field.text, in: state.editableConfig) {
     case .success(let value):
         state.editing = nil
         state.validationError = nil
@@ -376,33 +353,9 @@ func acceptDialog(_ state: inout AppState) -> [Effect] {
         }
         state.modal = nil
         state.runStepCount = count
-        state.hasUnsavedProgress = true
         return [.step(count)]
     default:
         state.modal = nil
         return []
     }
-}
-
-func handleMouse(_ state: inout AppState, _ event: MouseEvent) -> [Effect] {
-    guard !state.isTooSmall, state.screen == .train else { return [] }
-    if case .help(let scroll) = state.modal {
-        if event.kind == .wheelUp { state.modal = .help(scroll: max(scroll - 1, 0)) }
-        if event.kind == .wheelDown { state.modal = .help(scroll: state.helpScroll(scroll + 1)) }
-        return []
-    }
-    guard state.modal == nil, state.editing == nil else { return [] }
-    let layout = TrainLayout(width: state.terminalWidth, height: state.terminalHeight)
-    guard let pane = layout.pane(atX: event.x, y: event.y) else { return [] }
-    switch event.kind {
-    case .press:
-        state.focus = pane
-        if pane == .hyperparameters, let index = layout.hyperparameterIndex(atY: event.y, selected: state.selectedHyperparameter) {
-            state.selectedHyperparameter = index
-        }
-    case .wheelUp where pane == .hyperparameters: return performPaneCommand(.moveUp, &state)
-    case .wheelDown where pane == .hyperparameters: return performPaneCommand(.moveDown, &state)
-    default: break
-    }
-    return []
 }

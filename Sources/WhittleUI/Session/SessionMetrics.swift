@@ -22,16 +22,6 @@ public struct SessionMetrics: Sendable {
         metrics.runName = runName
     }
 
-    /// The UI's run state for an engine session state.
-    public static func runState(_ state: TrainingSession.State) -> RunState {
-        switch state {
-        case .loading, .idle: .idle
-        case .running: .running
-        case .paused, .failed, .stopped: .paused
-        case .finished: .finished
-        }
-    }
-
     /// Converts what changed in `snapshot` and returns the updated metrics.
     @discardableResult
     public mutating func update(from snapshot: TrainingSession.Snapshot) -> TrainingMetricsSnapshot {
@@ -47,7 +37,6 @@ public struct SessionMetrics: Sendable {
         metrics.elapsedSeconds = snapshot.elapsedSeconds
         metrics.hasEngineETA = true
         metrics.engineETASeconds = snapshot.etaSeconds
-        metrics.runState = Self.runState(snapshot.state)
         metrics.hyperparameters = snapshot.config.map { HyperparameterValues(config: $0) }
         if let ledger = snapshot.memory {
             metrics.memory = [

@@ -1,10 +1,11 @@
-// The workbench's host logic, independent of the terminal: feeds Actions to `update`, runs the
-// Effects against a TrainingSession, pulls the session's snapshot and events back into the
-// AppState once a frame, and renders. WhittleCurses wraps it with ncurses and signals; tests drive
-// it with a MemoryTerminal.
+// The workbench's host logic, independent of the terminal: feeds Actions to `update`, turns the
+// Effects into commands for engine jobs, and once a frame turns the jobs' snapshots and events back
+// into Actions. The jobs are the engine's — the TrainingSession, a RunLibrary for the dialogs' file
+// work, an ExperimentSession, a GenerationSession — so this class starts no thread and touches no
+// file itself, and `AppState` changes only through `update`. WhittleCurses wraps it with ncurses and
+// signals; tests drive it with a MemoryTerminal.
 
 import Foundation
-import Synchronization
 import WhittleEngine
 
 /// Why the frame loop ended.
@@ -15,51 +16,50 @@ public enum WorkbenchExit: Equatable, Sendable {
     case signal(Int32)
 }
 
-/// Connects the pure UI to a TrainingSession.
+/// Connects the pure UI to the engine's jobs.
 public final class WorkbenchController {
     public private(set) var state: AppState
-    public private(set) var session: TrainingSession
-    public private(set) var metrics: SessionMetrics
-    /// Lists, checks and launches runs for the dialogs (nil: the dialogs say they are unavailable).
-    public let launcher: RunLauncher?
+    /// The current run's session (replaced when another run is opened or started).
+    public internal(set) var session: TrainingSession
+    public internal(set) var metrics: SessionMetrics
+    /// Lists, checks and resolves runs for the dialogs on its own thread (nil: the dialogs say they
+    /// are unavailable).
+    public let library: RunLibrary?
     /// Whether quitting saves a checkpoint (the quit dialog's "don't save" clears it).
     public private(set) var saveOnExit = true
-    /// Vocabulary sizes of dataset files already read by the new-run dialog.
-    private var vocabularies: [String: Int] = [:]
     /// Set once an Effect asked to quit.
     public private(set) var quitRequested = false
-    private var lastSessionState: TrainingSession.State?
-    private var lastConfig: TrainingConfig?
     /// Chart summaries kept between frames.
     public let renderCache = RenderCache()
-    /// A generation asked for and waiting for its copy of the weights.
-    private var pendingGeneration: GenerateRequest?
-    /// The generation running on its own thread, if any.
-    private var generation: GenerationJob?
     /// Starts the Experiments screen's child runs (nil: `whittle` itself, via /proc/self/exe).
     public let experimentLauncher: (any ExperimentLauncher)?
     /// Where experiment queues write their runs and tables (a new directory per queue).
     public let experimentsRoot: String
     /// The current or last experiment queue.
-    public private(set) var experimentRunner: ExperimentRunner?
-    private var lastExperimentRuns: [ExperimentRun] = []
-    private var experimentsRunning = false
+    public internal(set) var experiments: ExperimentSession?
+    /// The experiment snapshot version last turned into an action.
+    var experimentsVersion = -1
+    /// A generation asked for and waiting for its copy of the weights.
+    var pendingGeneration: GenerateRequest?
+    /// The generation running in the engine, if any.
+    var generation: GenerationSession?
+    /// A replacement the library is resolving, and whether the current run saves first.
+    var pendingReplacement: (replacement: RunReplacement, saveCurrent: Bool)?
+    /// The run that starts once the current session has stopped (and saved, if asked).
+    var nextRun: (origin: TrainingSession.Origin, name: String, saved: Bool)?
 
     /// A controller over `session`; with `autoStart`, training starts as soon as the run is loaded.
     public init(session: TrainingSession, runName: String, state: AppState, autoStart: Bool = true,
                 notice: String? = nil, launcher: RunLauncher? = nil,
                 experimentLauncher: (any ExperimentLauncher)? = nil, experimentsRoot: String = "runs") {
         self.session = session
-        self.launcher = launcher
+        library = launcher.map { RunLibrary(launcher: $0) }
         self.experimentLauncher = experimentLauncher
         self.experimentsRoot = experimentsRoot
         self.state = state
         metrics = SessionMetrics(runName: runName)
-        if autoStart {
-            session.send(.run)
-            self.state.runState = .running
-        }
-        _ = update(&self.state, .engineMessage(notice ?? "loading \(runName)..."))
+        if autoStart { session.send(.run) }
+        handle(.engineMessage(notice ?? "loading \(runName)..."))
     }
 
     /// Applies one action and runs the effects it asks for.
@@ -77,187 +77,49 @@ public final class WorkbenchController {
         case .cycleTheme: break  // the host looks the theme up by `state.themeName`
         case .quit:
             quitRequested = true
-            stopExperiments()
+            experiments?.cancel()
         case .startExperiments(let plan): startExperiments(plan)
-        case .exportExperiments:
-            guard let runner = experimentRunner else { return }
-            do {
-                let path = try runner.export()
-                handle(.engineMessage("exported \(path) (+ .csv, .json)"))
-            } catch {
-                handle(.engineMessage("export failed: " + ((error as? WhittleError)?.message ?? "\(error)")))
-            }
-        case .cancelExperiments: experimentRunner?.cancel()
+        case .exportExperiments: experiments?.send(.export)
+        case .cancelExperiments: experiments?.cancel()
         case .generate(let request):
             pendingGeneration = request
             session.send(.copyModel)
         case .discardUnsaved: saveOnExit = false
-        case .listModels: handle(.modelsListed(launcher?.listModels() ?? []))
+        case .listModels:
+            guard let library else { return handle(.modelsListed([])) }
+            library.send(.list)
         case .checkNewRun(let request):
-            guard let launcher else { return handle(.newRunChecked(.invalid("starting runs is not available here"))) }
-            let check = launcher.check(request) { path in
-                if let known = vocabularies[path] { return known }
-                let size = try RunLauncher.vocabularySize(ofFile: path)
-                vocabularies[path] = size
-                return size
-            }
-            handle(.newRunChecked(check))
-        case .replaceRun(let replacement, let saveCurrent): replaceRun(replacement, saveCurrent: saveCurrent)
+            guard let library else { return handle(.newRunChecked(.invalid("starting runs is not available here"))) }
+            library.send(.check(request))
+        case .replaceRun(let replacement, let saveCurrent):
+            guard let library else { return handle(.engineMessage("switching runs is not available here")) }
+            pendingReplacement = (replacement, saveCurrent)
+            library.send(.resolve(replacement))
         }
     }
 
-    /// Starts an experiment queue in a new directory under `experimentsRoot`.
-    private func startExperiments(_ plan: ExperimentPlan) {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        var directory = experimentsRoot + "/experiments-" + formatter.string(from: Date())
-        var suffix = 2
-        while FileManager.default.fileExists(atPath: directory) {
-            directory = experimentsRoot + "/experiments-" + formatter.string(from: Date()) + "-\(suffix)"
-            suffix += 1
-        }
-        let runner = ExperimentRunner(plan: plan, directory: directory,
-                                      launcher: experimentLauncher ?? ProcessExperimentLauncher())
-        do {
-            try runner.start()
-        } catch {
-            handle(.experimentsProgress([], running: false))
-            return handle(.engineMessage("cannot start experiments: " + ((error as? WhittleError)?.message ?? "\(error)")))
-        }
-        experimentRunner = runner
-        experimentsRunning = true
-        lastExperimentRuns = []
-        handle(.experimentsStarted(directory: directory))
-    }
-
-    /// Cancels a running experiment queue and waits briefly for its child to end (quit and signals).
-    public func stopExperiments() {
-        guard let runner = experimentRunner else { return }
-        runner.cancel()
-        runner.waitUntilDone(timeoutSeconds: 3)
-    }
-
-    /// Brings the experiment queue's progress into the state (when it changed).
-    private func syncExperiments() {
-        guard let runner = experimentRunner, experimentsRunning || lastExperimentRuns.isEmpty else { return }
-        let (runs, running) = runner.poll()
-        guard runs != lastExperimentRuns || running != experimentsRunning else { return }
-        lastExperimentRuns = runs
-        experimentsRunning = running
-        handle(.experimentsProgress(runs, running: running))
-    }
-
-    /// Stops the current session (saving first if asked) and starts one for `replacement`.
-    private func replaceRun(_ replacement: RunReplacement, saveCurrent: Bool) {
-        guard let launcher else { return handle(.engineMessage("switching runs is not available here")) }
-        let origin: TrainingSession.Origin, name: String
-        do {
-            (origin, name) = try launcher.origin(for: replacement)
-        } catch {
-            return handle(.engineMessage("cannot open: " + ((error as? WhittleError)?.message ?? "\(error)")))
-        }
-        session.stop(saving: saveCurrent)
-        let saved = session.snapshot().lastCheckpoint
-        session = TrainingSession(origin: origin)
-        metrics = SessionMetrics(runName: name)
-        lastSessionState = nil
-        lastConfig = nil
-        pendingGeneration = nil
-        handle(.runReplaced)
-        session.send(.run)
-        state.runState = .running
-        let previous = saveCurrent ? saved.map { " (saved " + ($0.split(separator: "/").last.map(String.init) ?? $0) + ")" } ?? "" : ""
-        handle(.engineMessage("loading \(name)...\(previous)"))
-    }
-
-    /// Starts generating `request` from `copy` on a background thread.
-    private func startGeneration(_ request: GenerateRequest, _ copy: TrainingSession.ModelCopy) {
-        let prompt: [Int32]
-        do {
-            prompt = try copy.tokenizer.encode(request.prompt)
-        } catch {
-            let text = (error as? WhittleError)?.message ?? String(describing: error)
-            handle(.generationFailed(text))
-            return
-        }
-        handle(.generationStarted(step: copy.step))
-        let job = GenerationJob()
-        generation = job
-        let settings = SamplingSettings(temperature: Float(request.temperature), topK: request.topK, seed: request.seed)
-        let count = request.count
-        let thread = Thread {
-            do {
-                let (_, stats) = try Generator.generate(model: copy.model, prompt: prompt, count: count,
-                                                        settings: settings) { token in
-                    let text = copy.tokenizer.decode([token])
-                    job.shared.withLock { $0.text += text }
-                }
-                let summary = GenerationSummary(
-                    promptTokens: stats.promptTokens, generatedTokens: stats.generatedTokens,
-                    prefillTokensPerSecond: stats.prefillTokensPerSecond,
-                    decodeMillisecondsPerToken: stats.decodeMillisecondsPerToken)
-                job.shared.withLock { $0.result = .success(summary) }
-            } catch {
-                let text = (error as? WhittleError)?.message ?? String(describing: error)
-                job.shared.withLock { $0.result = .failure(FormError(message: text)) }
-            }
-        }
-        thread.name = "whittle.generate"
-        thread.stackSize = 8 << 20
-        thread.start()
-    }
-
-    /// Moves streamed text and the result of the running generation into the state.
-    private func drainGeneration() {
-        guard let job = generation else { return }
-        let (text, result) = job.shared.withLock { shared in
-            defer { shared.text = "" }
-            return (shared.text, shared.result)
-        }
-        if !text.isEmpty { handle(.generationOutput(text)) }
-        switch result {
-        case .success(let summary)?:
-            handle(.generationFinished(summary))
-            generation = nil
-        case .failure(let error)?:
-            handle(.generationFailed(error.message))
-            generation = nil
-        case nil: break
-        }
-    }
-
-    /// Waits until a running generation has ended (tests); false on timeout.
-    public func waitForGeneration(timeoutSeconds: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
-        while Date() < deadline {
-            _ = sync()
-            if !state.generate.status.isBusy { return true }
-            Thread.sleep(forTimeInterval: 0.005)
-        }
-        return false
-    }
-
-    /// Brings the session's latest snapshot and events into the state; returns the metrics to draw.
+    /// Brings the jobs' latest snapshots and events into the state; returns the metrics to draw.
     @discardableResult
     public func sync() -> TrainingMetricsSnapshot {
+        startNextRunIfStopped()
         let snapshot = session.snapshot()
-        if snapshot.state != lastSessionState {
-            lastSessionState = snapshot.state
-            let runState = SessionMetrics.runState(snapshot.state)
-            if snapshot.state != .loading, runState != state.runState { handle(.runStateChanged(runState)) }
+        if snapshot.state != state.runState {
+            handle(.runStateChanged(snapshot.state))
             if snapshot.state == .idle || snapshot.state == .running, state.message?.hasPrefix("loading") == true {
                 handle(.engineMessage("loaded: \(NumberFormat.count(snapshot.parameterCount)) parameters"))
             }
         }
-        if let config = snapshot.config, config != lastConfig {
-            lastConfig = config
+        if let config = snapshot.config, config != state.runConfig {
             handle(.hyperparametersApplied(HyperparameterValues(config: config)))
             handle(.runConfigChanged(config, vocabularySize: snapshot.vocabularySize))
         }
         for event in session.takeEvents() { apply(event, snapshot) }
-        drainGeneration()
+        if (snapshot.unsavedSteps > 0) != state.hasUnsavedProgress {
+            handle(.unsavedProgressChanged(snapshot.unsavedSteps > 0))
+        }
+        syncGeneration()
         syncExperiments()
-        if snapshot.config != nil { state.hasUnsavedProgress = snapshot.unsavedSteps > 0 }
+        syncLibrary()
         return metrics.update(from: snapshot)
     }
 
@@ -299,7 +161,7 @@ public final class WorkbenchController {
     }
 
     /// Runs frames on `terminal` until quit or a signal: wait for input up to `frameMilliseconds`,
-    /// apply every pending input, sync with the session, render, present.
+    /// apply every pending input, sync with the jobs, render, present.
     public func run(on terminal: some Terminal, frameMilliseconds: Int = 50, theme: (String) -> Theme,
                     pendingSignal: () -> Int32?) -> WorkbenchExit {
         quitRequested = false
@@ -322,13 +184,11 @@ public final class WorkbenchController {
         handle(.engineMessage(text))
         terminal.present(render(state, metrics.metrics, theme, cache: renderCache))
     }
-}
 
-/// Text a generation thread has produced and not yet shown, and its result once it ends.
-final class GenerationJob: Sendable {
-    struct Shared {
-        var text = ""
-        var result: Result<GenerationSummary, FormError>?
+    /// Ends the helper jobs (an experiment queue and its child, the run library) and waits for them;
+    /// the training session is the caller's to stop (it may save first).
+    public func stopJobs() {
+        experiments?.stop()
+        library?.stop()
     }
-    let shared = Mutex(Shared())
 }

@@ -1,11 +1,54 @@
-// The file-system side of the runs-and-models dialogs: which directories can be opened, whether a
-// new run's settings are valid (the engine's own messages) with a memory estimate computed from the
-// dimensions, and the TrainingSession origin for a choice.
+// The file-system side of choosing a run: which directories can be opened, whether a new run's
+// settings are valid (the engine's own messages) with a memory estimate computed from the
+// dimensions, and the TrainingSession origin for a choice. Synchronous; the workbench calls it
+// through a RunLibrary job so none of this touches its UI thread.
 
 import Foundation
-import WhittleEngine
 
-/// Lists, checks and launches runs for the workbench's dialogs.
+/// A new run's shape, data and seed, as the new-run dialog asks for them.
+public struct NewRunRequest: Equatable, Sendable {
+    public var layers: Int
+    public var heads: Int
+    public var width: Int
+    public var context: Int
+    public var dataset: String
+    public var seed: UInt64
+
+    public init(layers: Int, heads: Int, width: Int, context: Int, dataset: String, seed: UInt64) {
+        self.layers = layers
+        self.heads = heads
+        self.width = width
+        self.context = context
+        self.dataset = dataset
+        self.seed = seed
+    }
+}
+
+/// What replaces the current run: a model or run directory to open, or a new run.
+public enum RunReplacement: Equatable, Sendable {
+    case open(String)
+    case start(NewRunRequest)
+}
+
+/// A directory that can be opened: a model directory (`step` nil) or a run with a complete checkpoint.
+public struct RunEntry: Equatable, Sendable {
+    public var path: String
+    /// The newest complete checkpoint's step, for run directories.
+    public var step: Int?
+
+    public init(path: String, step: Int?) {
+        self.path = path
+        self.step = step
+    }
+}
+
+/// A valid new run's size: its parameter count and the memory ledger it will hold (predicted).
+public struct NewRunEstimate: Equatable, Sendable {
+    public var parameters: Int
+    public var ledger: TrainingSession.MemoryLedger
+}
+
+/// Lists, checks and resolves runs for the workbench's dialogs.
 public struct RunLauncher: Sendable {
     /// Settings a new run starts from (schedule, batch, evaluation...); the dialog sets the shape,
     /// dataset and seed, an opened model its weights and tokenizer (init_from).
@@ -22,8 +65,8 @@ public struct RunLauncher: Sendable {
     }
 
     /// Model directories (config.json) and run directories (a complete checkpoint) under `roots`.
-    public func listModels() -> [ModelEntry] {
-        var entries: [ModelEntry] = []
+    public func listEntries() -> [RunEntry] {
+        var entries: [RunEntry] = []
         let files = FileManager.default
         for root in roots {
             guard let names = try? files.contentsOfDirectory(atPath: root) else { continue }
@@ -32,10 +75,10 @@ public struct RunLauncher: Sendable {
                 var isDirectory: ObjCBool = false
                 guard files.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
                 if files.fileExists(atPath: path + "/" + ModelDirectory.configName) {
-                    entries.append(ModelEntry(path: path, detail: "model"))
+                    entries.append(RunEntry(path: path, step: nil))
                 } else if let checkpoint = try? Checkpoint.newest(in: path) {
                     let step = Int(checkpoint.split(separator: "-").last.map(String.init) ?? "") ?? 0
-                    entries.append(ModelEntry(path: path, detail: "run, step \(NumberFormat.grouped(step))"))
+                    entries.append(RunEntry(path: path, step: step))
                 }
             }
         }
@@ -55,34 +98,19 @@ public struct RunLauncher: Sendable {
         return config
     }
 
-    /// Validates `request` as the engine will, and estimates the run's memory; `vocabulary` returns
+    /// Validates `request` as the engine will and estimates the run's memory; `vocabulary` returns
     /// the number of distinct characters of a dataset file.
-    public func check(_ request: NewRunRequest, vocabulary: (String) throws -> Int) -> NewRunCheck {
+    /// - Throws: `WhittleError` saying what is wrong (the key and what is allowed, or the missing dataset).
+    public func estimate(_ request: NewRunRequest, vocabulary: (String) throws -> Int) throws -> NewRunEstimate {
         let config = config(for: request)
-        do {
-            try config.validate()
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: config.datasetPath, isDirectory: &isDirectory),
-                  !isDirectory.boolValue
-            else {
-                return .invalid("dataset '\(config.datasetPath)' does not exist")
-            }
-            let size = try vocabulary(config.datasetPath)
-            let ledger = config.memoryEstimate(vocabularySize: size)
-            return .valid(
-                parameters: config.parameterCount(vocabularySize: size),
-                memory: [
-                    MemoryCategory(name: "weights", bytes: ledger.weights),
-                    MemoryCategory(name: "gradients", bytes: ledger.gradients),
-                    MemoryCategory(name: "optimizer", bytes: ledger.optimizer),
-                    MemoryCategory(name: "activations", bytes: ledger.activations),
-                    MemoryCategory(name: "workspace", bytes: ledger.workspace),
-                ])
-        } catch let error as WhittleError {
-            return .invalid(error.message)
-        } catch {
-            return .invalid(String(describing: error))
+        try config.validate()
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: config.datasetPath, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw WhittleError.data("dataset '\(config.datasetPath)' does not exist", hint: "check the path")
         }
+        let size = try vocabulary(config.datasetPath)
+        return NewRunEstimate(parameters: config.parameterCount(vocabularySize: size),
+                              ledger: config.memoryEstimate(vocabularySize: size))
     }
 
     /// Distinct characters of the text file at `path` (the character tokenizer's vocabulary).
