@@ -4,6 +4,7 @@
 
 import Foundation
 import Testing
+import WhittleTestSupport
 @testable import WhittleEngine
 
 @Suite struct JobSessionTests {
@@ -39,14 +40,15 @@ import Testing
     }
 
     func wait<C, S, E>(_ job: JobSession<C, S, E>, until condition: (S) -> Bool) -> S {
-        let deadline = Date().addingTimeInterval(Self.timeout)
-        while Date() < deadline {
-            let snapshot = job.snapshot()
-            if condition(snapshot) { return snapshot }
-            Thread.sleep(forTimeInterval: 0.002)
+        do {
+            return try waitUntil("the job's snapshot", timeout: Self.timeout) {
+                let snapshot = job.snapshot()
+                return condition(snapshot) ? snapshot : nil
+            }
+        } catch {
+            Issue.record("\(error)")
+            return job.snapshot()
         }
-        Issue.record("timed out")
-        return job.snapshot()
     }
 
     @Test func testJobSession_commandsApplyInOrderAndEventsArriveOnce() {

@@ -66,10 +66,9 @@ import WhittleTestSupport
         library.send(.check(request))
         library.send(.resolve(.open(scratch.path + "/missing")))
         var events: [RunLibrary.Event] = []
-        let deadline = Date().addingTimeInterval(10)
-        while events.count < 3, Date() < deadline {
+        try waitUntil("the library's three answers", state: { "\(events)" }) {
             events += library.takeEvents()
-            Thread.sleep(forTimeInterval: 0.002)
+            return events.count >= 3
         }
         guard events.count == 3, case .listed(let entries) = events[0], case .checked(let checked, .failure(let error)) = events[1],
               case .resolved(.open, .failure) = events[2]

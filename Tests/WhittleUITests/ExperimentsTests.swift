@@ -181,11 +181,9 @@ final class FakeExperimentLauncher: ExperimentLauncher {
         #expect(!state.experiments.isRunning && state.message?.contains("4 finished, 2 failed") == true)
         #expect(update(&state, .key(.character("x"))) == [.exportExperiments])
         runner.send(.export)
-        let exported = Date().addingTimeInterval(10)
-        var events: [ExperimentSession.Event] = []
-        while events.isEmpty, Date() < exported {
-            Thread.sleep(forTimeInterval: 0.005)
-            events = runner.takeEvents()
+        let events = try waitUntil("the export's event") { () -> [ExperimentSession.Event]? in
+            let events = runner.takeEvents()
+            return events.isEmpty ? nil : events
         }
         #expect(events == [.exported(path: directory + "/sweep.md")])
         let markdown = try String(contentsOfFile: directory + "/sweep.md", encoding: .utf8)
