@@ -70,7 +70,7 @@ import Testing
         #expect(logits(store.weights) == logits(model.weights))
     }
 
-    @Test(arguments: [WeightFormat.q8_0, .f16, .bf16])
+    @Test(arguments: WeightFormat.allCases.filter { $0 != .f32 })
     func testStore_quantizedWeightsRunTheSameForwardAsTheirDequantizedValues(format: WeightFormat) throws {
         let model = try model()
         let store = WeightStore(layout: model.layout, parameters: model.parameters.pointer) { _ in format }
