@@ -82,7 +82,7 @@ struct GGUFVectors {
             var values = [Float](repeating: .nan, count: row.values.count)
             encoded.bytes.withUnsafeBytes { format.dequantizeRow($0.baseAddress!, into: &values, count: values.count) }
             let mismatch = zip(values, encoded.dequantized).enumerated().first { _, pair in
-                pair.0.bitPattern != pair.1.bitPattern && !(pair.0.isNaN && pair.1.isNaN)
+                pair.0.bitPattern != pair.1.bitPattern
             }
             if let mismatch {
                 Issue.record("\(format) \(row.label): weight \(mismatch.offset) is \(mismatch.element.0), gguf's \(mismatch.element.1)")
