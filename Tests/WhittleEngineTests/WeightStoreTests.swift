@@ -1,7 +1,9 @@
 // Weight formats and the weight store: GGUF's Q8_0 block layout and rounding, and one forward
 // pass over weights stored in any format — a store of f32 tensors gives the training arena's
-// logits bit for bit, and a Q8_0 or f16 store gives the logits of its own dequantized values, in
-// the batched forward and in the KV-cached decoder alike.
+// logits bit for bit, and a store in every other format of the table (16-bit, GGUF's block types,
+// int8 per channel) gives the logits of its own dequantized values, in the batched forward and in
+// the KV-cached decoder alike. Every GGUF type's bytes are checked against the `gguf` package in
+// GGUFQuantizationTests.
 
 import Testing
 @testable import WhittleEngine
@@ -70,7 +72,7 @@ import Testing
         #expect(logits(store.weights) == logits(model.weights))
     }
 
-    @Test(arguments: [WeightFormat.q8_0, .f16, .bf16])
+    @Test(arguments: WeightFormat.allCases.filter { $0 != .f32 })
     func testStore_quantizedWeightsRunTheSameForwardAsTheirDequantizedValues(format: WeightFormat) throws {
         let model = try model()
         let store = WeightStore(layout: model.layout, parameters: model.parameters.pointer) { _ in format }
@@ -93,14 +95,22 @@ import Testing
         }
     }
 
-    @Test func testStore_sizeFollowsTheFormatTable() throws {
+    @Test(arguments: WeightFormat.allCases)
+    func testStore_sizeFollowsTheFormatTable(format: WeightFormat) throws {
         let model = try model()
-        let f32 = WeightStore(layout: model.layout, parameters: model.parameters.pointer) { _ in .f32 }
-        let q8 = WeightStore(layout: model.layout, parameters: model.parameters.pointer) { _ in .q8_0 }
-        #expect(f32.payloadBytes == model.layout.totalCount * 4)
+        let store = WeightStore(layout: model.layout, parameters: model.parameters.pointer) { _ in format }
         let matrices = model.layout.tensors.filter { $0.role == .tokenEmbedding || $0.role.isLinearWeight }
         let matrixCount = matrices.reduce(0) { $0 + $1.count }
-        #expect(q8.payloadBytes == (model.layout.totalCount - matrixCount) * 4 + matrixCount / 32 * 34)
-        #expect(q8.byteCount % WeightStore.alignment == 0 && q8.tensors.allSatisfy { $0.byteOffset % WeightStore.alignment == 0 })
+        // Matrices as output-major rows of their reduction length, each row `rowBytes` of it.
+        let matrixBytes = try matrices.reduce(0) { total, t in
+            let K = t.orientation == .inputMajor ? t.shape[0] : t.shape[1]
+            return total + t.count / K * (try #require(format.rowBytes(K)))
+        }
+        #expect(store.payloadBytes == (model.layout.totalCount - matrixCount) * 4 + matrixBytes)
+        if format == .q8_0 { #expect(matrixBytes == matrixCount / 32 * 34) }
+        // int8: one byte per weight plus a 4-byte scale per output row (wte's 65, then per block qkv,
+        // projection, MLP up and down).
+        if format == .int8 { #expect(matrixBytes == matrixCount + (65 + 2 * (96 + 32 + 128 + 32)) * 4) }
+        #expect(store.byteCount % WeightStore.alignment == 0 && store.tensors.allSatisfy { $0.byteOffset % WeightStore.alignment == 0 })
     }
 }

@@ -16,8 +16,8 @@ public struct WeightOperand: @unchecked Sendable {
 
     public init(format: WeightFormat, orientation: Orientation, inputs: Int, outputs: Int, base: UnsafeRawPointer) {
         precondition(orientation != .vector, "a weight operand is a matrix")
-        precondition(!format.isBlockQuantized || orientation == .outputMajor,
-                     "\(format) matrices are stored output-major (blocks run along the reduction axis)")
+        precondition(!format.isQuantized || orientation == .outputMajor,
+                     "\(format) matrices are stored output-major (scales run along the reduction axis)")
         precondition(format.rowBytes(inputs) != nil, "\(inputs) inputs is not a whole number of \(format) blocks")
         self.format = format
         self.orientation = orientation
