@@ -11,6 +11,9 @@ import Testing
 @Suite struct WeightStoreTests {
     /// Relative agreement of two float32 forward passes that sum in different orders.
     static let tolerance: Float = 1e-4
+    /// Largest change of a logit (relative to max(|logit|, 1)) from rounding activations to 8-bit
+    /// blocks, as the quantized kernels and llama.cpp do; measured ≤ 3e-3 on this model.
+    static let activationRounding: Float = 1e-2
 
     @Test func testQ8_0_blockLayoutAndRoundingFollowGGML() {
         // amax 127 gives d = 1 exactly: q = round(x), halves away from zero.
@@ -40,10 +43,10 @@ import Testing
 
     static let tokens: [Int32] = [45, 12, 56, 56, 3, 57, 2, 44, 61, 23, 31, 18]
 
-    func logits(_ weights: ModelWeights) -> [Float] {
+    func logits(_ weights: ModelWeights, path: KernelPath = .fast) -> [Float] {
         let arena = ActivationArena(dimensions: weights.dimensions, B: 1, T: Self.tokens.count)
         for (i, token) in Self.tokens.enumerated() { arena.tokens[i] = token }
-        GPT.forward(weights: weights, arena: arena, withTargets: false)
+        GPT.forward(weights: weights, arena: arena, withTargets: false, path: path)
         return arena.logits.array
     }
 
@@ -79,19 +82,24 @@ import Testing
         let stored = try #require(store.tensor(named: "h.1.attn.c_attn.weight"))
         #expect(stored.format == format && stored.orientation == .outputMajor && stored.shape == [96, 32])
         #expect(store.tensor(named: "h.1.ln_1.weight")?.format == .f32)
+        // The reference kernels compute with the stored weights' exact values.
         let reference = dequantized(store, like: model)
         let expected = logits(reference.weights)
-        #expect(maxRelativeError(logits(store.weights), expected) < Self.tolerance)
+        #expect(maxRelativeError(logits(store.weights, path: .reference), expected) < Self.tolerance)
         // Rounding changed the model, measurably but not much.
         let original = logits(model.weights)
         #expect(original != expected && maxRelativeError(original, expected, floor: 1) < 0.05)
-        // The decoder runs the same operands.
+        // The fast kernels also round each activation row to 8 bits (16-bit weights multiply fp32 rows).
+        let fast = logits(store.weights)
+        let bound = format.halfPrecision != nil ? Self.tolerance : Self.activationRounding
+        #expect(maxRelativeError(fast, expected, floor: 1) < bound)
+        // The decoder runs the same operands and kernels.
         let decoder = GPTDecoder(weights: store.weights)
         decoder.prefill(Array(Self.tokens.prefix(4)))
         let V = model.config.vocabularySize
         for position in 4..<Self.tokens.count {
             decoder.decode(Self.tokens[position])
-            #expect(maxRelativeError(decoder.logits.array, Array(expected[(position * V)..<((position + 1) * V)])) < Self.tolerance)
+            #expect(maxRelativeError(decoder.logits.array, Array(fast[(position * V)..<((position + 1) * V)])) < Self.tolerance)
         }
     }
 

@@ -128,4 +128,24 @@ void ck_sgemm(int trans_a, int trans_b, long M, long N, long K, float alpha, con
 void ck_sgemm_portable(int trans_a, int trans_b, long M, long N, long K, float alpha, const float *A, long lda,
                        const float *B, long ldb, float beta, float *C, long ldc);
 
+/* Quantized products (quant_gemm.c): weight rows output-major in GGUF blocks (or f16/bf16 values,
+   or int8 codes followed by an fp32 scale), activations quantized per row by ck_quantize_activations
+   into the layout the weight type multiplies with (8-bit blocks of 32 with an fp32 scale, plus the
+   block's scaled sum for types with a minimum; int8 with a per-row scale for int8; fp32 for f16/bf16).
+   Weight type ids are GGUF's ggml_type ids where GGUF has the type. */
+enum { CK_F16 = 1, CK_Q4_0 = 2, CK_Q4_1 = 3, CK_Q5_0 = 6, CK_Q5_1 = 7, CK_Q8_0 = 8, CK_BF16 = 30, CK_INT8 = 1000 };
+/* Bytes of one quantized activation row of k values for weights of type wtype. */
+long ck_qact_row_bytes(int wtype, long k);
+/* Quantizes `rows` rows of k floats (row stride k) into `out` (row stride ck_qact_row_bytes). */
+void ck_quantize_activations(int wtype, const float *x, long rows, long k, void *out);
+/* y[r*ldy + o] (+)= dot(weight row o, activation row r) for o in [o0, o1) and r in [0, n); weight rows
+   are `wrow` bytes apart, activation rows `arow`. AVX2 when the CPU has it, else the scalar twin. */
+void ck_qgemm(int wtype, long n, long o0, long o1, long k, const void *w, long wrow,
+              const void *a, long arow, float *y, long ldy, int accumulate);
+/* The scalar twin of ck_qgemm (same arithmetic; the tests compare the two). */
+void ck_qgemm_reference(int wtype, long n, long o0, long o1, long k, const void *w, long wrow,
+                        const void *a, long arow, float *y, long ldy, int accumulate);
+/* Whether ck_qgemm runs its AVX2 path on this CPU. */
+int ck_qgemm_has_avx2(void);
+
 #endif

@@ -1,18 +1,27 @@
 // Products of fp32 activations with a weight operand of any format and orientation: the one
 // entry point every linear layer of the forward and backward passes goes through when its
 // activations are fp32. fp32 weights run on BLAS.gemm (or plain loops on the reference path);
-// other formats run on their kernels — for now the reference kernel, which dequantizes one
-// output row at a time and takes its dot products with every input row.
+// other formats run on CKernels' quantized products (`ck_qgemm`: activation rows quantized on the
+// fly, integer block dot products, outputs split over the BLAS thread count). The reference path
+// dequantizes one output row at a time and takes fp32 dot products with every input row.
+
+import CKernels
 
 /// y[N, M] (+)= x[N, K] · W and its gradients, for `WeightOperand`s.
 public enum MatrixProduct {
     /// y = x·W + bias, or y += x·W (+ bias) when `accumulate`.
+    /// `scratch` holds the quantized activation rows of non-f32 weights (a temporary buffer when nil).
     public static func forward(_ path: KernelPath, out y: UnsafeMutablePointer<Float>, inp x: UnsafePointer<Float>,
-                               weight w: WeightOperand, bias: UnsafePointer<Float>?, rows N: Int, accumulate: Bool) {
+                               weight w: WeightOperand, bias: UnsafePointer<Float>?, rows N: Int, accumulate: Bool,
+                               scratch: ByteScratch? = nil) {
         let K = w.inputs, M = w.outputs
-        guard w.format == .f32 else {
+        if let type = w.format.kernelType {
             if !accumulate { fillRows(y, bias, N: N, M: M) } else if let bias { Linear.addBias(y, bias, N: N, OC: M) }
-            return reference(out: y, inp: x, weight: w, rows: N)
+            switch path {
+            case .fast: quantized(type, out: y, inp: x, weight: w, rows: N, scratch: scratch ?? ByteScratch())
+            case .reference: reference(out: y, inp: x, weight: w, rows: N)
+            }
+            return
         }
         switch (path, w.orientation) {
         case (.fast, .inputMajor):
@@ -50,6 +59,29 @@ public enum MatrixProduct {
         case (.reference, _):
             LinearReference.backward(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: x, weight: w.floats,
                                      N: N, C: K, OC: M, outputMajor: w.orientation == .outputMajor)
+        }
+    }
+
+    /// y += x·W for an output-major quantized or 16-bit W: the input rows are quantized once into
+    /// `scratch` (16-bit weights read the fp32 rows as they are), then each thread takes a share of W's rows.
+    static func quantized(_ type: Int32, out y: UnsafeMutablePointer<Float>, inp x: UnsafePointer<Float>,
+                          weight w: WeightOperand, rows N: Int, scratch: ByteScratch) {
+        precondition(w.orientation == .outputMajor, "\(w.format) products read output-major rows")
+        let K = w.inputs, M = w.outputs
+        let rowBytes = ck_qact_row_bytes(type, K)
+        let activations: UnsafeRawPointer
+        if w.format.halfPrecision != nil {
+            activations = UnsafeRawPointer(x)
+        } else {
+            let buffer = scratch.bytes(N * rowBytes)
+            ck_quantize_activations(type, x, N, K, buffer)
+            activations = UnsafeRawPointer(buffer)
+        }
+        let parts = min(BLAS.threadCount, max(M / 32, 1))
+        let base = w.base, weightRow = w.rowBytes
+        Parallel.forEach(parts) { part in
+            let outputs = Parallel.range(part, of: parts, total: M)
+            ck_qgemm(type, N, outputs.lowerBound, outputs.upperBound, K, base, weightRow, activations, rowBytes, y, M, 1)
         }
     }
 

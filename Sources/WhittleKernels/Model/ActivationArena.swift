@@ -47,6 +47,8 @@ public final class ActivationArena: @unchecked Sendable {
     public let dScores: FloatBuffer        // [T,T]
     public let droppedScores: FloatBuffer  // [T,T] attention probabilities after dropout (dropout only)
     public let projected: FloatBuffer      // [B,T,C] a residual branch before dropout, or its masked gradient
+    /// Quantized activation rows for products with quantized weights (grown on first use; empty in training).
+    public let quantizedInput = ByteScratch()
 
     /// Dropout for the next forward/backward pass; nil (the default) runs without it, as evaluation does.
     /// Setting it requires an arena made with `supportsDropout`.

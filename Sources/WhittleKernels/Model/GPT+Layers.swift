@@ -46,7 +46,8 @@ extension GPT {
         let transposeB = w.orientation == .outputMajor
         switch (out, inp) {
         case (.f32(let y), .f32(let x)):
-            MatrixProduct.forward(path, out: y, inp: x, weight: w, bias: bias, rows: N, accumulate: accumulate)
+            MatrixProduct.forward(path, out: y, inp: x, weight: w, bias: bias, rows: N, accumulate: accumulate,
+                                  scratch: a.quantizedInput)
         case (.f32(let y), .half(let x, let format)):
             precondition(w.format.halfPrecision == format, "16-bit activations need the \(format) weight copy")
             if !accumulate, bias != nil { MatrixProduct.fillRows(y, bias, N: N, M: M) }

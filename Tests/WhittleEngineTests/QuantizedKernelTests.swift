@@ -1,0 +1,120 @@
+// The quantized products of CKernels (quant_gemm.c): the AVX2 path against its scalar twin on odd
+// shapes for every weight format, the activation quantizer's rounding, and both against a direct
+// Double computation from the dequantized weights and activations.
+
+import CKernels
+import Testing
+@testable import WhittleEngine
+
+@Suite struct QuantizedKernelTests {
+    /// The two paths sum block results in different orders (fp32); integer sums are exact.
+    static let pathTolerance: Float = 2e-5
+
+    static let formats: [WeightFormat] = WeightFormat.allCases.filter { $0 != .f32 }
+    /// (activation rows, outputs, reduction length): 1 is decode, more rows take the 4-row tile and its remainder.
+    static let shapes = [(1, 37, 64), (3, 5, 96), (5, 33, 160), (9, 7, 32), (4, 64, 256)]
+
+    /// Output-major weight rows of `format` and fp32 activation rows from a seed.
+    func operands(_ format: WeightFormat, rows: Int, outputs: Int, k: Int, seed: UInt64)
+        -> (weights: [UInt8], rowBytes: Int, activations: [Float]) {
+        var generator = RandomGenerator(seed: seed)
+        let rowBytes = format.rowBytes(k)!
+        var weights = [UInt8](repeating: 0, count: outputs * rowBytes)
+        var row = [Float](repeating: 0, count: k)
+        weights.withUnsafeMutableBytes { bytes in
+            for o in 0..<outputs {
+                for i in 0..<k { row[i] = generator.nextNormal() * (o % 3 == 0 ? 0.02 : 1) }
+                format.quantizeRow(row, into: bytes.baseAddress! + o * rowBytes, count: k)
+            }
+        }
+        let activations = (0..<(rows * k)).map { _ in generator.nextNormal() }
+        return (weights, rowBytes, activations)
+    }
+
+    func product(_ format: WeightFormat, _ operands: (weights: [UInt8], rowBytes: Int, activations: [Float]),
+                 rows: Int, outputs: Int, k: Int, reference: Bool) -> [Float] {
+        let type = format.kernelType!
+        let activationBytes = ck_qact_row_bytes(type, k)
+        var quantized = [UInt8](repeating: 0, count: rows * activationBytes)
+        var y = [Float](repeating: 0.5, count: rows * outputs)   // accumulate onto 0.5
+        operands.activations.withUnsafeBufferPointer { x in
+            quantized.withUnsafeMutableBytes { q in
+                let a: UnsafeRawPointer
+                if format.halfPrecision != nil {
+                    a = UnsafeRawPointer(x.baseAddress!)
+                } else {
+                    ck_quantize_activations(type, x.baseAddress!, rows, k, q.baseAddress!)
+                    a = UnsafeRawPointer(q.baseAddress!)
+                }
+                operands.weights.withUnsafeBytes { w in
+                    y.withUnsafeMutableBufferPointer { out in
+                        let call = reference ? ck_qgemm_reference : ck_qgemm
+                        call(type, rows, 0, outputs, k, w.baseAddress!, operands.rowBytes, a, activationBytes,
+                             out.baseAddress!, outputs, 1)
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    @Test(arguments: formats)
+    func testQuantizedProduct_fastPathMatchesItsScalarTwin(format: WeightFormat) {
+        for (index, (rows, outputs, k)) in Self.shapes.enumerated() {
+            let operands = operands(format, rows: rows, outputs: outputs, k: k, seed: UInt64(40 + index))
+            let fast = product(format, operands, rows: rows, outputs: outputs, k: k, reference: false)
+            let twin = product(format, operands, rows: rows, outputs: outputs, k: k, reference: true)
+            #expect(maxRelativeError(fast, twin, floor: 1) < Self.pathTolerance, "\(format) \(rows)×\(outputs)×\(k)")
+        }
+    }
+
+    /// The product equals Σ w·a over the dequantized weights and the activations as quantized
+    /// (computed in Double), plus what it accumulated onto.
+    @Test(arguments: formats)
+    func testQuantizedProduct_isTheDotProductOfTheDequantizedOperands(format: WeightFormat) {
+        let (rows, outputs, k) = (3, 9, 96)
+        let operands = operands(format, rows: rows, outputs: outputs, k: k, seed: 7)
+        let y = product(format, operands, rows: rows, outputs: outputs, k: k, reference: true)
+        let x = quantizedActivations(format, operands.activations, rows: rows, k: k)
+        var w = [Float](repeating: 0, count: k)
+        for o in 0..<outputs {
+            operands.weights.withUnsafeBytes { format.dequantizeRow($0.baseAddress! + o * operands.rowBytes, into: &w, count: k) }
+            for r in 0..<rows {
+                var sum = 0.5
+                for i in 0..<k { sum += Double(w[i]) * Double(x[r * k + i]) }
+                #expect(abs(Float(sum) - y[r * outputs + o]) <= 1e-4 * max(1, abs(Float(sum))), "\(format) o \(o) r \(r)")
+            }
+        }
+    }
+
+    /// The activations as the kernel sees them: 8-bit codes times their scale (fp32 for 16-bit weights).
+    func quantizedActivations(_ format: WeightFormat, _ x: [Float], rows: Int, k: Int) -> [Float] {
+        guard format.halfPrecision == nil else { return x }
+        if format == .int8 {
+            return (0..<rows).flatMap { r -> [Float] in
+                let row = Array(x[(r * k)..<((r + 1) * k)])
+                let scale = row.map(abs).max()! / 127
+                return row.map { ($0 / scale).rounded(.toNearestOrEven) * scale }
+            }
+        }
+        return stride(from: 0, to: x.count, by: 32).flatMap { start -> [Float] in
+            let block = Array(x[start..<(start + 32)])
+            let d = block.map(abs).max()! / 127
+            return block.map { ($0 * (1 / d)).rounded(.toNearestOrEven) * d }
+        }
+    }
+
+    @Test func testActivationQuantizer_roundsEachBlockToItsOwnScale() {
+        let k = 64
+        var x = (0..<k).map { Float($0 - 32) / 8 }
+        x[40] = 0   // a block with a zero
+        let type = WeightFormat.q8_0.kernelType!
+        var bytes = [UInt8](repeating: 0, count: ck_qact_row_bytes(type, k))
+        bytes.withUnsafeMutableBytes { ck_quantize_activations(type, x, 1, k, $0.baseAddress!) }
+        #expect(bytes.count == 2 * (4 + 32))
+        let firstScale = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 0, as: Float.self) }
+        #expect(firstScale == 4.0 / 127)   // block 0 holds −4 … −0.125
+        let codes = bytes[4..<36].map { Int8(bitPattern: $0) }
+        #expect(codes.first == -127 && codes.allSatisfy { $0 <= 0 })
+    }
+}
