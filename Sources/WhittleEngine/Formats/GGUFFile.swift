@@ -287,7 +287,10 @@ struct GGUFReader {
         let (byteCount, overflow) = (count / type.blockSize).multipliedReportingOverflow(by: type.bytesPerBlock)
         guard !overflow else { throw GGUFFile.invalid("tensor \"\(name)\" has too many bytes (overflow)") }
         let offset = try u64("the data offset of \"\(name)\"")
-        guard offset <= UInt64(Int.max), Int(offset) % alignment == 0 else {
+        guard offset <= UInt64(Int.max) else {
+            throw GGUFFile.invalid("tensor \"\(name)\" data offset \(offset) lies outside any file")
+        }
+        guard Int(offset) % alignment == 0 else {
             throw GGUFFile.invalid("tensor \"\(name)\" data offset \(offset) is not a multiple of the alignment \(alignment)")
         }
         return GGUFTensorInfo(name: name, dimensions: dimensions, type: type, offset: Int(offset), byteCount: byteCount)
