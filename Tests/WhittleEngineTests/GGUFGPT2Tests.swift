@@ -157,7 +157,9 @@ import WhittleTestSupport
         }
         #expect(refusal(try set("general.architecture", .string("llama"))).contains("\"llama\", not gpt2"))
         #expect(refusal(try set("gpt2.block_count", .string("2"))).contains("gpt2.block_count is string, not an integer"))
-        #expect(refusal(try set("gpt2.block_count", .uint32(3))).contains("no tensor blk.2."))
+        #expect(refusal(try set("gpt2.block_count", .uint32(3))).contains("needs 40 tensors, but the file has 28"))
+        #expect(refusal(try set("gpt2.block_count", .uint32(1 << 20))).contains("needs 12582916 tensors"))
+        #expect(refusal(try set("gpt2.context_length", .uint32(17))).contains("position_embd.weight has dimensions [32, 16]"))
         #expect(refusal(try set("gpt2.embedding_length", .uint32(30))).contains("impossible model"))
         #expect(refusal(try set("tokenizer.ggml.model", .string("llama"))).contains("tokenizer"))
         #expect(refusal(try set("tokenizer.ggml.tokens", .array(.string(["ab"] + Array(repeating: "x", count: 64))))).contains("not one character"))

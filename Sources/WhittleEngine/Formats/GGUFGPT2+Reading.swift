@@ -33,9 +33,15 @@ extension GPT2GGUF {
             throw invalid("its architecture is \"\(architecture)\", not gpt2", hint: "Whittle reads GPT-2 models only")
         }
         let tokenizer = try self.tokenizer(file)
+        let blocks = try integer(file, "gpt2.block_count")
+        // Embeddings, final norm and 12 tensors a block: checked before any table is sized from the count.
+        guard blocks <= file.tensors.count / 12 else {
+            throw invalid("gpt2.block_count is \(blocks), which needs \(4 + 12 * blocks) tensors, but the file has \(file.tensors.count)",
+                          hint: "the metadata and tensors disagree; convert the model again")
+        }
         let width = try integer(file, "gpt2.embedding_length")
         let heads = try integer(file, "gpt2.attention.head_count")
-        var config = ModelConfig(layerCount: try integer(file, "gpt2.block_count"), headCount: heads, embeddingWidth: width,
+        var config = ModelConfig(layerCount: blocks, headCount: heads, embeddingWidth: width,
                                  contextLength: try integer(file, "gpt2.context_length"),
                                  vocabularySize: tokenizer.vocabularySize, hasBias: true,
                                  layerNormEpsilon: Float(try number(file, "gpt2.attention.layer_norm_epsilon")))
