@@ -69,7 +69,7 @@ struct RawGGUF {
     static func key(_ name: String, _ value: GGUFValue) -> [UInt8] {
         var out: [UInt8] = []
         GGUFWriter.append(name, to: &out)
-        try! GGUFWriter.append(value, to: &out)
+        GGUFWriter.append(value, to: &out)
         return out
     }
 

@@ -7,7 +7,7 @@
 
 extension GPT2GGUF {
     /// What a GGUF file holds, in Whittle's terms.
-    public struct Model: @unchecked Sendable {
+    public struct Model: Sendable {
         public let config: ModelConfig
         public let tokenizer: CharTokenizer
         public let store: WeightStore

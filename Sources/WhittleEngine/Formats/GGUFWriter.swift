@@ -39,7 +39,7 @@ public enum GGUFWriter {
                 throw WhittleError.file("cannot write metadata key \"\(key)\" twice", hint: "this is a bug in the caller: give each key once")
             }
             append(key, to: &out)
-            try append(value, to: &out)
+            append(value, to: &out)
         }
         var names = Set<String>()
         var offset = 0
@@ -114,7 +114,7 @@ public enum GGUFWriter {
         out += text.utf8
     }
 
-    static func append(_ value: GGUFValue, to out: inout [UInt8]) throws {
+    static func append(_ value: GGUFValue, to out: inout [UInt8]) {
         append(value.type.rawValue, to: &out)
         switch value {
         case .uint8(let v): append(v, to: &out)
