@@ -28,8 +28,8 @@ import WhittleTestSupport
     @Test func testGGUF_generalAlignmentIsHonoured() throws {
         let metadata: [(key: String, value: GGUFValue)] = [("general.alignment", .uint32(64)), ("x", .string("abc"))]
         let bytes = try GGUFWriter.serialize(metadata: metadata, tensors: [
-            .init(name: "a", dimensions: [3], type: GGMLType(.f32), bytes: [UInt8](repeating: 1, count: 12)),
-            .init(name: "b", dimensions: [2], type: GGMLType(.f16), bytes: [UInt8](repeating: 2, count: 4)),
+            .init(name: "a", dimensions: [3], type: GGMLType(.f32)!, bytes: [UInt8](repeating: 1, count: 12)),
+            .init(name: "b", dimensions: [2], type: GGMLType(.f16)!, bytes: [UInt8](repeating: 2, count: 4)),
         ])
         let file = try GGUFFile(bytes: bytes)
         #expect(file.alignment == 64 && file.dataOffset % 64 == 0)
@@ -43,13 +43,13 @@ import WhittleTestSupport
         func refuses(_ tensor: GGUFWriter.Tensor, metadata: [(key: String, value: GGUFValue)] = []) -> Bool {
             do { _ = try GGUFWriter.serialize(metadata: metadata, tensors: [tensor]); return false } catch { return error is WhittleError }
         }
-        #expect(refuses(.init(name: "w", dimensions: [40], type: GGMLType(.q8_0), bytes: [UInt8](repeating: 0, count: 34))))
-        #expect(refuses(.init(name: "w", dimensions: [4], type: GGMLType(.f32), bytes: [0, 0])))
-        #expect(refuses(.init(name: String(repeating: "n", count: 64), dimensions: [1], type: GGMLType(.f32), bytes: [0, 0, 0, 0])))
-        #expect(refuses(.init(name: "w", dimensions: [1, 1, 1, 1, 1], type: GGMLType(.f32), bytes: [0, 0, 0, 0])))
-        #expect(refuses(.init(name: "w", dimensions: [1], type: GGMLType(.f32), bytes: [0, 0, 0, 0]),
+        #expect(refuses(.init(name: "w", dimensions: [40], type: GGMLType(.q8_0)!, bytes: [UInt8](repeating: 0, count: 34))))
+        #expect(refuses(.init(name: "w", dimensions: [4], type: GGMLType(.f32)!, bytes: [0, 0])))
+        #expect(refuses(.init(name: String(repeating: "n", count: 64), dimensions: [1], type: GGMLType(.f32)!, bytes: [0, 0, 0, 0])))
+        #expect(refuses(.init(name: "w", dimensions: [1, 1, 1, 1, 1], type: GGMLType(.f32)!, bytes: [0, 0, 0, 0])))
+        #expect(refuses(.init(name: "w", dimensions: [1], type: GGMLType(.f32)!, bytes: [0, 0, 0, 0]),
                         metadata: [("general.alignment", .uint32(24))]))
-        let twice = GGUFWriter.Tensor(name: "w", dimensions: [1], type: GGMLType(.f32), bytes: [0, 0, 0, 0])
+        let twice = GGUFWriter.Tensor(name: "w", dimensions: [1], type: GGMLType(.f32)!, bytes: [0, 0, 0, 0])
         #expect(throws: WhittleError.self) { try GGUFWriter.serialize(metadata: [], tensors: [twice, twice]) }
         #expect(throws: WhittleError.self) { try GGUFWriter.serialize(metadata: [("k", .bool(true)), ("k", .bool(false))], tensors: []) }
     }
@@ -62,6 +62,11 @@ import WhittleTestSupport
         #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) == bytes)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["model.gguf"])
         #expect(throws: WhittleError.self) { try GGUFWriter.write(bytes, to: directory.path("missing/model.gguf")) }
+        // The rename fails (a directory holds the name): the error says so and no temporary file is left.
+        try FileManager.default.createDirectory(atPath: directory.path("taken.gguf"), withIntermediateDirectories: false)
+        let error = try #require(throws: WhittleError.self) { try GGUFWriter.write(bytes, to: directory.path("taken.gguf")) }
+        #expect(error.kind == .io && error.message.contains("taken.gguf"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == ["model.gguf", "taken.gguf"])
         #expect(try GGUFFile(path: path).tensors.count == 2)
     }
 
@@ -74,7 +79,7 @@ import WhittleTestSupport
         let q8 = try GGUFFile(path: GGUFFixture.path("tiny-q8_0.gguf"))
         #expect(q8.metadata.count == 17 && q8.dataOffset == 4480)
         #expect(q8.tensor(named: "blk.0.attn_qkv.weight") == GGUFTensorInfo(name: "blk.0.attn_qkv.weight", dimensions: [128, 384],
-                                                                           type: GGMLType(.q8_0), offset: 48160 - 4480, byteCount: 52224))
+                                                                           type: GGMLType(.q8_0)!, offset: 48160 - 4480, byteCount: 52224))
         let q4 = try GGUFFile(path: GGUFFixture.path("tiny-q4_0-embd-q8_0.gguf"))
         #expect(q4["general.file_type"] == .uint32(2))
         #expect(q4.tensor(named: "blk.3.ffn_down.weight")?.type.name == "Q4_0" && q4.tensor(named: "token_embd.weight")?.type.name == "Q8_0")

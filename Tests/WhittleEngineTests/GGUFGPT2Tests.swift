@@ -85,7 +85,7 @@ import WhittleTestSupport
         let store = WeightStore(layout: model.layout, parameters: model.parameters.pointer) { _ in format }
         let directory = TemporaryDirectory()
         let path = directory.path("model.gguf")
-        try GGUFWriter.write(try GPT2GGUF.serialize(store: store, config: model.config, tokenizer: tokenizer, name: "x"), to: path)
+        try GPT2GGUF.write(store: store, config: model.config, tokenizer: tokenizer, name: "x", to: path)
         let read = try GPT2GGUF.read(path: path)
         #expect(read.config == model.config && read.tokenizer == tokenizer && read.name == "x")
         #expect(read.store.tensors == store.tensors && read.store.byteCount == store.byteCount)
@@ -164,7 +164,7 @@ import WhittleTestSupport
         #expect(refusal(try set("tokenizer.ggml.model", .string("llama"))).contains("tokenizer"))
         #expect(refusal(try set("tokenizer.ggml.tokens", .array(.string(["ab"] + Array(repeating: "x", count: 64))))).contains("not one character"))
         #expect(refusal(try rewritten(file, metadata: { $0.filter { $0.key != "gpt2.context_length" } })).contains("no gpt2.context_length"))
-        let head = GGUFWriter.Tensor(name: "output.weight", dimensions: [32, 65], type: GGMLType(.f32), bytes: [UInt8](repeating: 0, count: 32 * 65 * 4))
+        let head = GGUFWriter.Tensor(name: "output.weight", dimensions: [32, 65], type: GGMLType(.f32)!, bytes: [UInt8](repeating: 0, count: 32 * 65 * 4))
         #expect(refusal(try rewritten(file, tensors: { $0 + [head] })).contains("not tied"))
         #expect(refusal(try rewritten(file, tensors: { $0.filter { $0.name != "blk.1.ffn_down.bias" } })).contains("no tensor blk.1.ffn_down.bias"))
         #expect(refusal(try rewritten(file, tensors: { $0.map { $0.name == "blk.0.ffn_up.weight" ? .init(name: $0.name, dimensions: [128, 32], type: $0.type, bytes: $0.bytes) : $0 } }))

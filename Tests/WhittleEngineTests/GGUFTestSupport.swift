@@ -36,8 +36,8 @@ enum GGUFFixture {
         q8.withUnsafeMutableBytes { WeightFormat.q8_0.quantizeRow(values, into: $0.baseAddress!, count: 64) }
         let vector = (0..<8).flatMap { i -> [UInt8] in withUnsafeBytes(of: Float(i).bitPattern.littleEndian, Array.init) }
         return try GGUFWriter.serialize(metadata: everyType, tensors: [
-            .init(name: "m", dimensions: [32, 2], type: GGMLType(.q8_0), bytes: q8),
-            .init(name: "v", dimensions: [8], type: GGMLType(.f32), bytes: vector),
+            .init(name: "m", dimensions: [32, 2], type: GGMLType(.q8_0)!, bytes: q8),
+            .init(name: "v", dimensions: [8], type: GGMLType(.f32)!, bytes: vector),
         ])
     }
 }

@@ -187,9 +187,10 @@ public struct GGMLType: Equatable, Hashable, Sendable, CustomStringConvertible {
     /// The type with ggml id `id`, if ggml defines one.
     public static func withID(_ id: UInt32) -> GGMLType? { all.first { $0.id == id } }
 
-    /// The GGUF type a Whittle weight format is stored as.
-    public init(_ format: WeightFormat) {
-        self = Self.withID(format.traits.ggufType)!
+    /// The GGUF type a Whittle weight format is stored as; nil for a format GGUF has no type for.
+    public init?(_ format: WeightFormat) {
+        guard let type = Self.withID(format.traits.ggufType) else { return nil }
+        self = type
     }
 
     /// The Whittle weight format of this type, if Whittle can run it.

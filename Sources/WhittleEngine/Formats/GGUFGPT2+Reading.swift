@@ -85,7 +85,7 @@ extension GPT2GGUF {
                           hint: "the tensors and the metadata disagree; convert the model again")
         }
         guard info.type.weightFormat != nil else {
-            let runnable = WeightFormat.allCases.map { GGMLType($0).name }.joined(separator: ", ")
+            let runnable = WeightFormat.allCases.compactMap { GGMLType($0)?.name }.joined(separator: ", ")
             throw invalid("tensor \(name) is stored as \(info.type), which Whittle cannot run (it runs \(runnable))",
                           hint: "requantize the model with llama-quantize to one of those types")
         }

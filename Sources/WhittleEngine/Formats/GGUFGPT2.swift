@@ -55,6 +55,11 @@ public enum GPT2GGUF {
         tensor.orientation == .inputMajor ? tensor.shape : tensor.shape.reversed()
     }
 
+    /// Writes `store` as a GGUF file at `path`, atomically (see `serialize` and `GGUFWriter.write`).
+    public static func write(store: WeightStore, config: ModelConfig, tokenizer: CharTokenizer, name: String, to path: String) throws {
+        try GGUFWriter.write(try serialize(store: store, config: config, tokenizer: tokenizer, name: name), to: path)
+    }
+
     /// The MLP width of every block, or an error when llama.cpp's `gpt2` graph cannot express the blocks.
     static func feedForwardLength(_ config: ModelConfig) throws -> Int {
         let shapes = config.layers
@@ -79,6 +84,10 @@ public enum GPT2GGUF {
         guard tokenizer.vocabularySize == config.vocabularySize else {
             throw WhittleError.file("the tokenizer has \(tokenizer.vocabularySize) symbols but the model's vocabulary is \(config.vocabularySize)",
                                     hint: "pass the tokenizer the model was trained with")
+        }
+        if let tensor = store.tensors.first(where: { GGMLType($0.format) == nil }) {
+            throw WhittleError.config("\(tensor.name) is stored as \(tensor.format), which has no GGUF type llama.cpp could load",
+                                      hint: "store it in a GGUF type (\(WeightFormat.allCases.filter { GGMLType($0) != nil }.map(\.rawValue).joined(separator: ", ")))")
         }
         let metadata = self.metadata(config: config, ffn: ffn, tokenizer: tokenizer, name: name, fileType: fileType(store))
         return try GGUFWriter.serialize(metadata: metadata, tensors: tensors(store))
@@ -127,7 +136,7 @@ public enum GPT2GGUF {
         func emit(_ index: Int) {
             let source = layout[index], stored = store.tensors[index]
             out.append(GGUFWriter.Tensor(name: name(source), dimensions: ggufDimensions(source),
-                                         type: GGMLType(stored.format), bytes: rowMajorBytes(store, stored)))
+                                         type: GGMLType(stored.format)!, bytes: rowMajorBytes(store, stored)))
             guard !hasBias else { return }
             let bias: TensorRole? = switch source.role {
             case .normGain(let site): .normBias(site)
@@ -136,7 +145,7 @@ public enum GPT2GGUF {
             }
             guard let bias else { return }
             let width = source.orientation == .inputMajor ? source.shape[1] : source.shape[0]
-            out.append(GGUFWriter.Tensor(name: name(bias, layer: source.layer), dimensions: [width], type: GGMLType(.f32),
+            out.append(GGUFWriter.Tensor(name: name(bias, layer: source.layer), dimensions: [width], type: GGMLType(.f32)!,
                                          bytes: [UInt8](repeating: 0, count: width * 4)))
         }
         let final = layout.indices.filter { layout[$0].role == .normGain(.final) || layout[$0].role == .normBias(.final) }
