@@ -12,8 +12,11 @@ import WhittleTestSupport
     static let sampleName = "shakespeare-char-tiny"
     static let tokens: [Int32] = [20, 43, 50, 50, 53, 1, 61, 53, 56, 50, 42, 2, 0, 14, 26, 33]
 
+    /// The sample model, loaded (and its manifest verified) once for the suite; tests only read it.
+    static let sampleModel = Result { try ModelDirectory.load(Repository.path("sample-models/" + sampleName)) }
+
     func sample() throws -> (model: GPTModel, tokenizer: CharTokenizer) {
-        let loaded = try ModelDirectory.load(Repository.path("sample-models/" + Self.sampleName))
+        let loaded = try Self.sampleModel.get()
         return (loaded.model, loaded.tokenizer)
     }
 
