@@ -66,17 +66,23 @@ import Testing
                        saying: "past the end")
     }
 
-    @Test func testGGUF_offsetsOutsideTheFileOrOverlappingAreRejected() {
+    @Test func testGGUF_offsetsOutsideTheFileOverlappingOrOutOfOrderAreRejected() {
         let data = [UInt8](repeating: 0, count: 64)
-        expectRejected(RawGGUF(infos: [RawGGUF.info("w", [8], offset: 64)], data: data).bytes, saying: "past the end")
+        expectRejected(RawGGUF(infos: [RawGGUF.info("w", [8])], data: [UInt8](repeating: 0, count: 16)).bytes, saying: "past the end")
+        expectRejected(RawGGUF(infos: [RawGGUF.info("w", [8], offset: 64)], data: data).bytes, saying: "data offset 64 leaves a gap")
         expectRejected(RawGGUF(infos: [RawGGUF.info("w", [8], offset: UInt64.max - 31)], data: data).bytes, saying: "offset")
         expectRejected(RawGGUF(infos: [RawGGUF.info("w", [17])], data: data).bytes, saying: "past the end")
-        expectRejected(RawGGUF(infos: [RawGGUF.info("a", [16]), RawGGUF.info("b", [8], offset: 32)], data: data).bytes,
-                       saying: "overlap")
-        expectRejected(RawGGUF(infos: [RawGGUF.info("a", [8], offset: 32), RawGGUF.info("b", [8], offset: 32)], data: data).bytes,
-                       saying: "overlap")
+        expectRejected(RawGGUF(infos: [RawGGUF.info("a", [16]), RawGGUF.info("b", [8], offset: 32)], data: data + data).bytes,
+                       saying: "overlaps")
+        expectRejected(RawGGUF(infos: [RawGGUF.info("a", [8]), RawGGUF.info("b", [8])], data: data).bytes, saying: "overlaps")
         expectRejected(RawGGUF(infos: [RawGGUF.info("w", [4], offset: 4)], data: data).bytes, saying: "multiple of the alignment")
-        #expect(rejection(RawGGUF(infos: [RawGGUF.info("b", [8], offset: 32), RawGGUF.info("a", [8])], data: data).bytes) == nil)
+        // ggml's rule: tensors follow each other in file order, each padded to the alignment.
+        expectRejected(RawGGUF(infos: [RawGGUF.info("b", [8], offset: 32), RawGGUF.info("a", [8])], data: data).bytes, saying: "leaves a gap")
+        expectRejected(RawGGUF(infos: [RawGGUF.info("a", [8]), RawGGUF.info("b", [8], offset: 64)], data: data + data).bytes,
+                       saying: "expected 32")
+        expectRejected(RawGGUF(infos: [RawGGUF.info("a", [8])], data: data).bytes, saying: "32 bytes after the last tensor")
+        #expect(rejection(RawGGUF(infos: [RawGGUF.info("a", [8]), RawGGUF.info("b", [8], offset: 32)], data: data).bytes) == nil)
+        #expect(rejection(RawGGUF(infos: [RawGGUF.info("a", [5])], data: [UInt8](repeating: 0, count: 20)).bytes) == nil)   // no final padding
     }
 
     @Test func testGGUF_unknownOrMismatchedTypesAreRejected() {

@@ -69,7 +69,7 @@ public struct GGUFFile: Sendable {
         let (padded, overflow) = reader.position.addingReportingOverflow(alignment - 1)
         guard !overflow else { throw Self.invalid("the header is too long") }
         let dataOffset = padded / alignment * alignment
-        try Self.checkData(tensors, dataOffset: dataOffset, fileSize: bytes.count)
+        try Self.checkData(tensors, dataOffset: dataOffset, fileSize: bytes.count, alignment: alignment)
         self.version = version
         self.metadata = metadata
         self.tensors = tensors
@@ -106,25 +106,33 @@ public struct GGUFFile: Sendable {
         return Int(alignment)
     }
 
-    /// Every tensor lies inside the data section and no two overlap.
-    static func checkData(_ tensors: [GGUFTensorInfo], dataOffset: Int, fileSize: Int) throws {
+    /// Tensors are stored in file order, each at the previous one's end padded to the alignment (as
+    /// ggml requires), inside the file; after the last one only its padding may follow. A changed type
+    /// or dimension therefore shows as a wrong offset or a wrong file size.
+    static func checkData(_ tensors: [GGUFTensorInfo], dataOffset: Int, fileSize: Int, alignment: Int) throws {
+        guard !tensors.isEmpty else { return }
         guard dataOffset <= fileSize else {
             throw invalid("the header ends at byte \(dataOffset) (aligned), past the end of the \(fileSize)-byte file (truncated?)",
                           hint: "the file is truncated; copy or download it again")
         }
         let available = fileSize - dataOffset
-        var previous: GGUFTensorInfo?
-        for tensor in tensors.sorted(by: { ($0.offset, $0.byteCount) < ($1.offset, $1.byteCount) }) {
+        var expected = 0
+        for tensor in tensors {
+            guard tensor.offset == expected else {
+                let problem = tensor.offset < expected ? "overlaps the tensor before it" : "leaves a gap after the tensor before it"
+                throw invalid("tensor \"\(tensor.name)\" data offset \(tensor.offset) \(problem) (expected \(expected): tensors follow each other in order, padded to \(alignment) bytes)",
+                              hint: "the file is damaged, or a tensor's type or dimensions were changed; convert it again")
+            }
             let (end, overflow) = tensor.offset.addingReportingOverflow(tensor.byteCount)
             guard !overflow, end <= available else {
                 throw invalid("tensor \"\(tensor.name)\" data (offset \(tensor.offset), \(tensor.byteCount) bytes) runs past the end of the file's \(available)-byte data section",
                               hint: "the file is truncated or damaged; copy or download it again")
             }
-            if let previous, previous.offset + previous.byteCount > tensor.offset {
-                throw invalid("tensors \"\(previous.name)\" and \"\(tensor.name)\" overlap (offsets \(previous.offset) and \(tensor.offset))",
-                              hint: "the file is damaged or was written by a faulty tool")
-            }
-            previous = tensor
+            expected = (end + alignment - 1) / alignment * alignment
+        }
+        guard available <= expected else {
+            throw invalid("the file has \(available - expected) bytes after the last tensor's data and padding",
+                          hint: "the file is damaged, or a tensor's type or dimensions were changed; convert it again")
         }
     }
 
