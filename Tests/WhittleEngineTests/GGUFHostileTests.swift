@@ -97,6 +97,11 @@ import Testing
         expectRejected(RawGGUF(keys: [RawGGUF.key("b", type: 7, raw: [2])]).bytes, saying: "not 0 or 1")
         expectRejected(RawGGUF(keys: [RawGGUF.key("s", type: 8, raw: RawGGUF.le(UInt64(2)) + [0xC3, 0x28])]).bytes, saying: "UTF-8")
         expectRejected(RawGGUF(keys: [RawGGUF.key("general.alignment", .string("32"))]).bytes, saying: "not uint32")
+        // A Q8_0 matrix relabelled F32 claims 256 bytes where 68 are stored: the next tensor's offset gives it away.
+        let data = [UInt8](repeating: 0, count: 128)
+        #expect(rejection(RawGGUF(infos: [RawGGUF.info("m", [32, 2], type: 8), RawGGUF.info("v", [8], offset: 96)], data: data).bytes) == nil)
+        expectRejected(RawGGUF(infos: [RawGGUF.info("m", [32, 2], type: 0), RawGGUF.info("v", [8], offset: 96)], data: data + data + data).bytes,
+                       saying: "expected 256")
         // Q8_0 rows must be whole 32-value blocks.
         expectRejected(RawGGUF(infos: [RawGGUF.info("w", [40, 2], type: 8)], data: [UInt8](repeating: 0, count: 96)).bytes,
                        saying: "not whole Q8_0 blocks")
