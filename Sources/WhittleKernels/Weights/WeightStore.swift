@@ -2,9 +2,10 @@
 // table (format, orientation, byte offset per tensor). This is what a compressed variant holds in
 // memory; its `weights` run on the same forward pass as the fp32 training arena. Matrices stored in
 // a format other than f32 are output-major (GGUF's `[out, in]` rows, see docs/DECISIONS.md);
-// vectors (LayerNorms, biases) and the position table stay f32.
+// vectors (LayerNorms, biases) and the position table stay f32. A store is made by quantizing an fp32
+// arena, or from tensors already encoded in their formats (a GGUF file, `GPT2GGUF.read`).
 
-/// Weights in per-tensor formats, made from an fp32 parameter arena.
+/// Weights in per-tensor formats, made from an fp32 parameter arena or from already-encoded tensors.
 public final class WeightStore: @unchecked Sendable {
     /// The fp32 model's table (names, roles, dimensions).
     public let layout: ParameterLayout
