@@ -33,6 +33,8 @@ import Testing
         expectRejected(RawGGUF(version: 4).bytes, saying: "version 4")
         expectRejected(RawGGUF(version: 3 << 24).bytes, saying: "big-endian")
         #expect(rejection(RawGGUF(version: 2).bytes) == nil)
+        // A header with nothing after it is a valid, empty file (ggml's HEADER_EMPTY), padded or not.
+        #expect(rejection(RawGGUF(keys: []).bytes) == nil && rejection(Array(RawGGUF(keys: []).bytes.prefix(24))) == nil)
     }
 
     @Test func testGGUF_lengthsPastTheEndAreRejectedBeforeAllocating() {
@@ -120,12 +122,15 @@ import Testing
         expectRejected(raw.bytes, saying: "past the end")
     }
 
-    @Test func testGGUF_duplicateKeysAndTensorNamesAreRejected() {
+    @Test func testGGUF_duplicateOrMalformedKeysAndTensorNamesAreRejected() {
         expectRejected(RawGGUF(keys: [RawGGUF.key("k", .uint8(1)), RawGGUF.key("k", .uint8(2))]).bytes, saying: "appears twice")
         expectRejected(RawGGUF(infos: [RawGGUF.info("w", [8]), RawGGUF.info("w", [8], offset: 32)],
                                data: [UInt8](repeating: 0, count: 64)).bytes, saying: "appears twice")
         expectRejected(RawGGUF(infos: [RawGGUF.info(String(repeating: "x", count: 64), [8])], data: [UInt8](repeating: 0, count: 32)).bytes,
                        saying: "longer than")
+        expectRejected(RawGGUF(keys: [RawGGUF.key("", .uint8(1))]).bytes, saying: "empty or not printable ASCII")
+        expectRejected(RawGGUF(keys: [RawGGUF.key("général.name", .uint8(1))]).bytes, saying: "empty or not printable ASCII")
+        expectRejected(RawGGUF(keys: [RawGGUF.key("a b", .uint8(1))]).bytes, saying: "empty or not printable ASCII")
     }
 
     @Test func testGGUF_mutatedFilesNeverTrap() throws {

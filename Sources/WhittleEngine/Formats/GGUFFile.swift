@@ -50,6 +50,10 @@ public struct GGUFFile: Sendable {
         metadata.reserveCapacity(keyCount)
         for k in 0..<keyCount {
             let key = try reader.string("metadata key \(k)")
+            guard !key.isEmpty, key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+                throw Self.invalid("metadata key \(k) \"\(key.prefix(80))\" is empty or not printable ASCII",
+                                   hint: "GGUF keys are ASCII names like general.architecture; the file is damaged")
+            }
             guard keys.insert(key).inserted else {
                 throw Self.invalid("metadata key \"\(key)\" appears twice", hint: "each key may appear once; the file is damaged or was written by a faulty tool")
             }
