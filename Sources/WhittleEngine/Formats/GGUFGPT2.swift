@@ -14,6 +14,9 @@ public enum GPT2GGUF {
     /// `general.quantization_version` written when any tensor is block-quantized (ggml's `GGML_QNT_VERSION`).
     static let quantizationVersion: UInt32 = 2
 
+    /// Most blocks llama.cpp loads (`LLAMA_MAX_LAYERS`).
+    static let maxBlocks = 512
+
     /// llama.cpp's `llama_ftype` for files whose matrices are mostly of each GGUF type.
     static let fileTypeOfGGUFType: [UInt32: UInt32] = [0: 0, 1: 1, 2: 2, 3: 3, 6: 8, 7: 9, 8: 7, 30: 32]
 
@@ -77,6 +80,10 @@ public enum GPT2GGUF {
     public static func serialize(store: WeightStore, config: ModelConfig, tokenizer: CharTokenizer, name: String) throws -> [UInt8] {
         try config.validate()
         let ffn = try feedForwardLength(config)
+        guard config.layerCount <= maxBlocks else {
+            throw WhittleError.config("llama.cpp loads at most \(maxBlocks) blocks; this model has \(config.layerCount)",
+                                      hint: "keep the model in safetensors")
+        }
         guard store.layout == ParameterLayout(config.dimensions) else {
             throw WhittleError.file("the weights do not have the shape config describes",
                                     hint: "this is a bug in the caller: pass the store made from this model")
