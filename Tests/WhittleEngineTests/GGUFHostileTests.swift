@@ -154,4 +154,31 @@ import Testing
         }
         #expect(rejected > 0 && accepted > 0)
     }
+
+    @Test func testGPT2GGUF_mutatedModelFilesNeverTrap() throws {
+        let config = ModelConfig(layerCount: 1, headCount: 2, embeddingWidth: 32, contextLength: 8, vocabularySize: 40)
+        var generator = RandomGenerator(seed: 5)
+        let model = try GPTModel.initialized(config: config, generator: &generator)
+        let tokenizer = CharTokenizer(text: String(String.UnicodeScalarView((0..<40).map { Unicode.Scalar(UInt8(10 + 3 * $0)) })))
+        let store = WeightStore(layout: model.layout, parameters: model.parameters.pointer) { _ in .q8_0 }
+        let valid = try GPT2GGUF.serialize(store: store, config: config, tokenizer: tokenizer, name: "fuzz")
+        let headerEnd = try GGUFFile(bytes: valid).dataOffset
+        var rng = SeededGenerator(state: 99)
+        var rejected = 0, accepted = 0
+        for _ in 0..<1000 {
+            var bytes = valid
+            for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                // Mostly the header (metadata, tensor infos), sometimes the data (Q8_0 scales, floats).
+                let end = Bool.random(using: &rng) ? headerEnd : bytes.count
+                bytes[Int.random(in: 0..<end, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+            }
+            do {
+                _ = try GPT2GGUF.read(try GGUFFile(bytes: bytes))
+                accepted += 1
+            } catch is WhittleError {
+                rejected += 1
+            }
+        }
+        #expect(rejected > 0 && accepted > 0)
+    }
 }
