@@ -2,9 +2,10 @@
 // table (format, orientation, byte offset per tensor). This is what a compressed variant holds in
 // memory; its `weights` run on the same forward pass as the fp32 training arena. Matrices stored in
 // a format other than f32 are output-major (GGUF's `[out, in]` rows, see docs/DECISIONS.md);
-// vectors (LayerNorms, biases) and the position table stay f32.
+// vectors (LayerNorms, biases) and the position table stay f32. A store is made by quantizing an fp32
+// arena, or from tensors already encoded in their formats (a GGUF file, `GPT2GGUF.read`).
 
-/// Weights in per-tensor formats, made from an fp32 parameter arena.
+/// Weights in per-tensor formats, made from an fp32 parameter arena or from already-encoded tensors.
 public final class WeightStore: @unchecked Sendable {
     /// The fp32 model's table (names, roles, dimensions).
     public let layout: ParameterLayout
@@ -43,6 +44,38 @@ public final class WeightStore: @unchecked Sendable {
         for (source, stored) in zip(layout.tensors, table) {
             Self.store(parameters + source.offset, from: source, as: stored, into: bytes + stored.byteOffset)
         }
+    }
+
+    /// A store of tensors already encoded (read from a file). `stored` gives, in `layout`'s order, each
+    /// tensor's format and orientation (a matrix's shape is transposed for `.outputMajor`); `fill` writes
+    /// each stored tensor's `byteCount` bytes at the pointer it is given (zeroed, aligned). The caller
+    /// checks the formats first: rows of whole blocks, block formats output-major, vectors and the
+    /// position table f32 (the forward pass reads them as floats).
+    public init(layout: ParameterLayout, stored: [(format: WeightFormat, orientation: Orientation)],
+                fill: (ParameterTensor, UnsafeMutableRawPointer) throws -> Void) rethrows {
+        precondition(stored.count == layout.tensors.count, "one stored format per tensor of the layout")
+        self.layout = layout
+        var table: [ParameterTensor] = []
+        var offset = 0
+        for (tensor, choice) in zip(layout.tensors, stored) {
+            let isMatrix = tensor.shape.count == 2
+            let orientation = isMatrix ? choice.orientation : .vector
+            precondition(isMatrix ? orientation != .vector : choice.format == .f32,
+                         "\(tensor.name): vectors are f32, matrices have an orientation")
+            precondition(tensor.role != .positionEmbedding || choice.format == .f32, "the position table is f32")
+            precondition(!choice.format.isQuantized || orientation == .outputMajor, "\(tensor.name): block formats are output-major")
+            let shape = isMatrix && orientation != tensor.orientation ? [tensor.shape[1], tensor.shape[0]] : tensor.shape
+            let stored = ParameterTensor(name: tensor.name, role: tensor.role, layer: tensor.layer, shape: shape,
+                                         format: choice.format, orientation: orientation, byteOffset: offset)
+            precondition(choice.format.rowBytes(shape.last!) != nil, "\(tensor.name): rows are not whole \(choice.format) blocks")
+            table.append(stored)
+            offset += (stored.byteCount + Self.alignment - 1) / Self.alignment * Self.alignment
+        }
+        tensors = table
+        byteCount = offset
+        bytes = .allocate(byteCount: max(offset, 1), alignment: 64)
+        bytes.initializeMemory(as: UInt8.self, repeating: 0, count: max(offset, 1))
+        for tensor in table { try fill(tensor, bytes + tensor.byteOffset) }
     }
 
     deinit { bytes.deallocate() }
