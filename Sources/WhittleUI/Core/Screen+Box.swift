@@ -29,9 +29,4 @@ extension Screen {
         }
         return rect.inset(by: 1)
     }
-
-    /// Draws a horizontal line across `rect`'s row `y`.
-    public mutating func horizontalLine(in rect: Rect, row y: Int, glyphs: Glyphs, style: CellStyle) {
-        for x in rect.x..<rect.maxX { set(glyphs.horizontal, x: x, y: y, style: style) }
-    }
 }

@@ -35,12 +35,6 @@ public struct CellStyle: Equatable, Hashable, Sendable {
         s.bold = on
         return s
     }
-    /// A copy with `dim` set.
-    public func dimmed(_ on: Bool = true) -> CellStyle {
-        var s = self
-        s.dim = on
-        return s
-    }
     /// A copy with `reverse` set.
     public func reversed(_ on: Bool = true) -> CellStyle {
         var s = self
@@ -124,15 +118,6 @@ public struct Screen: Equatable, Sendable {
         guard !clipped.isEmpty else { return }
         for y in clipped.y..<clipped.maxY {
             for x in clipped.x..<clipped.maxX { self[x, y] = Cell(character, style: style) }
-        }
-    }
-
-    /// Changes only the style of the cells in `rect`, keeping their characters.
-    public mutating func restyle(_ rect: Rect, _ transform: (CellStyle) -> CellStyle) {
-        let clipped = rect.intersection(bounds)
-        guard !clipped.isEmpty else { return }
-        for y in clipped.y..<clipped.maxY {
-            for x in clipped.x..<clipped.maxX { self[x, y].style = transform(self[x, y].style) }
         }
     }
 

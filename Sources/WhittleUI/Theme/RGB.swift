@@ -106,8 +106,4 @@ extension String {
     func leftPadded(to length: Int, with pad: Character = " ") -> String {
         count >= length ? self : String(repeating: pad, count: length - count) + self
     }
-
-    func rightPadded(to length: Int, with pad: Character = " ") -> String {
-        count >= length ? self : self + String(repeating: pad, count: length - count)
-    }
 }

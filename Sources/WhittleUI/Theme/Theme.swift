@@ -100,17 +100,6 @@ public struct Theme: Equatable, Sendable {
         if let rgb = RGB(hex: value) ?? RGB(decimalTriple: value) { return (key, rgb) }
         throw fail("'\(value)' is not a colour; use \"#RRGGBB\", \"#BW\" (grey), \"R G B\" or \"\"")
     }
-
-    /// Renders the theme in the file grammar, one commented key per entry.
-    public func fileText(header: String) -> String {
-        var lines = header.split(separator: "\n", omittingEmptySubsequences: false).map { "# \($0)" }
-        for key in ThemeKey.allCases {
-            lines.append("")
-            lines.append("# \(key.summary)")
-            lines.append("theme[\(key.rawValue)]=\"\(color(key).map(\.description) ?? "")\"")
-        }
-        return lines.joined(separator: "\n") + "\n"
-    }
 }
 
 extension RGB {
