@@ -22,11 +22,12 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
         printError("error: \(error.message)")
         if !error.hint.isEmpty { printError("  hint: \(error.hint)") }
         switch error.kind {
-        case .invalidConfig: throw ExitCode(64)
+        case .invalidConfig, .needsConfirmation: throw ExitCode(64)
         case .invalidData, .invalidFile: throw ExitCode(65)
         case .io: throw ExitCode(74)
         case .numeric: throw ExitCode(70)
         case .cancelled: throw ExitCode(130)
+        case .busy: throw ExitCode(75)
         }
     }
 }
@@ -49,3 +50,11 @@ func jsonText<T: Encodable>(_ value: T, pretty: Bool = true) throws -> String {
 
 /// "1 worker", "2 workers".
 func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
+
+/// The exit codes of every subcommand, for `--help` (the README's table says the same).
+let exitCodeHelp = """
+Exit codes: 0 done; 1 a sweep finished but some of its runs failed; 2 the workbench has no usable terminal; \
+64 invalid arguments or settings, a request larger than this machine's memory, or a run estimated to take over an hour without --force; \
+65 bad data or model files; 70 a non-finite value stopped training; 74 an I/O error (disk full, permissions; the run stays resumable); \
+75 the run directory is in use by another process; 129, 130, 143 stopped by SIGHUP, Ctrl-C (SIGINT), SIGTERM after saving a checkpoint.
+"""

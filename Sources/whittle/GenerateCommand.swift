@@ -15,6 +15,8 @@ struct GenerateCommand: ParsableCommand {
 
         Text streams to stdout as it is sampled; --stats prints timing to stderr afterwards:
         prefill tokens/s (the prompt in one batched pass) and decode ms/token (one token at a time with the key/value cache; past the context length each token recomputes the last window).
+
+        \(exitCodeHelp)
         """)
 
     @Option(name: .long, help: "Model, checkpoint or run directory.")
@@ -23,16 +25,16 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: "Text to continue.")
     var prompt = "\n"
 
-    @Option(name: .long, help: "Number of tokens to generate.")
+    @Option(name: .long, parsing: .unconditional, help: "Number of tokens to generate.")
     var tokens = 200
 
-    @Option(name: .long, help: "Sampling temperature (0 = always the most likely token).")
+    @Option(name: .long, parsing: .unconditional, help: "Sampling temperature (0 = always the most likely token).")
     var temperature: Float = 0.8
 
-    @Option(name: .long, help: "Sample only among the k most likely tokens.")
+    @Option(name: .long, parsing: .unconditional, help: "Sample only among the k most likely tokens.")
     var topK: Int = 200
 
-    @Option(name: .long, help: "Random seed for sampling.")
+    @Option(name: .long, parsing: .unconditional, help: "Random seed for sampling.")
     var seed: UInt64 = 1337
 
     @Flag(name: .long, help: "Drop prompt characters the model has never seen instead of stopping.")

@@ -18,6 +18,8 @@ struct SweepCommand: ParsableCommand {
           whittle sweep --config configs/shakespeare-char-cpu.toml --vary optimizer=adamw,lion,sgd --vary precision=fp32,bf16 --set max_iters=300
 
         Every combination of the --vary values is one run (`whittle train` in a child process, so its peak RSS is its own), in DIR/<key>-<value>_.../ under --out. All combinations are validated before the first run starts. The table lists the whole-split validation loss, the training time until the periodic validation estimate first reached --target-loss, tokens/s, the memory ledger and peak RSS; it is printed as Markdown and written to sweep.md, sweep.csv and sweep.json in the sweep directory.
+
+        \(exitCodeHelp)
         """)
 
     @Option(name: .long, help: "TOML config every run starts from.")
@@ -67,7 +69,7 @@ struct SweepCommand: ParsableCommand {
             if let signal = signals.received {
                 session.cancel()
                 session.waitUntilDone(timeoutSeconds: 10)
-                throw ExitCode(signal == SIGINT ? 130 : 143)
+                throw ExitCode(128 + signal)
             }
             if !done { Thread.sleep(forTimeInterval: 0.05) }
         }

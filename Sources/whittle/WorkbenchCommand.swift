@@ -19,6 +19,8 @@ struct WorkbenchCommand: ParsableCommand {
           whittle ui --resume runs/baby --theme light
 
         Without --config or --resume a new run starts with the settings of \(defaultConfig), continuing from the weights of \(defaultModel) when it is present (init_from). --model DIR continues another model directory, or resumes DIR if it is a run directory (it holds checkpoints). Space pauses and resumes, ? lists every key, q quits after saving a checkpoint; Ctrl-C and SIGTERM also save first (exit 130 / 143). The workbench needs a terminal; for scripts use `whittle train --config FILE`.
+
+        \(exitCodeHelp)
         """)
 
     static let defaultConfig = "configs/shakespeare-char-cpu.toml"

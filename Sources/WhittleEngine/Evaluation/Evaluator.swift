@@ -29,7 +29,7 @@ public enum Evaluator {
     /// Evaluates `model` on `tokens` cut into ⌊(n−1)/T⌋ non-overlapping windows of T = contextLength
     /// (each predicting its next T tokens), `batchSize` windows per forward pass.
     public static func evaluate(model: GPTModel, tokens: [Int32], contextLength: Int? = nil,
-                                batchSize: Int = 16) throws -> EvaluationResult {
+                                batchSize: Int = 16, budget: ResourceBudget = .current()) throws -> EvaluationResult {
         let T = contextLength ?? model.config.contextLength
         guard T >= 1, T <= model.config.contextLength else {
             throw WhittleError.config("the evaluation context (\(T) tokens) must be within 1...\(model.config.contextLength), the model's number of positions (n_positions)",
@@ -40,6 +40,10 @@ public enum Evaluator {
             throw WhittleError.data("the evaluation text has \(tokens.count) tokens; at least \(T + 1) are needed for one window of \(T)",
                                     hint: "use a longer text or a smaller context")
         }
+        try budget.check(
+            model.config.approximateActivationBytes(batchSize: min(batchSize, windowCount), contextLength: T),
+            for: "evaluating \(min(batchSize, windowCount)) windows of \(T) tokens per pass",
+            fix: "lower --batch-size (16 is plenty; it only changes speed, not the result)")
         let start = DispatchTime.now().uptimeNanoseconds
         var windowLosses: [Double] = []
         windowLosses.reserveCapacity(windowCount)

@@ -161,6 +161,7 @@ final class SessionDriver {
 
     func stop(saving: Bool) {
         if saving && trainer.step != lastSavedStep && trainer.step > 0 { save(automatic: false) }
+        run.close()   // the lock goes before anyone hears "stopped": another process may take the run over
         mode = .paused
         publishAll()
         // A failed run keeps saying why; anything else has now stopped.
