@@ -46,6 +46,8 @@ public struct RunEntry: Equatable, Sendable {
 public struct NewRunEstimate: Equatable, Sendable {
     public var parameters: Int
     public var ledger: TrainingSession.MemoryLedger
+    /// Set when the run is estimated to take longer than `ResourceBudget.longRunSeconds` (the estimate).
+    public var longRunWarning: String?
 }
 
 /// Lists, checks and resolves runs for the workbench's dialogs.
@@ -101,7 +103,8 @@ public struct RunLauncher: Sendable {
     /// Validates `request` as the engine will and estimates the run's memory; `vocabulary` returns
     /// the number of distinct characters of a dataset file.
     /// - Throws: `WhittleError` saying what is wrong (the key and what is allowed, or the missing dataset).
-    public func estimate(_ request: NewRunRequest, vocabulary: (String) throws -> Int) throws -> NewRunEstimate {
+    public func estimate(_ request: NewRunRequest, budget: ResourceBudget = .current(),
+                         vocabulary: (String) throws -> Int) throws -> NewRunEstimate {
         let config = config(for: request)
         try config.validate()
         var isDirectory: ObjCBool = false
@@ -109,8 +112,15 @@ public struct RunLauncher: Sendable {
             throw WhittleError.data("dataset '\(config.datasetPath)' does not exist", hint: "check the path")
         }
         let size = try vocabulary(config.datasetPath)
+        let model = config.modelConfig(vocabularySize: size)
+        var warning: String?
+        do {
+            try config.checkBudget(model: model, confirmedLong: false, budget: budget)
+        } catch let error as WhittleError where error.kind == .needsConfirmation {
+            warning = error.message
+        }
         return NewRunEstimate(parameters: config.parameterCount(vocabularySize: size),
-                              ledger: config.memoryEstimate(vocabularySize: size))
+                              ledger: config.memoryEstimate(vocabularySize: size), longRunWarning: warning)
     }
 
     /// Distinct characters of the text file at `path` (the character tokenizer's vocabulary).
