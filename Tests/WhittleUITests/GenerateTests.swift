@@ -48,7 +48,7 @@ import WhittleEngine
     @Test func testGenerate_enterValidatesAndAsksOnce() {
         var state = Self.generateState()
         let effects = update(&state, .key(.enter))
-        #expect(effects == [.generate(GenerateRequest(prompt: "ROMEO:", temperature: 0.8, topK: 40, seed: 1337, count: 300))])
+        #expect(effects == [.generate(GenerateRequest(prompt: "ROMEO:", temperature: 0.8, topK: 200, seed: 1337, count: 300))])
         #expect(state.generate.status == .copying && state.generate.output == "ROMEO:")
         #expect(update(&state, .key(.enter)).isEmpty, "one generation at a time")
         #expect(state.message?.contains("already generating") == true)

@@ -86,8 +86,14 @@ enum FileIO {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw error("inspect", path) }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            errno = EISDIR
-            throw error("read", path, hint: "give the path of a regular file")
+            let kind = switch info.st_mode & S_IFMT {
+            case S_IFDIR: "a directory"
+            case S_IFCHR, S_IFBLK: "a device"
+            case S_IFIFO: "a pipe"
+            case S_IFSOCK: "a socket"
+            default: "not a regular file"
+            }
+            throw WhittleError.io("cannot read '\(path)': it is \(kind), not a regular file", hint: "give the path of a regular file")
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Int(info.st_size))

@@ -42,9 +42,11 @@ extension TrainingConfig {
             table = try TOMLTable(string: toml)
         } catch let error as TOMLParseError {
             let position = error.source.begin
+            let duplicate = error.description.contains("redefine")
             throw WhittleError.config(
-                "\(source):\(position.line):\(position.column): TOML syntax error: \(error.description)",
-                hint: "each line is `key = value`; strings need double quotes, e.g. dataset = \"datasets/tinyshakespeare.txt\"")
+                "\(source):\(position.line):\(position.column): \(duplicate ? "a key is given twice" : "TOML syntax error"): \(error.description)",
+                hint: duplicate ? "each key may appear once; delete one of the two lines (use --set key=value to override a value)"
+                    : "each line is `key = value`; strings need double quotes, e.g. dataset = \"datasets/tinyshakespeare.txt\"")
         }
         self.init()
         // toml++ keeps keys in a sorted map, so errors are reported in key order, not line order.

@@ -61,6 +61,10 @@ public final class TrainingRun: @unchecked Sendable {
     /// `ResourceBudget.longRunSeconds` throws `.needsConfirmation` unless `confirmedLong`.
     public static func start(config: TrainingConfig, directory: String, confirmedLong: Bool = false) throws -> TrainingRun {
         try config.validate()
+        if FileIO.exists(directory + "/" + ModelDirectory.configName) {
+            throw WhittleError.config("'\(directory)' is a model directory; a run is not written into it",
+                                      hint: "choose a new --out, e.g. runs/NAME (add --set init_from=\(directory) to start from its weights)")
+        }
         if FileIO.isDirectory(directory), Checkpoint.holdsRun(directory) {
             if let holder = RunLock.holder(of: directory), (try? RunLock(directory: directory)) == nil {
                 throw WhittleError(.busy, "'\(directory)' is being written by another process (PID \(holder))",
@@ -112,6 +116,10 @@ public final class TrainingRun: @unchecked Sendable {
         guard FileIO.isDirectory(directory) else {
             throw WhittleError.file("no run directory at '\(directory)'", hint: "give the directory a `whittle train` run wrote (its --out)")
         }
+        if FileIO.exists(directory + "/" + ModelDirectory.configName) {   // nothing is written into a model directory
+            throw WhittleError.file("'\(directory)' is a model or checkpoint directory, not a training run",
+                                    hint: "resume the run directory that holds it, or train from its weights in a new run: `whittle train --config FILE --set init_from=\(directory) --out runs/NAME`")
+        }
         let lock = try RunLock(directory: directory)
         _ = try? AtomicDirectory.removeAbandonedTemporaries(in: directory)
         guard let checkpoint = try Checkpoint.newest(in: directory) else {
@@ -156,7 +164,7 @@ public final class TrainingRun: @unchecked Sendable {
         let path = directory + "/" + Checkpoint.configName
         guard FileIO.exists(path) else {
             throw WhittleError.file("'\(directory)' is not a run directory: it has neither a checkpoint nor config.toml",
-                                    hint: "start a new run with `whittle train --config FILE --out \(directory)`")
+                                    hint: "start a new run with `whittle train --config FILE --out runs/NAME`")
         }
         var config = try TrainingConfig.load(path: path)
         try config.apply(overrides: overrides)
