@@ -37,17 +37,17 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .long, help: "Validation loss whose first crossing is timed.")
     var targetLoss: Double?
 
+    @Flag(name: .long, help: "Run even when a run is estimated to take over an hour.")
+    var force = false
+
     func run() throws {
         let (plan, base) = try reportingErrors { () -> (SweepPlan, TrainingConfig) in
             let base = try TrainingConfig.load(path: config)
             let plan = try SweepPlan(base: base, variations: variations, fixed: overrides)
-            for run in plan.runs where !FileManager.default.fileExists(atPath: run.config.datasetURL.path) {
-                throw WhittleError.data("run \(run.name): the dataset \(run.config.datasetPath) does not exist",
-                                        hint: "set dataset=PATH, relative to the directory whittle runs in")
-            }
+            try plan.checkResources(confirmedLong: force)
             return (plan, base)
         }
-        let directory = out ?? defaultDirectory()
+        let directory = try out ?? reportingErrors { try RunDirectory.claim(name: "sweep") }
         try reportingErrors {
             if FileManager.default.fileExists(atPath: directory + "/sweep.json") {
                 throw WhittleError.config("'\(directory)' already holds a sweep", hint: "choose another --out")
@@ -95,11 +95,5 @@ struct SweepCommand: ParsableCommand {
         case .runEnded(_, let result): printError("  " + result.status)
         case .exported, .exportFailed, .failed: break
         }
-    }
-
-    func defaultDirectory() -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        return "runs/sweep-\(formatter.string(from: Date()))"
     }
 }
