@@ -110,3 +110,59 @@ final class TinyFileSystem {
         #expect(!workspace.exists("run/config.toml"))
     }
 }
+
+/// The messages of issue 9 say what is wrong, with the documented exit code.
+@Suite struct Messages {
+    @Test func aMistypedSubcommandSuggestsTheClosest() throws {
+        let result = try Workspace().run("trian")
+        #expect(result.status == 64, "\(result.transcript)")
+        #expect(result.stderr.contains("unknown subcommand 'trian'") && result.stderr.contains("Did you mean 'train'?"), "\(result.transcript)")
+    }
+
+    @Test func aDuplicateTOMLKeyIsNamedAsSuch() throws {
+        let workspace = try Workspace(config: tinyConfig() + "n_layer = 2\n")
+        let result = try workspace.run("train", "--config", "config.toml", "--out", "run")
+        #expect(result.status == 64, "\(result.transcript)")
+        #expect(result.stderr.contains("a key is given twice") && !result.stderr.contains("double quotes"), "\(result.transcript)")
+    }
+
+    @Test func negativeNumbersAreValuesNotOptions() throws {
+        let result = try Workspace().run("bench", "train", "--config", "config.toml", "--steps", "-5")
+        #expect(result.status == 64, "\(result.transcript)")
+        #expect(result.stderr.contains("--steps must be at least 1 (got -5)"), "\(result.transcript)")
+    }
+
+    @Test func resumingARunAlreadyPastMaxItersSaysNothingWasDone() throws {
+        let workspace = try Workspace()
+        _ = try workspace.trainTinyModel()
+        let result = try workspace.run("train", "--resume", "run", "--set", "max_iters=2")
+        #expect(result.status == 64, "\(result.transcript)")
+        #expect(result.stderr.contains("nothing to train"), "\(result.transcript)")
+    }
+
+    @Test func aChangedShapeOnResumeIsNotCalledDamage() throws {
+        let workspace = try Workspace()
+        _ = try workspace.trainTinyModel()
+        let result = try workspace.run("train", "--resume", "run", "--set", "n_embd=32", "--set", "max_iters=8")
+        #expect(result.status == 64, "\(result.transcript)")
+        #expect(result.stderr.contains("changes the model's shape") && !result.stderr.contains("damaged"), "\(result.transcript)")
+    }
+
+    @Test func topKZeroMeansNoLimitAndThePromptHelpIsReadable() throws {
+        let workspace = try Workspace()
+        _ = try workspace.trainTinyModel()
+        let result = try workspace.run("generate", "--model", "run", "--top-k", "0", "--tokens", "5")
+        #expect(result.status == 0, "\(result.transcript)")
+        let help = try workspace.run("generate", "--help")
+        #expect(help.stdoutText.contains("(default: a newline)") && !help.stdoutText.contains("(default: \n"), "\(help.transcript)")
+    }
+
+    @Test func everyExitCodeIsInTheHelp() throws {
+        for command in [["train"], ["eval"], ["generate"], ["sweep"], ["ui"], ["bench", "train"], ["bench", "ui"]] {
+            let help = try Workspace().launch(command + ["--help"]).finish()
+            for code in ["64", "65", "70", "74", "75", "129", "130", "143"] {
+                #expect(help.stdoutText.contains(code), "\(command) --help does not mention exit \(code)")
+            }
+        }
+    }
+}
