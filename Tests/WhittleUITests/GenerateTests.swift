@@ -91,7 +91,7 @@ import WhittleEngine
         let empty = render(state, .empty, .builtinDefault).text
         #expect(empty.contains("whittle generate"))
         #expect(empty.contains("prompt ROMEO:"))
-        #expect(empty.contains("temperature 0.8") && empty.contains("top-k 40") && empty.contains("seed 1337")
+        #expect(empty.contains("temperature 0.8") && empty.contains("top-k 200") && empty.contains("seed 1337")
             && empty.contains("tokens 300"))
         #expect(empty.contains("Type a prompt and press Enter"))
         #expect(empty.contains("Enter generate"), "status bar shows the screen's keys")
