@@ -440,8 +440,10 @@ fi
 "${TMUX_CMD[@]}" kill-session -t "$SESSION" >/dev/null 2>&1
 
 # --- TERM=vt100: ASCII glyphs and no colour --------------------------------------------------------
+# (with a 2-layer config: the workbench trains the --config shape, not the sample model's 4 layers)
 log "TERM=vt100"
-LAUNCH_ENV="TERM=vt100" launch vt100 --config "$CONFIG" --out "$WORK/vt100-run"
+sed -e 's/^n_layer *=.*/n_layer = 2/' "$CONFIG" >"$WORK/two-layers.toml"
+LAUNCH_ENV="TERM=vt100" launch vt100 --config "$WORK/two-layers.toml" --out "$WORK/vt100-run"
 if wait_for 'whittle +train' 10 && wait_for '(running|paused)' 30; then
     save_capture vt100
     if capture | LC_ALL=C grep -q $'[\x80-\xff]'; then fail "vt100: non-ASCII characters on screen"; else pass "vt100: ASCII only"; fi
@@ -456,6 +458,9 @@ if wait_for 'whittle +train' 10 && wait_for '(running|paused)' 30; then
         status=$(cat "$WORK/vt100.exit")
         [ "$status" = 0 ] && pass "vt100: exit status 0" || fail "vt100: exit status $status"
         check_stty vt100
+        grep -q '^n_layer = 2' "$WORK/vt100-run/config.toml" && grep -q '^init_from = "scratch"' "$WORK/vt100-run/config.toml" \
+            && pass "vt100: the run has the --config shape (2 layers, from scratch)" \
+            || fail "vt100: the run's config.toml: $(grep -E '^(n_layer|init_from)' "$WORK/vt100-run/config.toml")"
     else
         fail "vt100: the workbench did not exit"
     fi

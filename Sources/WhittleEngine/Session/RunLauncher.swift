@@ -134,9 +134,7 @@ public struct RunLauncher: Sendable {
 
     /// The session origin and header name for `replacement`.
     public func origin(for replacement: RunReplacement, now: Date = Date()) throws -> (TrainingSession.Origin, String) {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        let stamp = formatter.string(from: now)
+        func lastComponent(_ path: String) -> String { URL(fileURLWithPath: path).lastPathComponent }
         switch replacement {
         case .open(let path):
             let name = URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent
@@ -147,11 +145,11 @@ public struct RunLauncher: Sendable {
             _ = try ModelDirectory.resolve(path)
             var config = baseConfig
             config.initFrom = path
-            let directory = "\(runsDirectory)/\(name)-\(stamp)"
-            return (.start(config: config, directory: directory), "\(name)-\(stamp) (model \(name))")
+            let directory = try RunDirectory.claim(parent: runsDirectory, name: name, now: now)   // unique within a second
+            return (.start(config: config, directory: directory), "\(lastComponent(directory)) (model \(name))")
         case .start(let request):
-            let name = "\(request.layers)x\(request.width)-\(stamp)"
-            return (.start(config: config(for: request), directory: "\(runsDirectory)/\(name)"), name)
+            let directory = try RunDirectory.claim(parent: runsDirectory, name: "\(request.layers)x\(request.width)", now: now)
+            return (.start(config: config(for: request), directory: directory), lastComponent(directory))
         }
     }
 }
