@@ -50,7 +50,7 @@ public enum ModelDirectory {
         let weightsPath = try requireFile(directory, weightsName)
         // Held to the memory budget before a tensor is read: the weights config.json implies, plus the file's own bytes.
         let fileBytes = (try? FileManager.default.attributesOfItem(atPath: weightsPath)[.size] as? Int) ?? 0
-        try budget.check(config.approximateWeightBytes + Double(fileBytes ?? 0),
+        try budget.check(config.approximateWeightBytes + Double(fileBytes),
                                            for: "the model in \(directory) (config.json: n_layer \(config.layerCount), n_embd \(config.embeddingWidth), n_positions \(config.contextLength), vocab_size \(config.vocabularySize))",
                                            fix: "config.json declares a model larger than this machine can hold; check it, or use a machine with more memory",
                                            kind: .invalidFile)

@@ -117,6 +117,8 @@ final class SessionDriver {
         do {
             let old = trainer.config
             let candidate = try old.setting(name, to: text, source: TrainingSession.editSource)
+            // A live edit (workers, precision, checkpointing...) is held to the memory budget before it reallocates.
+            try candidate.checkBudget(model: trainer.model.config, fromStep: trainer.step, confirmedLong: true)
             let note = try trainer.update { $0 = candidate }
             let before = try old.value(forKey: name), after = try trainer.config.value(forKey: name)
             guard before != after else { return }
