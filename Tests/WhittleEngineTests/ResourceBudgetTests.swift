@@ -110,4 +110,28 @@ import WhittleTestSupport
         }
         #expect(long?.message.contains("would take about") == true, "\(String(describing: long))")
     }
+
+    /// A live edit that would reallocate beyond the machine (batch_size 2^20 of a 1024-wide model) is
+    /// rejected with the figure, and the run goes on at its old size.
+    @Test(.enabled(if: ResourceBudget.current().limitBytes < 1e12, "this machine has over a terabyte: the edit would fit"))
+    func testLiveEdit_overTheBudgetIsRejectedAndTheRunContinues() throws {
+        let directory = TemporaryDirectory()
+        var config = try TinyTraining.config(in: directory.path)
+        config.embeddingWidth = 1024
+        config.headCount = 2
+        config.maxIterations = 1000
+        config.checkpointInterval = 0
+        let session = TrainingSession(origin: .start(config: config, directory: directory.path + "/run"))
+        defer { session.stop(saving: false) }
+        try waitUntil("idle") { session.snapshot().state == .idle }
+        session.send(.set(key: "batch_size", value: "1048576"))
+        session.send(.step(1))
+        try waitUntil("1 step", state: { "\(session.snapshot().state)" }) { session.snapshot().step == 1 && session.snapshot().state == .paused }
+        let rejections = session.takeEvents().compactMap { event -> String? in
+            if case .settingRejected(_, let message) = event { return message }
+            return nil
+        }
+        #expect(rejections.count == 1 && rejections[0].contains("would need"), "\(rejections)")
+        #expect(session.snapshot().config?.batchSize == 4)
+    }
 }
