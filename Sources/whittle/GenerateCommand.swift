@@ -59,6 +59,7 @@ struct GenerateCommand: ParsableCommand {
             let promptTokens = skipUnknown ? loaded.tokenizer.encode(prompt, skipUnknown: true).tokens
                                            : try loaded.tokenizer.encode(prompt)
             let settings = SamplingSettings(temperature: temperature, topK: topK == 0 ? nil : topK, seed: seed)
+            try Generator.checkBudget(model: loaded.model, count: tokens)   // refuse before the prompt is echoed
             FileHandle.standardOutput.write(Data(prompt.utf8))
             let result = try Generator.generate(model: loaded.model, prompt: promptTokens, count: tokens,
                                                 settings: settings) { token in

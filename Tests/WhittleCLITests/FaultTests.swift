@@ -91,13 +91,15 @@ final class TinyFileSystem {
                       ["train", "--config", "config.toml", "--set", "batch_size=1048576", "--set", "n_embd=1024", "--out", "run"],
                       ["train", "--config", "config.toml", "--set", "n_layer=1048576", "--set", "n_embd=4096", "--out", "run"],
                       ["bench", "ui", "--width", "1000000", "--height", "1000000"],
-                      ["bench", "ui", "--steps", "100000000000000"]])
+                      ["bench", "ui", "--steps", "100000000000000"],
+                      ["generate", "--model", Repository.root.path + "/sample-models/shakespeare-char-tiny", "--tokens", "100000000000"]])
     func refusedWithTheFigure(_ arguments: [String]) throws {
         let workspace = try Workspace()
         let before = workspace.tree()
         let result = try workspace.launch(arguments).finish()
         #expect(result.status == 64, "\(result.transcript)")
         #expect(result.stderr.contains("would need") && result.stderr.contains("this machine allows"), "\(result.transcript)")
+        #expect(result.stdout.isEmpty, "\(result.transcript)")
         #expect(workspace.tree() == before)
     }
 

@@ -45,7 +45,7 @@ public enum Generator {
     /// Refuses token counts whose output or time would not be reasonable: the token arrays against the
     /// memory budget, and the decode FLOPs (2 × parameters per token, a whole context window once the
     /// output passes the context length) against `ResourceBudget.longRunSeconds`.
-    static func checkBudget(model: GPTModel, count: Int, budget: ResourceBudget) throws {
+    public static func checkBudget(model: GPTModel, count: Int, budget: ResourceBudget = .current()) throws {
         let fix = "ask for fewer tokens (--tokens), or generate in several calls"
         try budget.check(Double(count) * 16, for: "generating \(count) tokens", fix: fix)
         let parameters = model.config.approximateParameterCount
