@@ -130,4 +130,27 @@ import WhittleTestSupport
         let done = #expect(throws: WhittleError.self) { _ = try TrainingRun.resume(directory: runPath, overrides: ["max_iters=3"]) }
         #expect(done?.message.contains("nothing to train") == true, "\(String(describing: done))")
     }
+
+    /// A full disk while recording a live change in changes.jsonl is a notice, not a crash; training goes on.
+    @Test func testSession_aFailedChangeLogAppendIsANoticeAndTrainingGoesOn() throws {
+        let directory = TemporaryDirectory()
+        var config = try TinyTraining.config(in: directory.path)
+        config.maxIterations = 1000
+        config.checkpointInterval = 0
+        let runPath = directory.path + "/run"
+        FileIO.injectWriteFault(pathSuffix: runPath + "/changes.jsonl")
+        defer { FileIO.injectWriteFault(pathSuffix: nil) }
+        let session = TrainingSession(origin: .start(config: config, directory: runPath))
+        defer { session.stop(saving: false) }
+        try waitUntil("idle") { session.snapshot().state == .idle }
+        session.send(.set(key: "learning_rate", value: "0.0005"))
+        session.send(.step(2))
+        try waitUntil("2 steps", state: { "\(session.snapshot().state)" }) { session.snapshot().step == 2 && session.snapshot().state == .paused }
+        let notices = session.takeEvents().compactMap { event -> String? in
+            if case .notice(let text) = event { return text }
+            return nil
+        }
+        #expect(notices.contains { $0.contains("not recorded in changes.jsonl") && $0.contains("No space left") }, "\(notices)")
+        #expect(session.snapshot().config?.learningRate == 0.0005)
+    }
 }

@@ -128,6 +128,14 @@ enum FileIO {
         guard close(fd) == 0 else { throw error("close", path) }
     }
 
+    /// Appends `bytes` to `path` (created if missing) in one write to an O_APPEND descriptor.
+    static func append(_ bytes: [UInt8], to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw error("open", path) }
+        defer { close(fd) }
+        try writeAll(bytes, to: fd, path: path)
+    }
+
     /// Flushes a directory's entries (new names, renames) to stable storage.
     static func syncDirectory(_ path: String) throws {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

@@ -135,18 +135,19 @@ final class SessionDriver {
         }
     }
 
-    /// Appends `change` to `changes.jsonl` in the run directory (best effort: a full disk must not stop training).
+    /// Appends `change` to `changes.jsonl` in the run directory. Best effort: a full disk must not stop
+    /// training, so a failure is a notice (FileHandle.write would trap on it; FileIO throws).
     func appendToChangeLog(_ change: TrainingSession.SettingChange) {
         let path = run.directory + "/changes.jsonl"
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard var line = try? encoder.encode(change) else { return }
         line.append(0x0A)
-        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        guard let handle = FileHandle(forWritingAtPath: path) else { return }
-        handle.seekToEndOfFile()
-        handle.write(line)
-        try? handle.close()
+        do {
+            try FileIO.append([UInt8](line), to: path)
+        } catch {
+            session.report(.notice("the change was applied but not recorded in changes.jsonl: \(TrainingSession.describe(error))"))
+        }
     }
 
     func save(automatic: Bool) {
