@@ -207,10 +207,17 @@ public enum SweepTable {
 }
 
 extension SweepPlan {
+    /// `SweepRun.checkResources` for every run of the plan.
+    public func checkResources(confirmedLong: Bool, budget: ResourceBudget = .current()) throws {
+        try SweepRun.checkResources(runs, confirmedLong: confirmedLong, budget: budget)
+    }
+}
+
+extension SweepRun {
     /// Checks, before the first run starts, that every run's dataset exists and that every run fits
     /// the machine's memory and (unless `confirmedLong`) finishes within `ResourceBudget.longRunSeconds`.
     /// Throws the first problem, naming the run.
-    public func checkResources(confirmedLong: Bool, budget: ResourceBudget = .current()) throws {
+    public static func checkResources(_ runs: [SweepRun], confirmedLong: Bool, budget: ResourceBudget = .current()) throws {
         var vocabularies: [String: Int] = [:]
         for run in runs {
             do {
