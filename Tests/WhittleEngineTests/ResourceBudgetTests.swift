@@ -102,8 +102,8 @@ import WhittleTestSupport
         #expect(batch?.message.contains("evaluating 249 windows") == true, "\(String(describing: batch))")
         let four = try Evaluator.evaluate(model: model, tokens: tokens, batchSize: 4, budget: small)
         // A huge batch is clamped to what a pass may usefully hold (`batchByteCap`); the result does not change.
-        let tiny = ResourceBudget(availableBytes: 1e12, source: "test")
-        let huge = try Evaluator.evaluate(model: model, tokens: tokens, batchSize: 100_000_000, budget: tiny)
+        let roomy = ResourceBudget(availableBytes: 1e12, source: "test")
+        let huge = try Evaluator.evaluate(model: model, tokens: tokens, batchSize: 100_000_000, budget: roomy)
         #expect(huge.loss == four.loss || abs(huge.loss - four.loss) < 1e-6 && huge.windows == four.windows)
         let generation = #expect(throws: WhittleError.self) {
             _ = try Generator.generate(model: model, prompt: [1], count: 100_000_000_000, settings: SamplingSettings())
