@@ -119,6 +119,10 @@ struct WorkbenchCommand: ParsableCommand {
     /// The run to open, its display name, and a status-bar notice about the choice.
     func makeOrigin() throws -> (TrainingSession.Origin, String, String?) {
         if let resume {
+            // Another process writing the run is refused here, before the terminal is taken over (exit 75).
+            if Checkpoint.holdsRun(resume), !FileManager.default.fileExists(atPath: resume + "/" + ModelDirectory.configName) {
+                try RunLock(directory: resume).release()
+            }
             return (.resume(directory: resume, overrides: overrides), lastComponent(resume), "resuming \(resume)...")
         }
         var notice: String?

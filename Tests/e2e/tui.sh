@@ -439,6 +439,25 @@ else
 fi
 "${TMUX_CMD[@]}" kill-session -t "$SESSION" >/dev/null 2>&1
 
+# --- A run another process is writing: refused before the terminal is taken over ----------------
+log "run in use by another process"
+"$WHITTLE" train --config "$CONFIG" --set max_iters=100000 --set eval_interval=100000 --out "$WORK/busy-run" --quiet --force \
+    >/dev/null 2>&1 &
+writer=$!
+for _ in $(seq 100); do [ -s "$WORK/busy-run/log.jsonl" ] && break; sleep 0.1; done
+launch busy --resume "$WORK/busy-run"
+if wait_exit busy 20; then
+    status=$(cat "$WORK/busy.exit")
+    [ "$status" = 75 ] && pass "busy: exit status 75" || fail "busy: exit status $status, expected 75"
+    check_stty busy
+    wait_for "in use by another process \\(PID $writer\\)" 5 && pass "busy: names the writer's PID" || fail "busy: no PID in the message"
+else
+    fail "busy: the workbench did not exit"
+fi
+kill -INT "$writer" 2>/dev/null
+wait "$writer" 2>/dev/null
+"${TMUX_CMD[@]}" kill-session -t "$SESSION" >/dev/null 2>&1
+
 # --- TERM=vt100: ASCII glyphs and no colour --------------------------------------------------------
 # (with a 2-layer config: the workbench trains the --config shape, not the sample model's 4 layers)
 log "TERM=vt100"
