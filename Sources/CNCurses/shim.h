@@ -45,3 +45,18 @@ static inline int cn_read_mouse(int *x, int *y) {
 #endif
     return 0;
 }
+
+/* Capabilities before initscr (prototypes as in <term.h>, which is not included: its macros would
+   reach Swift). 1 when `term` can address the cursor (cup), 0 when it cannot, -1 when terminfo does
+   not know it; *colors is its colour count (-1 when it has none). */
+extern int setupterm(const char *, int, int *);
+extern char *tigetstr(const char *);
+extern int tigetnum(const char *);
+static inline int cn_terminal_capabilities(const char *term, int *colors) {
+    int err = 0;
+    *colors = -1;
+    if (setupterm(term, 1, &err) != OK) return -1;
+    char *cup = tigetstr("cup");
+    *colors = tigetnum("colors");
+    return (cup != NULL && cup != (char *)-1) ? 1 : 0;
+}

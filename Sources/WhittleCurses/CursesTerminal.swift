@@ -55,13 +55,33 @@ public final class CursesTerminal: Terminal {
         var background: Int32
     }
 
+    /// Why the terminal named by TERM in `environment` cannot show the workbench (it cannot address
+    /// the cursor, or terminfo does not know it), or nil when it can. Checked before `init`, whose
+    /// initscr would otherwise leave a blank screen (TERM=dumb) or exit the process (unknown TERM).
+    public static func capabilityProblem(environment: [String: String]) -> String? {
+        let term = environment["TERM"] ?? ""
+        guard !term.isEmpty else { return "TERM is not set, so the terminal's capabilities are unknown" }
+        var colors: Int32 = -1
+        switch cn_terminal_capabilities(term, &colors) {
+        case 1: return nil
+        case 0: return "the terminal TERM=\(term) cannot move the cursor, which the full-screen workbench needs"
+        default: return "the terminal type TERM=\(term) is not in the terminfo database"
+        }
+    }
+
+    /// Whether TERM names a terminal to draw with ASCII and without colour whatever the locale says:
+    /// the DEC VT family and terminals with fewer than 8 colours (no braille or box drawing there).
+    static func isLegacy(environment: [String: String], colors: Int32) -> Bool {
+        let term = environment["TERM"] ?? ""
+        return term.hasPrefix("vt") || term == "dumb" || colors < 8
+    }
+
     /// Initialises curses: locale (falling back to C.UTF-8 so wide characters work), cbreak, noecho,
     /// keypad, hidden cursor, default colours, mouse, and the signal handlers that restore the terminal.
     public init(options: CursesOptions) {
         setlocale(LC_ALL, "")
         let localeUTF8 = currentCodesetIsUTF8()
         if !localeUTF8 { setlocale(LC_ALL, "C.UTF-8") }
-        supportsUnicode = localeUTF8 && !options.forceASCII
         initscr()
         cbreak()
         noecho()
@@ -83,11 +103,14 @@ public final class CursesTerminal: Terminal {
             mode = wanted.rank < capability.rank ? wanted : capability
         }
         colorMode = mode
+        supportsUnicode = localeUTF8 && !options.forceASCII
+            && !Self.isLegacy(environment: options.environment, colors: has_colors() ? cn_colors() : 0)
         directColor = mode == .truecolor
         maxPairs = min(cn_color_pairs(), 32767)
         if options.mouse { cn_mouse_enable(1) }
         active = true
         TerminalSignals.install()
+        TerminalSignals.captureStandardError()
     }
 
     deinit { stop() }
@@ -99,6 +122,7 @@ public final class CursesTerminal: Terminal {
         cn_mouse_enable(0)
         curs_set(1)
         endwin()
+        TerminalSignals.replayStandardError()
         TerminalSignals.uninstall()
     }
 

@@ -60,7 +60,13 @@ public func runWorkbench(_ options: WorkbenchOptions) -> WorkbenchResult {
             executableDirectory: Bundle.main.executableURL?.deletingLastPathComponent().path))
     let terminal = CursesTerminal(options: options.curses)
     var cache: (name: String, theme: Theme)?
+    // Test seam for the crash path (Tests/e2e/tui.sh): WHITTLE_TEST_CRASH=N traps in the N-th frame.
+    var framesUntilCrash = Int(options.curses.environment["WHITTLE_TEST_CRASH"] ?? "") ?? -1
     let themeFor = { (name: String) -> Theme in
+        if framesUntilCrash > 0 {
+            framesUntilCrash -= 1
+            if framesUntilCrash == 0 { fatalError("injected crash in the workbench loop (WHITTLE_TEST_CRASH)") }
+        }
         if let cache, cache.name == name { return cache.theme }
         let theme = terminal.colorMode == .none ? .monochrome : catalog.theme(named: name) ?? .builtinDefault
         cache = (name, theme)

@@ -11,6 +11,8 @@ public struct WhittleError: Error, CustomStringConvertible, Equatable, Sendable 
         case io                 // the file system refused
         case numeric            // a non-finite value appeared
         case cancelled
+        case needsConfirmation  // fits, but will take very long: the user must agree (--force, a dialog)
+        case busy               // another process holds the run directory
     }
 
     public var kind: Kind

@@ -22,6 +22,8 @@ struct BenchTrainCommand: ParsableCommand {
           whittle bench train --config configs/baby-gpt-cpu.toml --steps 3 --warmup 1 --json
 
         Model FLOPs per step = (6 × non-embedding parameters + 12 × layers × width × context) × tokens (nanoGPT's estimate_mfu / PaLM appendix B). MFU divides achieved FLOP/s by the peak of the threads used in the run's precision, measured at start-up: fp32 (and fp16, whose products widen to fp32) against 12 independent 16-wide FMA chains per thread; bf16 on AVX512-BF16 against 12 VDPBF16PS chains (64 FLOPs each); the best of three rounds (override with --peak-gflops). Steps run without evaluation or checkpoints.
+
+        \(exitCodeHelp)
         """)
 
     @Option(name: .long, help: "TOML config file.")
@@ -30,17 +32,20 @@ struct BenchTrainCommand: ParsableCommand {
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a config key (repeatable).", valueName: "key=value"))
     var overrides: [String] = []
 
-    @Option(name: .long, help: "Timed steps.")
+    @Option(name: .long, parsing: .unconditional, help: "Timed steps.")
     var steps = 20
 
-    @Option(name: .long, help: "Untimed warm-up steps first.")
+    @Option(name: .long, parsing: .unconditional, help: "Untimed warm-up steps first.")
     var warmup = 3
 
-    @Option(name: .long, help: "Use this peak (GFLOP/s) instead of measuring it.")
+    @Option(name: .long, parsing: .unconditional, help: "Use this peak (GFLOP/s) instead of measuring it.")
     var peakGflops: Double?
 
     @Flag(name: .long, help: "Print the result as JSON on stdout.")
     var json = false
+
+    @Flag(name: .long, help: "Run even when the steps are estimated to take over an hour.")
+    var force = false
 
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1 (got \(steps))") }
@@ -109,6 +114,7 @@ struct BenchTrainCommand: ParsableCommand {
         settings.evalInterval = settings.maxIterations + 1
         try settings.validate()
         let data = try TrainingRun.prepareData(settings)
+        try settings.checkBudget(model: settings.modelConfig(vocabularySize: data.tokenizer.vocabularySize), confirmedLong: force)
         let trainer = try Trainer(config: settings, tokenizer: data.tokenizer, data: data.splits)
         // Cores the run can keep busy: workers × BLAS threads, at most the machine's cores.
         let threads = min(settings.workers * settings.blasThreads, ProcessInfo.processInfo.activeProcessorCount)

@@ -7,6 +7,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import WhittleCurses
+import WhittleEngine
 import WhittleUI
 
 struct BenchUICommand: ParsableCommand {
@@ -19,18 +20,20 @@ struct BenchUICommand: ParsableCommand {
           whittle bench ui --steps 100000 --width 200 --height 60 --frames 200 --json
 
         Each timed frame first appends one step to the history (as a running session does), then renders the whole Train screen into an in-memory Screen and presents it on a MemoryTerminal. The budget is 5 ms per frame at 200×60 with 100k steps; use a release build (swift build -c release).
+
+        \(exitCodeHelp)
         """)
 
-    @Option(name: .long, help: "Steps of synthetic history.")
+    @Option(name: .long, parsing: .unconditional, help: "Steps of synthetic history.")
     var steps = 100_000
 
-    @Option(name: .long, help: "Screen columns.")
+    @Option(name: .long, parsing: .unconditional, help: "Screen columns.")
     var width = 200
 
-    @Option(name: .long, help: "Screen rows.")
+    @Option(name: .long, parsing: .unconditional, help: "Screen rows.")
     var height = 60
 
-    @Option(name: .long, help: "Timed frames (the median is reported; at least 50).")
+    @Option(name: .long, parsing: .unconditional, help: "Timed frames (the median is reported; at least 50).")
     var frames = 100
 
     @Flag(name: .long, help: "Print the result as JSON on stdout.")
@@ -71,6 +74,7 @@ struct BenchUICommand: ParsableCommand {
         if terminal && (isatty(STDOUT_FILENO) != 1 || isatty(STDIN_FILENO) != 1) {
             throw ValidationError("--terminal needs a terminal (standard input and output must be a TTY)")
         }
+        try reportingErrors { try checkBudget() }
         let report = measure()
         if json {
             print(try jsonText(report))
@@ -82,6 +86,28 @@ struct BenchUICommand: ParsableCommand {
                      terminal ? "ncurses" : "a MemoryTerminal", report.frameMillisecondsMax))
         print(String(format: "cold frame  %.3f ms (empty cache: every series summarised from scratch)",
                      report.coldFrameMilliseconds))
+    }
+
+    /// Bytes a step of synthetic history keeps (a `TrainingMetricsSnapshot` holds ~10 series of
+    /// Double per step, plus the frame cache's summaries).
+    static let bytesPerStep = 160.0
+    /// Bytes a screen cell costs (the rendered screen, the terminal's copy and the diff).
+    static let bytesPerCell = Double(3 * MemoryLayout<Cell>.stride)
+    /// Seconds a frame costs per cell (measured ~10 ns per cell for render + present; 10x for the margin).
+    static let secondsPerCell = 1e-7
+
+    /// Refuses sizes and counts that would not fit in memory or would run for over an hour.
+    func checkBudget() throws {
+        let budget = ResourceBudget.current()
+        let cells = Double(width) * Double(height)
+        try budget.check(Double(steps) * Self.bytesPerStep + cells * Self.bytesPerCell,
+                         for: "\(steps) steps of history on a \(width)×\(height) screen",
+                         fix: "lower --steps (100000 is the benchmark's budget case) or --width/--height")
+        let seconds = Double(frames + 1) * cells * Self.secondsPerCell + Double(steps) * 1e-6
+        guard seconds <= ResourceBudget.longRunSeconds else {
+            throw WhittleError.config("\(frames) frames of \(width)×\(height) would take about \(ResourceBudget.formatSeconds(seconds))",
+                                      hint: "lower --frames, --width or --height")
+        }
     }
 
     func measure() -> Report {

@@ -22,11 +22,12 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
         printError("error: \(error.message)")
         if !error.hint.isEmpty { printError("  hint: \(error.hint)") }
         switch error.kind {
-        case .invalidConfig: throw ExitCode(64)
+        case .invalidConfig, .needsConfirmation: throw ExitCode(64)
         case .invalidData, .invalidFile: throw ExitCode(65)
         case .io: throw ExitCode(74)
         case .numeric: throw ExitCode(70)
         case .cancelled: throw ExitCode(130)
+        case .busy: throw ExitCode(75)
         }
     }
 }
@@ -49,3 +50,35 @@ func jsonText<T: Encodable>(_ value: T, pretty: Bool = true) throws -> String {
 
 /// "1 worker", "2 workers".
 func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
+
+/// The exit codes of every subcommand, for `--help` (the README's table says the same).
+let exitCodeHelp = """
+Exit codes: 0 done; 1 a sweep finished but some of its runs failed; 2 the workbench has no usable terminal; \
+64 invalid arguments or settings, a request larger than this machine's memory, or a run estimated to take over an hour without --force; \
+65 bad data or model files; 70 a non-finite value stopped training; 74 an I/O error (disk full, permissions; the run stays resumable); \
+75 the run directory is in use by another process; 129, 130, 143 stopped by SIGHUP, Ctrl-C (SIGINT), SIGTERM after saving a checkpoint.
+"""
+
+/// "error: unknown subcommand ..." when `word` (the first argument) is neither an option nor a
+/// subcommand name, with the closest name; nil otherwise.
+func unknownSubcommandMessage(_ word: String) -> String? {
+    let names = WhittleCommand.configuration.subcommands.map { $0._commandName } + ["help"]
+    guard !word.hasPrefix("-"), !names.contains(word) else { return nil }
+    func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in stride(from: 1, through: b.count, by: 1) {
+                let saved = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = saved
+            }
+        }
+        return a.isEmpty ? b.count : row[b.count]
+    }
+    let closest = names.min { distance(word, $0) < distance(word, $1) }!
+    let suggestion = distance(word, closest) <= 2 ? " Did you mean '\(closest)'?" : ""
+    return "error: unknown subcommand '\(word)'.\(suggestion)\n  hint: subcommands: \(names.dropLast().joined(separator: ", ")); `whittle --help` explains them"
+}

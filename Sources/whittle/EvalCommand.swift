@@ -15,6 +15,8 @@ struct EvalCommand: ParsableCommand {
           whittle eval --model runs/quick --data my-text.txt --json
 
         Without --data the model's own validation split is used: the last val_fraction of the dataset named in the model's config.toml (nanoGPT's split). The text is cut into non-overlapping windows of the model's context length; every position of every window is scored. The error bar is the standard error of the mean loss across windows; perplexity's interval is exp(loss ± 1.96·SE).
+
+        \(exitCodeHelp)
         """)
 
     @Option(name: .long, help: "Model, checkpoint or run directory.")
@@ -23,10 +25,10 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: "Evaluate on this whole text file instead of the validation split.")
     var data: String?
 
-    @Option(name: .long, help: "Window length in tokens (default and maximum: the model's context length).")
+    @Option(name: .long, parsing: .unconditional, help: "Window length in tokens (default and maximum: the model's context length).")
     var context: Int?
 
-    @Option(name: .long, help: "Context windows per forward pass.")
+    @Option(name: .long, parsing: .unconditional, help: "Context windows per forward pass.")
     var batchSize = 16
 
     @Flag(name: .long, help: "Skip characters the model has never seen instead of stopping.")

@@ -15,24 +15,28 @@ struct GenerateCommand: ParsableCommand {
 
         Text streams to stdout as it is sampled; --stats prints timing to stderr afterwards:
         prefill tokens/s (the prompt in one batched pass) and decode ms/token (one token at a time with the key/value cache; past the context length each token recomputes the last window).
+
+        \(exitCodeHelp)
         """)
 
     @Option(name: .long, help: "Model, checkpoint or run directory.")
     var model: String
 
-    @Option(name: .long, help: "Text to continue.")
-    var prompt = "\n"
+    @Option(name: .customLong("prompt"), help: ArgumentHelp("Text to continue (default: a newline).", valueName: "text"))
+    var promptOption: String?
 
-    @Option(name: .long, help: "Number of tokens to generate.")
+    var prompt: String { promptOption ?? "\n" }
+
+    @Option(name: .long, parsing: .unconditional, help: "Number of tokens to generate.")
     var tokens = 200
 
-    @Option(name: .long, help: "Sampling temperature (0 = always the most likely token).")
+    @Option(name: .long, parsing: .unconditional, help: "Sampling temperature (0 = always the most likely token).")
     var temperature: Float = 0.8
 
-    @Option(name: .long, help: "Sample only among the k most likely tokens.")
+    @Option(name: .long, parsing: .unconditional, help: "Sample only among the k most likely tokens (0: no limit; the workbench's default too).")
     var topK: Int = 200
 
-    @Option(name: .long, help: "Random seed for sampling.")
+    @Option(name: .long, parsing: .unconditional, help: "Random seed for sampling.")
     var seed: UInt64 = 1337
 
     @Flag(name: .long, help: "Drop prompt characters the model has never seen instead of stopping.")
@@ -43,7 +47,7 @@ struct GenerateCommand: ParsableCommand {
 
     func validate() throws {
         guard tokens >= 0 else { throw ValidationError("--tokens must be ≥ 0 (got \(tokens))") }
-        guard topK >= 1 else { throw ValidationError("--top-k must be at least 1 (got \(topK))") }
+        guard topK >= 0 else { throw ValidationError("--top-k must be ≥ 0, where 0 means no limit (got \(topK))") }
         guard temperature.isFinite, temperature >= 0 else {
             throw ValidationError("--temperature must be a finite number ≥ 0 (got \(temperature))")
         }
@@ -54,7 +58,8 @@ struct GenerateCommand: ParsableCommand {
             let loaded = try ModelDirectory.load(model)
             let promptTokens = skipUnknown ? loaded.tokenizer.encode(prompt, skipUnknown: true).tokens
                                            : try loaded.tokenizer.encode(prompt)
-            let settings = SamplingSettings(temperature: temperature, topK: topK, seed: seed)
+            let settings = SamplingSettings(temperature: temperature, topK: topK == 0 ? nil : topK, seed: seed)
+            try Generator.checkBudget(model: loaded.model, count: tokens)   // refuse before the prompt is echoed
             FileHandle.standardOutput.write(Data(prompt.utf8))
             let result = try Generator.generate(model: loaded.model, prompt: promptTokens, count: tokens,
                                                 settings: settings) { token in

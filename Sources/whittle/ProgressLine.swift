@@ -45,7 +45,7 @@ final class ProgressLine {
     }
 }
 
-/// Records the first SIGINT/SIGTERM so training can stop at a step boundary; a second signal
+/// Records the first SIGINT/SIGTERM/SIGHUP so training can stop at a step boundary; a second signal
 /// falls through to the default action (immediate exit; the previous checkpoint stays valid).
 final class StopSignals: Sendable {
     nonisolated(unsafe) private static var signalNumber: Int32 = 0
@@ -58,12 +58,22 @@ final class StopSignals: Sendable {
         sigemptyset(&unblock)
         sigaddset(&unblock, SIGINT)
         sigaddset(&unblock, SIGTERM)
+        sigaddset(&unblock, SIGHUP)
         pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
-        for signalValue in [SIGINT, SIGTERM] {
+        for signalValue in [SIGINT, SIGTERM, SIGHUP] {
             signal(signalValue) { received in
                 StopSignals.signalNumber = received
                 signal(received, SIG_DFL)
             }
+        }
+    }
+
+    /// "Ctrl-C", "SIGTERM", "SIGHUP".
+    static func name(_ signal: Int32) -> String {
+        switch signal {
+        case SIGINT: "Ctrl-C"
+        case SIGHUP: "SIGHUP (terminal closed)"
+        default: "SIGTERM"
         }
     }
 

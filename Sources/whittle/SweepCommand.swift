@@ -18,6 +18,8 @@ struct SweepCommand: ParsableCommand {
           whittle sweep --config configs/shakespeare-char-cpu.toml --vary optimizer=adamw,lion,sgd --vary precision=fp32,bf16 --set max_iters=300
 
         Every combination of the --vary values is one run (`whittle train` in a child process, so its peak RSS is its own), in DIR/<key>-<value>_.../ under --out. All combinations are validated before the first run starts. The table lists the whole-split validation loss, the training time until the periodic validation estimate first reached --target-loss, tokens/s, the memory ledger and peak RSS; it is printed as Markdown and written to sweep.md, sweep.csv and sweep.json in the sweep directory.
+
+        \(exitCodeHelp)
         """)
 
     @Option(name: .long, help: "TOML config every run starts from.")
@@ -35,17 +37,17 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .long, help: "Validation loss whose first crossing is timed.")
     var targetLoss: Double?
 
+    @Flag(name: .long, help: "Run even when a run is estimated to take over an hour.")
+    var force = false
+
     func run() throws {
         let (plan, base) = try reportingErrors { () -> (SweepPlan, TrainingConfig) in
             let base = try TrainingConfig.load(path: config)
             let plan = try SweepPlan(base: base, variations: variations, fixed: overrides)
-            for run in plan.runs where !FileManager.default.fileExists(atPath: run.config.datasetURL.path) {
-                throw WhittleError.data("run \(run.name): the dataset \(run.config.datasetPath) does not exist",
-                                        hint: "set dataset=PATH, relative to the directory whittle runs in")
-            }
+            try plan.checkResources(confirmedLong: force)
             return (plan, base)
         }
-        let directory = out ?? defaultDirectory()
+        let directory = try out ?? reportingErrors { try RunDirectory.claim(name: "sweep") }
         try reportingErrors {
             if FileManager.default.fileExists(atPath: directory + "/sweep.json") {
                 throw WhittleError.config("'\(directory)' already holds a sweep", hint: "choose another --out")
@@ -67,7 +69,7 @@ struct SweepCommand: ParsableCommand {
             if let signal = signals.received {
                 session.cancel()
                 session.waitUntilDone(timeoutSeconds: 10)
-                throw ExitCode(signal == SIGINT ? 130 : 143)
+                throw ExitCode(128 + signal)
             }
             if !done { Thread.sleep(forTimeInterval: 0.05) }
         }
@@ -93,11 +95,5 @@ struct SweepCommand: ParsableCommand {
         case .runEnded(_, let result): printError("  " + result.status)
         case .exported, .exportFailed, .failed: break
         }
-    }
-
-    func defaultDirectory() -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        return "runs/sweep-\(formatter.string(from: Date()))"
     }
 }

@@ -16,7 +16,9 @@ struct TrainCommand: ParsableCommand {
           whittle train --resume runs/quick --set max_iters=1000
           whittle train --config configs/shakespeare-char-cpu.toml --set init_from=sample-models/shakespeare-char-tiny --set max_iters=200
 
-        The run directory holds config.toml (the exact settings), log.jsonl (one JSON line per step, with "eval" on evaluation steps) and ckpt-NNNNNN/ checkpoints (every checkpoint_interval steps and at the end). Ctrl-C or SIGTERM stops at the next step boundary and saves a checkpoint (exit 130 / 143); a second Ctrl-C abandons the save. Config keys: `whittle train --list-keys`.
+        The run directory holds config.toml (the exact settings), log.jsonl (one JSON line per step, with "eval" on evaluation steps) and ckpt-NNNNNN/ checkpoints (every checkpoint_interval steps and at the end). Ctrl-C, SIGTERM or SIGHUP (a closed SSH session) stops at the next step boundary and saves a checkpoint; a second signal abandons the save. `--resume DIR` continues the newest checkpoint; a run that stopped before its first checkpoint restarts there from step 0. Only one process writes a run directory at a time. A run that fits in memory but is estimated to take over an hour asks for --force. Config keys: `whittle train --list-keys`.
+
+        \(exitCodeHelp)
         """)
 
     @Option(name: .long, help: "TOML config file (keys as nanoGPT's; see --list-keys).")
@@ -30,6 +32,9 @@ struct TrainCommand: ParsableCommand {
 
     @Option(name: .long, help: "Resume the newest complete checkpoint of this run directory.")
     var resume: String?
+
+    @Flag(name: .long, help: "Start even when the run is estimated to take over an hour.")
+    var force = false
 
     @Flag(name: .long, help: "Print only the final summary.")
     var quiet = false
@@ -67,7 +72,7 @@ struct TrainCommand: ParsableCommand {
             printError("precision  \(HalfMatmul.pathDescription(c.precision))\(Trainer.usesLossScaler(c) ? "; dynamic loss scaling from 2^16" : "")")
             printError("training   steps \(trainer.step + 1)...\(c.maxIterations), batch \(c.batchSize)×\(c.gradientAccumulationSteps), lr \(c.learningRate) (\(c.schedule.rawValue)), \(plural(c.workers, "worker")) × \(plural(c.blasThreads, "BLAS thread"))")
         }
-        for note in trainer.notes { printError("note       \(note)") }
+        for note in run.notes + trainer.notes { printError("note       \(note)") }
         let signals = StopSignals()
         let progress = ProgressLine(total: trainer.config.maxIterations, enabled: !quiet && standardErrorIsTerminal)
         try reportingErrors {
@@ -75,9 +80,9 @@ struct TrainCommand: ParsableCommand {
                 if let signal = signals.received {
                     progress.finish()
                     let path = try run.saveCheckpoint()
-                    printError("stopped by \(signal == SIGINT ? "Ctrl-C" : "SIGTERM") after step \(trainer.step); checkpoint \(path)")
+                    printError("stopped by \(StopSignals.name(signal)) after step \(trainer.step); checkpoint \(path)")
                     printError("resume with: whittle train --resume \(run.directory)")
-                    throw ExitCode(signal == SIGINT ? 130 : 143)
+                    throw ExitCode(128 + signal)
                 }
                 let record = try run.step()
                 progress.update(record, history: trainer.history)
@@ -106,19 +111,20 @@ struct TrainCommand: ParsableCommand {
 
     func makeRun() throws -> TrainingRun {
         if let resume {
-            return try TrainingRun.resume(directory: resume, overrides: overrides)
+            return try TrainingRun.resume(directory: resume, overrides: overrides, confirmedLong: force)
         }
         var settings = try TrainingConfig.load(path: config!)
         try settings.apply(overrides: overrides)
         try settings.validate()
-        return try TrainingRun.start(config: settings, directory: out ?? defaultRunDirectory())
-    }
-
-    func defaultRunDirectory() -> String {
-        let name = URL(fileURLWithPath: config ?? "run").deletingPathExtension().lastPathComponent
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        return "runs/\(name)-\(formatter.string(from: Date()))"
+        if let out { return try TrainingRun.start(config: settings, directory: out, confirmedLong: force) }
+        let name = URL(fileURLWithPath: config!).deletingPathExtension().lastPathComponent
+        let directory = try RunDirectory.claim(name: name)
+        do {
+            return try TrainingRun.start(config: settings, directory: directory, confirmedLong: force)
+        } catch {
+            RunDirectory.releaseIfEmpty(directory)
+            throw error
+        }
     }
 }
 

@@ -18,7 +18,9 @@ struct WorkbenchCommand: ParsableCommand {
           whittle --config configs/baby-gpt-cpu.toml --out runs/baby
           whittle ui --resume runs/baby --theme light
 
-        Without --config or --resume a new run starts with the settings of \(defaultConfig), continuing from the weights of \(defaultModel) when it is present (init_from). --model DIR continues another model directory, or resumes DIR if it is a run directory (it holds checkpoints). Space pauses and resumes, ? lists every key, q quits after saving a checkpoint; Ctrl-C and SIGTERM also save first (exit 130 / 143). The workbench needs a terminal; for scripts use `whittle train --config FILE`.
+        Without --config, --model or --resume a new run starts with the settings of \(defaultConfig), continuing from the weights of \(defaultModel) when it is present (init_from). With --config the run has that file's model shape (add --model DIR to start from a model's weights instead). --model DIR continues another model directory, or resumes DIR if it is a run directory (it holds checkpoints). A run estimated to take over an hour asks before the terminal is taken over (--force skips the question). Space pauses and resumes, ? lists every key, q asks whether to save a checkpoint and quit; Ctrl-C, SIGTERM and SIGHUP save first (exit 130 / 143 / 129). The workbench needs a terminal that can address the cursor; for scripts use `whittle train --config FILE`.
+
+        \(exitCodeHelp)
         """)
 
     static let defaultConfig = "configs/shakespeare-char-cpu.toml"
@@ -47,6 +49,9 @@ struct WorkbenchCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Do not capture the mouse.")
     var noMouse = false
+
+    @Flag(name: .long, help: "Start a run estimated to take over an hour without asking.")
+    var force = false
 
     func validate() throws {
         if resume != nil && (config != nil || model != nil) {
@@ -85,6 +90,14 @@ struct WorkbenchCommand: ParsableCommand {
                 """)
             throw ExitCode(2)
         }
+        if let problem = CursesTerminal.capabilityProblem(environment: ProcessInfo.processInfo.environment) {
+            printError("""
+                whittle: \(problem).
+                Run it in a terminal emulator such as xterm, tmux or the Linux console (e.g. TERM=xterm-256color),
+                or use the command-line tools instead: whittle train --config \(Self.defaultConfig) --out runs/quick
+                """)
+            throw ExitCode(2)
+        }
         let (origin, name, notice) = try reportingErrors { try makeOrigin() }
         let environment = ProcessInfo.processInfo.environment
         var options = WorkbenchOptions(
@@ -106,10 +119,15 @@ struct WorkbenchCommand: ParsableCommand {
     /// The run to open, its display name, and a status-bar notice about the choice.
     func makeOrigin() throws -> (TrainingSession.Origin, String, String?) {
         if let resume {
+            // Another process writing the run is refused here, before the terminal is taken over (exit 75).
+            if Checkpoint.holdsRun(resume), !FileManager.default.fileExists(atPath: resume + "/" + ModelDirectory.configName) {
+                try RunLock(directory: resume).release()
+            }
             return (.resume(directory: resume, overrides: overrides), lastComponent(resume), "resuming \(resume)...")
         }
         var notice: String?
-        let modelPath = model ?? (FileManager.default.fileExists(atPath: Self.defaultModel) ? Self.defaultModel : nil)
+        // The sample model is the default only without --config: a config's model shape is what the user asked for.
+        let modelPath = model ?? (config == nil && FileManager.default.fileExists(atPath: Self.defaultModel) ? Self.defaultModel : nil)
         if let modelPath {
             guard FileManager.default.fileExists(atPath: modelPath) else {
                 throw WhittleError.file("no model directory at '\(modelPath)'", hint: "check the path, or leave --model out")
@@ -129,11 +147,14 @@ struct WorkbenchCommand: ParsableCommand {
             throw WhittleError.data("the dataset '\(settings.datasetPath)' of \(configPath) does not exist",
                                     hint: "run whittle from the repository root, or set dataset=PATH with --set")
         }
-        let directory = out ?? defaultRunDirectory(configPath)
-        if try FileManager.default.fileExists(atPath: directory + "/" + TrainingRun.logName) || Checkpoint.newest(in: directory) != nil {
-            throw WhittleError.config("'\(directory)' already holds a training run",
-                                      hint: "continue it with `whittle --resume \(directory)` or choose another --out")
+        if settings.initFrom == "scratch" {
+            try confirmBudget(settings)
         }
+        if let out, Checkpoint.holdsRun(out) {
+            throw WhittleError.config("'\(out)' already holds a training run",
+                                      hint: "continue it with `whittle --resume \(out)` or choose another --out")
+        }
+        let directory = try out ?? RunDirectory.claim(name: URL(fileURLWithPath: configPath).deletingPathExtension().lastPathComponent)
         let name = lastComponent(directory) + (notice == nil ? "" : " (model \(lastComponent(modelPath!)))")
         return (.start(config: settings, directory: directory), name, notice)
     }
@@ -151,10 +172,17 @@ struct WorkbenchCommand: ParsableCommand {
         URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent
     }
 
-    func defaultRunDirectory(_ configPath: String) -> String {
-        let name = URL(fileURLWithPath: configPath).deletingPathExtension().lastPathComponent
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        return "runs/\(name)-\(formatter.string(from: Date()))"
+    /// Refuses a run over the memory budget, and asks on the terminal (before it is taken over)
+    /// whether to start one estimated to take very long, unless --force.
+    func confirmBudget(_ settings: TrainingConfig) throws {
+        let vocabulary = try RunLauncher.vocabularySize(ofFile: settings.datasetPath)
+        do {
+            try settings.checkBudget(model: settings.modelConfig(vocabularySize: vocabulary), confirmedLong: force)
+        } catch let error as WhittleError where error.kind == .needsConfirmation {
+            printError("\(error.message).")
+            printError("Start it anyway? [y/N] ", terminator: "")
+            let answer = readLine(strippingNewline: true)?.lowercased() ?? ""
+            guard answer == "y" || answer == "yes" else { throw error }
+        }
     }
 }

@@ -45,9 +45,9 @@ import Darwin
 }
 
 @Suite struct Interrupt {
-    /// SIGINT (or SIGTERM) after a few logged steps: exit 130 (143), a message naming the checkpoint,
+    /// SIGINT, SIGTERM or SIGHUP (a closed SSH session) after a few logged steps: exit 130, 143 or 129, a message naming the checkpoint,
     /// a complete checkpoint at the last finished step, and a resume that continues from it.
-    @Test(arguments: [(SIGINT, Int32(130), "Ctrl-C"), (SIGTERM, Int32(143), "SIGTERM")])
+    @Test(arguments: [(SIGINT, Int32(130), "Ctrl-C"), (SIGTERM, Int32(143), "SIGTERM"), (SIGHUP, Int32(129), "SIGHUP")])
     func stopSignalSavesACheckpointAndResumes(_ signal: Int32, _ status: Int32, _ name: String) throws {
         let workspace = try Workspace(config: tinyConfig(["max_iters": "1000000", "eval_interval": "1000000",
                                                           "lr_decay_iters": "1000000"]))

@@ -31,7 +31,16 @@ import WhittleTestSupport
         #expect(error.kind == .io)
         #expect(error.message.contains("/nonexistent/whittle/input.txt"))
         #expect(error.message.contains("No such file or directory"))
-        #expect(error.hint.contains("check the corpus path"))
+        #expect(error.hint.contains("check the path"))
+    }
+
+    /// /dev/null, a directory or a FIFO is named as what it is, not as "Is a directory".
+    @Test(arguments: [("/dev/null", "a device"), ("/tmp", "a directory")])
+    func testCorpus_nonRegularFileSaysWhatItIs(path: String, kind: String) throws {
+        let error = try #require(Self.error(loading: path))
+        #expect(error.kind == .io)
+        #expect(error.message.contains("it is \(kind), not a regular file"), "\(error)")
+        #expect(!error.message.contains("Is a directory") || kind == "a directory")
     }
 
     @Test func testCorpus_emptyFileIsDataError() throws {

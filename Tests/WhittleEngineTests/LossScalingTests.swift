@@ -85,6 +85,7 @@ import WhittleTestSupport
         let reference = try (0..<8).map { _ in try straight.step().loss }
         let first = try TrainingRun.start(config: config, directory: directory.path + "/split")
         var split = try (0..<4).map { _ in try first.step().loss }
+        first.close()   // the writing process ends; its lock goes with it
         let second = try TrainingRun.resume(directory: directory.path + "/split")
         #expect(second.trainer.lossScaler == first.trainer.lossScaler)
         split += try (0..<4).map { _ in try second.step().loss }

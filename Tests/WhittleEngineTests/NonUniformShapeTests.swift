@@ -94,6 +94,7 @@ import WhittleTestSupport
 
         let first = try TrainingRun.start(config: config, directory: directory.path + "/split")
         var split = try (0..<4).map { _ in try first.step().loss }   // checkpoint_interval = 4 writes ckpt-000004
+        first.close()   // the writing process ends; its lock goes with it
         let second = try TrainingRun.resume(directory: directory.path + "/split")
         #expect(second.trainer.model.config.layers == Self.shapes)
         split += try (0..<4).map { _ in try second.step().loss }

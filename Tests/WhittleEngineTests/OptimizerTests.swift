@@ -389,6 +389,7 @@ import WhittleTestSupport
             #expect(file.info("m_q.h.0.mlp.c_fc.weight")?.dataType == .u8)
             #expect(file.info("m.h.0.ln_1.weight")?.dataType == .f32)
         }
+        first.close()   // the writing process ends; its lock goes with it
         let second = try TrainingRun.resume(directory: directory.path + "/split")
         #expect(second.trainer.optimizerState.kind == kind)
         #expect(second.trainer.optimizerState.exportedTensors() == first.trainer.optimizerState.exportedTensors())
@@ -442,11 +443,13 @@ import WhittleTestSupport
         let config = try Self.optimizerConfig(.adamw, in: directory.path)
         let run = try TrainingRun.start(config: config, directory: directory.path + "/run")
         for _ in 0..<4 { try run.step() }
+        run.close()   // the writing process ends; its lock goes with it
         let resumed = try TrainingRun.resume(directory: directory.path + "/run", overrides: ["optimizer=adafactor"])
         #expect(resumed.trainer.optimizerState.kind == .adafactor)
         #expect(resumed.trainer.optimizerState.step == 0)
         #expect(resumed.trainer.notes.count == 1 && resumed.trainer.notes[0].contains("fresh state"))
         #expect(try resumed.step().loss.isFinite)
+        resumed.close()   // the writing process ends; its lock goes with it
         let again = try TrainingRun.resume(directory: directory.path + "/run", overrides: ["optimizer=adam"])
         #expect(again.trainer.optimizerState.step == 4, "Adam keeps AdamW's m, v and step count")
     }

@@ -1,6 +1,7 @@
 // Sweep planning: the grid, validation of every combination before anything runs, and the tables.
 
 import Testing
+import WhittleTestSupport
 @testable import WhittleEngine
 
 @Suite struct SweepTests {
@@ -26,6 +27,29 @@ import Testing
         #expect(message(["workers=1,2", "workers=3"])?.contains("varied twice") == true)
         #expect(message(["workers"])?.contains("key=value1,value2") == true)
         #expect(message([])?.contains("at least one --vary") == true)
+    }
+
+    /// Every combination's dataset, memory and time are checked before the first run starts.
+    @Test func testSweepPlan_checksEveryRunsResourcesUpFront() throws {
+        let directory = TemporaryDirectory()
+        let base = try TinyTraining.config(in: directory.path)
+        let budget = ResourceBudget(availableBytes: 16 * 1024 * 1024 * 1024, source: "test")
+        let fits = try SweepPlan(base: base, variations: ["learning_rate=1e-3,3e-4"])
+        try fits.checkResources(confirmedLong: false, budget: budget)
+        let huge = try SweepPlan(base: base, variations: ["n_embd=16,65536"])
+        let memory = #expect(throws: WhittleError.self) { try huge.checkResources(confirmedLong: true, budget: budget) }
+        #expect(memory?.message.contains("run n_embd-65536") == true && memory?.message.contains("would need") == true,
+                "\(String(describing: memory))")
+        let long = try SweepPlan(base: base, variations: ["max_iters=8,100000000000"])
+        let time = #expect(throws: WhittleError.self) { try long.checkResources(confirmedLong: false, budget: budget) }
+        #expect(time?.kind == .needsConfirmation)
+        try long.checkResources(confirmedLong: true, budget: budget)
+        var missing = base
+        missing.datasetPath = directory.path + "/nowhere.txt"
+        let data = #expect(throws: WhittleError.self) {
+            try SweepPlan(base: missing, variations: ["seed=1,2"]).checkResources(confirmedLong: true, budget: budget)
+        }
+        #expect(data?.message.contains("does not exist") == true)
     }
 
     @Test func testSweepTable_rendersEveryFormat() throws {

@@ -125,6 +125,7 @@ import WhittleTestSupport
         for _ in 0..<3 { try run.step() }
         let path = try run.saveCheckpoint()
         try AtomicDirectory.verify(path)
+        run.close()   // the writing process ends; its lock goes with it
         let resumed = try TrainingRun.resume(directory: directory.path + "/run")
         #expect(resumed.trainer.step == 3)
         #expect(resumed.trainer.model.parameters.array == run.trainer.model.parameters.array)
@@ -145,6 +146,7 @@ import WhittleTestSupport
 
         let first = try TrainingRun.start(config: config, directory: directory.path + "/split")
         var split = try (0..<4).map { _ in try first.step().loss }   // checkpoint_interval = 4 writes ckpt-000004
+        first.close()   // the writing process ends; its lock goes with it
         let second = try TrainingRun.resume(directory: directory.path + "/split")
         #expect(second.trainer.step == 4)
         split += try (0..<4).map { _ in try second.step().loss }
@@ -168,6 +170,7 @@ import WhittleTestSupport
         let run = try TrainingRun.start(config: config, directory: directory.path + "/run")
         for _ in 0..<4 { try run.step() }
         try String(repeating: "the lazy dog sleeps. ", count: 80).write(toFile: config.datasetPath, atomically: true, encoding: .utf8)
+        run.close()   // the writing process ends; its lock goes with it
         let error = #expect(throws: WhittleError.self) { _ = try TrainingRun.resume(directory: directory.path + "/run") }
         #expect(error?.message.contains("changed") == true)
     }

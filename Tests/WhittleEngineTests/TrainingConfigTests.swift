@@ -294,6 +294,8 @@ import WhittleTestSupport
         for key in TrainingConfig.keys { #expect(listing.contains(key.name)) }
         #expect(listing.contains("constant|cosine|linear"))
         #expect(listing.contains("[default: 0.001]"))
+        let wide = listing.split(separator: "\n").filter { $0.count > 80 }
+        #expect(wide.isEmpty, "lines wider than 80 columns: \(wide)")
     }
 
     @Test func testTOMLString_roundTripsDefaultsAndEditedConfig() throws {

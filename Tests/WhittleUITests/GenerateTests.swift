@@ -48,7 +48,7 @@ import WhittleEngine
     @Test func testGenerate_enterValidatesAndAsksOnce() {
         var state = Self.generateState()
         let effects = update(&state, .key(.enter))
-        #expect(effects == [.generate(GenerateRequest(prompt: "ROMEO:", temperature: 0.8, topK: 40, seed: 1337, count: 300))])
+        #expect(effects == [.generate(GenerateRequest(prompt: "ROMEO:", temperature: 0.8, topK: 200, seed: 1337, count: 300))])
         #expect(state.generate.status == .copying && state.generate.output == "ROMEO:")
         #expect(update(&state, .key(.enter)).isEmpty, "one generation at a time")
         #expect(state.message?.contains("already generating") == true)
@@ -91,7 +91,7 @@ import WhittleEngine
         let empty = render(state, .empty, .builtinDefault).text
         #expect(empty.contains("whittle generate"))
         #expect(empty.contains("prompt ROMEO:"))
-        #expect(empty.contains("temperature 0.8") && empty.contains("top-k 40") && empty.contains("seed 1337")
+        #expect(empty.contains("temperature 0.8") && empty.contains("top-k 200") && empty.contains("seed 1337")
             && empty.contains("tokens 300"))
         #expect(empty.contains("Type a prompt and press Enter"))
         #expect(empty.contains("Enter generate"), "status bar shows the screen's keys")

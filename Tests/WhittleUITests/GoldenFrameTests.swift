@@ -78,7 +78,7 @@ import WhittleTestSupport
             Issue.record("Enter did not ask for a generation")
             return
         }
-        #expect(request == GenerateRequest(prompt: "ROMEO:", temperature: 0.8, topK: 40, seed: 1337, count: 300))
+        #expect(request == GenerateRequest(prompt: "ROMEO:", temperature: 0.8, topK: 200, seed: 1337, count: 300))
         _ = update(&state, .generationStarted(step: 200))
         _ = update(&state, .generationOutput(String(text.dropFirst(request.prompt.count))))
         _ = update(&state, .generationFinished(summary))

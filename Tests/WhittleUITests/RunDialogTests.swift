@@ -96,6 +96,20 @@ import WhittleEngine
         #expect(key(&state, .enter) == [.replaceRun(.start(expected), saveCurrent: false)])
     }
 
+    /// A run the engine estimates to take very long shows the estimate and starts only on a second Enter.
+    @Test func testNewRunForm_aVeryLongRunStartsOnlyAfterConfirmation() {
+        var state = AppState(width: 100, height: 30)
+        _ = key(&state, .character("r"))
+        let warning = "training steps 1...2000 would take about 5.8 hours"
+        _ = update(&state, .newRunChecked(.valid(parameters: 1_000, memory: [], warning: warning)))
+        #expect(render(state, .empty, .builtinDefault).text.contains("would take about 5.8 hours"))
+        #expect(key(&state, .enter).isEmpty, "the first Enter only asks")
+        #expect(state.message?.contains("press Enter again") == true)
+        guard case .newRun = state.modal else { Issue.record("the dialog closed"); return }
+        let effects = key(&state, .enter)
+        guard case .replaceRun(.start, _)? = effects.first else { Issue.record("the second Enter did not start: \(effects)"); return }
+    }
+
     @Test(arguments: [(80, 24), (160, 48)])
     func testRunDialogs_renderSnapshots(size: (Int, Int)) {
         var state = AppState(width: size.0, height: size.1)

@@ -101,7 +101,7 @@ import WhittleTestSupport
         try wait(controller, "the library's check") {
             if case .newRun(let form) = $0.state.modal, case .valid? = form.check { true } else { false }
         }
-        guard case .newRun(let form) = controller.state.modal, case .valid(let parameters, _)? = form.check else {
+        guard case .newRun(let form) = controller.state.modal, case .valid(let parameters, _, _)? = form.check else {
             Issue.record("the form is not valid: \(String(describing: controller.state.modal))")
             return
         }

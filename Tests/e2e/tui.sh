@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end test of the workbench: drives the real release binary under tmux and checks the
 # screen (capture-pane) at each stage, the exit status and that the terminal settings (stty -g) are
-# identical before and after, for a normal quit and for SIGINT, SIGTERM and SIGHUP.
+# identical before and after, for a normal quit, for SIGINT, SIGTERM and SIGHUP, for a crash inside
+# the loop (WHITTLE_TEST_CRASH), and with TERM=dumb (refused) and TERM=vt100 (ASCII, no colour).
 #
 #   Tests/e2e/tui.sh                 # builds .build/release/whittle if missing
 #   WHITTLE=path/to/whittle Tests/e2e/tui.sh
@@ -122,7 +123,7 @@ wait_exit() {
 }
 
 # launch TAG ARGS...: starts the workbench in a new 120x40 tmux session whose shell records
-# stty -g before and after, the process id and the exit status.
+# stty -g before and after, the process id and the exit status. LAUNCH_ENV="K=V ..." sets variables.
 launch() {
     local tag=$1
     shift
@@ -130,7 +131,7 @@ launch() {
     cat >"$WORK/$tag.sh" <<EOF
 #!/usr/bin/env bash
 stty -g >"$WORK/$tag.stty-before"
-bash -c 'echo \$\$ >"$WORK/$tag.pid"; exec "\$@"' whittle "$WHITTLE" $*
+env ${LAUNCH_ENV:-} bash -c 'echo \$\$ >"$WORK/$tag.pid"; exec "\$@"' whittle "$WHITTLE" $*
 echo \$? >"$WORK/$tag.exit.tmp"
 stty -g >"$WORK/$tag.stty-after"
 mv "$WORK/$tag.exit.tmp" "$WORK/$tag.exit"
@@ -396,6 +397,96 @@ for spec in "sigint:130" "sigterm:143" "sighup:129"; do
         fail "$tag: training did not start"
     fi
 done
+
+# check_stty TAG: identical stty -g before and after.
+check_stty() {
+    if cmp -s "$WORK/$1.stty-before" "$WORK/$1.stty-after"; then
+        pass "$1: stty -g identical before and after"
+    else
+        fail "$1: stty -g differs: $(cat "$WORK/$1.stty-before") vs $(cat "$WORK/$1.stty-after")"
+    fi
+}
+
+# --- A crash inside the loop: terminal restored, then the message; no interactive backtrace ----
+log "crash inside the workbench loop"
+LAUNCH_ENV="WHITTLE_TEST_CRASH=30" launch crash --config "$CONFIG" --out "$WORK/crash-run"
+if wait_exit crash 20; then
+    status=$(cat "$WORK/crash.exit")
+    [ "$status" -gt 128 ] && pass "crash: died by signal $((status - 128)) (exit $status)" || fail "crash: exit status $status"
+    elapsed=$(awk -v now="$(date +%s.%N)" -v start="$LAUNCHED_AT" 'BEGIN { printf "%.1f", now - start }')
+    awk -v e="$elapsed" 'BEGIN { exit !(e < 15) }' && pass "crash: exited after ${elapsed}s, without waiting" \
+        || fail "crash: took ${elapsed}s"
+    check_stty crash
+    wait_for 'Fatal error: injected crash' 5 && pass "crash: the fatal message shows on the restored terminal" \
+        || fail "crash: the fatal message is not on the terminal"
+    save_capture crash-after-exit
+else
+    fail "crash: the workbench did not exit within 20 s (an interactive backtrace?)"
+fi
+"${TMUX_CMD[@]}" kill-session -t "$SESSION" >/dev/null 2>&1
+
+# --- TERM=dumb: a clear error instead of a blank screen ------------------------------------------
+log "TERM=dumb"
+LAUNCH_ENV="TERM=dumb" launch dumb --config "$CONFIG" --out "$WORK/dumb-run"
+if wait_exit dumb 20; then
+    status=$(cat "$WORK/dumb.exit")
+    [ "$status" = 2 ] && pass "dumb: exit status 2" || fail "dumb: exit status $status, expected 2"
+    check_stty dumb
+    wait_for 'cannot move the cursor' 5 && pass "dumb: says the terminal cannot move the cursor" || fail "dumb: no explanation"
+    [ ! -e "$WORK/dumb-run/config.toml" ] && pass "dumb: no run started" || fail "dumb: a run was started"
+else
+    fail "dumb: the workbench did not exit"
+fi
+"${TMUX_CMD[@]}" kill-session -t "$SESSION" >/dev/null 2>&1
+
+# --- A run another process is writing: refused before the terminal is taken over ----------------
+log "run in use by another process"
+"$WHITTLE" train --config "$CONFIG" --set max_iters=100000 --set eval_interval=100000 --out "$WORK/busy-run" --quiet --force \
+    >/dev/null 2>&1 &
+writer=$!
+for _ in $(seq 100); do [ -s "$WORK/busy-run/log.jsonl" ] && break; sleep 0.1; done
+launch busy --resume "$WORK/busy-run"
+if wait_exit busy 20; then
+    status=$(cat "$WORK/busy.exit")
+    [ "$status" = 75 ] && pass "busy: exit status 75" || fail "busy: exit status $status, expected 75"
+    check_stty busy
+    wait_for "in use by another process \\(PID $writer\\)" 5 && pass "busy: names the writer's PID" || fail "busy: no PID in the message"
+else
+    fail "busy: the workbench did not exit"
+fi
+kill -INT "$writer" 2>/dev/null
+wait "$writer" 2>/dev/null
+"${TMUX_CMD[@]}" kill-session -t "$SESSION" >/dev/null 2>&1
+
+# --- TERM=vt100: ASCII glyphs and no colour --------------------------------------------------------
+# (with a 2-layer config: the workbench trains the --config shape, not the sample model's 4 layers)
+log "TERM=vt100"
+sed -e 's/^n_layer *=.*/n_layer = 2/' "$CONFIG" >"$WORK/two-layers.toml"
+LAUNCH_ENV="TERM=vt100" launch vt100 --config "$WORK/two-layers.toml" --out "$WORK/vt100-run"
+if wait_for 'whittle +train' 10 && wait_for '(running|paused)' 30; then
+    save_capture vt100
+    if capture | LC_ALL=C grep -q $'[\x80-\xff]'; then fail "vt100: non-ASCII characters on screen"; else pass "vt100: ASCII only"; fi
+    if "${TMUX_CMD[@]}" capture-pane -p -e -t "$SESSION" | grep -Eq $'\e\\[([0-9]+;)*[34][0-8](;[0-9]+)*m'; then
+        fail "vt100: colour escapes on screen"
+    else
+        pass "vt100: no colours"
+    fi
+    keys q
+    wait_for 'quit\?' 5 && keys y
+    if wait_exit vt100 60; then
+        status=$(cat "$WORK/vt100.exit")
+        [ "$status" = 0 ] && pass "vt100: exit status 0" || fail "vt100: exit status $status"
+        check_stty vt100
+        grep -q '^n_layer = 2' "$WORK/vt100-run/config.toml" && grep -q '^init_from = "scratch"' "$WORK/vt100-run/config.toml" \
+            && pass "vt100: the run has the --config shape (2 layers, from scratch)" \
+            || fail "vt100: the run's config.toml: $(grep -E '^(n_layer|init_from)' "$WORK/vt100-run/config.toml")"
+    else
+        fail "vt100: the workbench did not exit"
+    fi
+else
+    fail "vt100: no frame"
+fi
+"${TMUX_CMD[@]}" kill-session -t "$SESSION" >/dev/null 2>&1
 
 if [ "$FAILURES" -eq 0 ]; then
     log "PASS: workbench end-to-end"

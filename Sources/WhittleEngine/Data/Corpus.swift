@@ -11,8 +11,7 @@ public enum Corpus {
         do {
             bytes = try FileIO.readFile(path)
         } catch let error as WhittleError {
-            throw WhittleError.io("cannot read corpus: \(error.message)",
-                                  hint: "check the corpus path (\(path)); \(error.hint)")
+            throw WhittleError(error.kind, "cannot read the corpus: \(error.message)", hint: error.hint)
         }
         guard !bytes.isEmpty else {
             throw WhittleError.data("corpus '\(path)' is empty", hint: "give a text file with some training text")

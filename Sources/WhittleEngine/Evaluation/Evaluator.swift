@@ -26,10 +26,13 @@ public struct EvaluationResult: Equatable, Codable, Sendable {
 }
 
 public enum Evaluator {
+    /// Activation bytes one evaluation pass may use when the requested batch is larger (results do not depend on it).
+    public static let batchByteCap = 512.0 * 1024 * 1024
+
     /// Evaluates `model` on `tokens` cut into ⌊(n−1)/T⌋ non-overlapping windows of T = contextLength
     /// (each predicting its next T tokens), `batchSize` windows per forward pass.
     public static func evaluate(model: GPTModel, tokens: [Int32], contextLength: Int? = nil,
-                                batchSize: Int = 16) throws -> EvaluationResult {
+                                batchSize: Int = 16, budget: ResourceBudget = .current()) throws -> EvaluationResult {
         let T = contextLength ?? model.config.contextLength
         guard T >= 1, T <= model.config.contextLength else {
             throw WhittleError.config("the evaluation context (\(T) tokens) must be within 1...\(model.config.contextLength), the model's number of positions (n_positions)",
@@ -40,6 +43,14 @@ public enum Evaluator {
             throw WhittleError.data("the evaluation text has \(tokens.count) tokens; at least \(T + 1) are needed for one window of \(T)",
                                     hint: "use a longer text or a smaller context")
         }
+        // The batch only changes speed, never the result: beyond `batchByteCap` of activations it buys nothing,
+        // so a huge --batch-size is clamped there instead of allocating gigabytes.
+        let perWindow = model.config.approximateActivationBytes(batchSize: 1, contextLength: T)
+        let batchSize = max(1, min(batchSize, windowCount, Int(min(Double(Int.max), batchByteCap / perWindow))))
+        try budget.check(
+            model.config.approximateActivationBytes(batchSize: batchSize, contextLength: T),
+            for: "evaluating \(batchSize) windows of \(T) tokens per pass",
+            fix: "lower --batch-size (16 is plenty; it only changes speed, not the result)")
         let start = DispatchTime.now().uptimeNanoseconds
         var windowLosses: [Double] = []
         windowLosses.reserveCapacity(windowCount)

@@ -11,7 +11,8 @@ public struct SweepRun: Equatable, Sendable {
 
     /// The `whittle` arguments that train this run from `configPath` into `outDirectory`.
     public func trainArguments(configPath: String, outDirectory: String) -> [String] {
-        ["train", "--config", configPath, "--out", outDirectory, "--quiet"] + overrides.flatMap { ["--set", $0] }
+        // --force: the queue checked every run's memory and time before the first one started (`checkResources`).
+        ["train", "--config", configPath, "--out", outDirectory, "--quiet", "--force"] + overrides.flatMap { ["--set", $0] }
     }
 
     /// The values of `keys` in this run's config, as typed (strings unquoted).
@@ -135,7 +136,13 @@ public struct SweepResult: Codable, Equatable, Sendable {
     public static func failureReason(logPath: String, status: Int32) -> String {
         guard let text = try? String(contentsOfFile: logPath, encoding: .utf8) else { return "exit status \(status)" }
         let lines = text.split(separator: "\n")
-        return (lines.last(where: { $0.hasPrefix("error:") }) ?? lines.last).map(String.init) ?? "exit status \(status)"
+        // A crash ends in the runtime's backtrace ("Backtrace took 0.00s"): report its fatal message and the signal.
+        let fatal = lines.first(where: { $0.contains("Fatal error:") }).map { String($0.drop(while: { $0 != "F" })) }
+        if status > 128 {
+            return "crashed (signal \(status - 128))" + (fatal.map { ": " + $0 } ?? "")
+        }
+        return (lines.last(where: { $0.hasPrefix("error:") }) ?? fatal.map { Substring($0) } ?? lines.last).map(String.init)
+            ?? "exit status \(status)"
     }
 }
 
@@ -196,5 +203,36 @@ public enum SweepTable {
             }
         }
         return markdown
+    }
+}
+
+extension SweepPlan {
+    /// `SweepRun.checkResources` for every run of the plan.
+    public func checkResources(confirmedLong: Bool, budget: ResourceBudget = .current()) throws {
+        try SweepRun.checkResources(runs, confirmedLong: confirmedLong, budget: budget)
+    }
+}
+
+extension SweepRun {
+    /// Checks, before the first run starts, that every run's dataset exists and that every run fits
+    /// the machine's memory and (unless `confirmedLong`) finishes within `ResourceBudget.longRunSeconds`.
+    /// Throws the first problem, naming the run.
+    public static func checkResources(_ runs: [SweepRun], confirmedLong: Bool, budget: ResourceBudget = .current()) throws {
+        var vocabularies: [String: Int] = [:]
+        for run in runs {
+            do {
+                let path = run.config.datasetURL.path
+                guard FileIO.exists(path) else {
+                    throw WhittleError.data("the dataset \(run.config.datasetPath) does not exist",
+                                            hint: "set dataset=PATH, relative to the directory whittle runs in")
+                }
+                let vocabulary = try vocabularies[path] ?? RunLauncher.vocabularySize(ofFile: path)
+                vocabularies[path] = vocabulary
+                try run.config.checkBudget(model: run.config.modelConfig(vocabularySize: vocabulary),
+                                           confirmedLong: confirmedLong, budget: budget)
+            } catch let error as WhittleError {
+                throw WhittleError(error.kind, "run \(run.name): \(error.message)", hint: error.hint)
+            }
+        }
     }
 }

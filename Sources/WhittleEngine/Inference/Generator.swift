@@ -42,10 +42,27 @@ public struct GenerationStats: Equatable, Codable, Sendable {
 }
 
 public enum Generator {
+    /// Refuses token counts whose output or time would not be reasonable: the token arrays against the
+    /// memory budget, and the decode FLOPs (2 × parameters per token, a whole context window once the
+    /// output passes the context length) against `ResourceBudget.longRunSeconds`.
+    public static func checkBudget(model: GPTModel, count: Int, budget: ResourceBudget = .current()) throws {
+        let fix = "ask for fewer tokens (--tokens), or generate in several calls"
+        try budget.check(Double(count) * 16, for: "generating \(count) tokens", fix: fix)
+        let parameters = model.config.approximateParameterCount
+        let overflow = Double(max(0, count - model.config.contextLength))
+        let flops = 2 * parameters * Double(count) + 2 * parameters * Double(model.config.contextLength) * overflow
+        let seconds = ResourceBudget.estimatedSeconds(flops: flops, threads: 1)
+        guard seconds <= ResourceBudget.longRunSeconds else {
+            throw WhittleError.config("generating \(count) tokens would take about \(ResourceBudget.formatSeconds(seconds)) (a FLOP estimate at an assumed \(Int(ResourceBudget.assumedFlopsPerThread / 1e9)) GFLOP/s)",
+                                      hint: fix)
+        }
+    }
+
     /// Generates `count` tokens after `prompt`, calling `onToken` with each new token as it is sampled.
     /// Beyond the context length the model conditions on the last `block_size` tokens (as nanoGPT does),
     /// recomputing that window for each further token.
     public static func generate(model: GPTModel, prompt: [Int32], count: Int, settings: SamplingSettings,
+                                budget: ResourceBudget = .current(),
                                 onToken: (Int32) -> Void = { _ in }) throws -> (tokens: [Int32], stats: GenerationStats) {
         try settings.validate()
         guard !prompt.isEmpty else {
@@ -53,6 +70,7 @@ public enum Generator {
         }
         guard count >= 0 else { throw WhittleError.config("the number of tokens must be ≥ 0 (got \(count))") }
         let maxT = model.config.contextLength
+        try checkBudget(model: model, count: count, budget: budget)
         let decoder = GPTDecoder(weights: model.weights)
         var generator = RandomGenerator(seed: settings.seed)
         var sequence = prompt

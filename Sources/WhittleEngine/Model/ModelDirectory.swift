@@ -36,7 +36,7 @@ public enum ModelDirectory {
     }
 
     /// Loads a model directory, a checkpoint directory, or a run directory (its newest complete checkpoint).
-    public static func load(_ path: String) throws -> (model: GPTModel, tokenizer: CharTokenizer, directory: String) {
+    public static func load(_ path: String, budget: ResourceBudget = .current()) throws -> (model: GPTModel, tokenizer: CharTokenizer, directory: String) {
         let directory = try resolve(path)
         if FileManager.default.fileExists(atPath: directory + "/" + AtomicDirectory.manifestName) {
             try AtomicDirectory.verify(directory)
@@ -47,8 +47,14 @@ public enum ModelDirectory {
             throw WhittleError.file("\(directory): tokenizer.json has \(tokenizer.vocabularySize) symbols but config.json says vocab_size = \(config.vocabularySize)",
                                     hint: "the files come from different models; re-export the model")
         }
-        let model = try GPTModel(config: config)
         let weightsPath = try requireFile(directory, weightsName)
+        // Held to the memory budget before a tensor is read: the weights config.json implies, plus the file's own bytes.
+        let fileBytes = (try? FileManager.default.attributesOfItem(atPath: weightsPath)[.size] as? Int) ?? 0
+        try budget.check(config.approximateWeightBytes + Double(fileBytes),
+                                           for: "the model in \(directory) (config.json: n_layer \(config.layerCount), n_embd \(config.embeddingWidth), n_positions \(config.contextLength), vocab_size \(config.vocabularySize))",
+                                           fix: "config.json declares a model larger than this machine can hold; check it, or use a machine with more memory",
+                                           kind: .invalidFile)
+        let model = try GPTModel(config: config)
         let weights = try SafetensorsFile(path: weightsPath)
         try fill(model, from: weights, source: weightsPath)
         return (model, tokenizer, directory)

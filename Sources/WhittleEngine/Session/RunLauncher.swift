@@ -46,6 +46,8 @@ public struct RunEntry: Equatable, Sendable {
 public struct NewRunEstimate: Equatable, Sendable {
     public var parameters: Int
     public var ledger: TrainingSession.MemoryLedger
+    /// Set when the run is estimated to take longer than `ResourceBudget.longRunSeconds` (the estimate).
+    public var longRunWarning: String?
 }
 
 /// Lists, checks and resolves runs for the workbench's dialogs.
@@ -101,7 +103,8 @@ public struct RunLauncher: Sendable {
     /// Validates `request` as the engine will and estimates the run's memory; `vocabulary` returns
     /// the number of distinct characters of a dataset file.
     /// - Throws: `WhittleError` saying what is wrong (the key and what is allowed, or the missing dataset).
-    public func estimate(_ request: NewRunRequest, vocabulary: (String) throws -> Int) throws -> NewRunEstimate {
+    public func estimate(_ request: NewRunRequest, budget: ResourceBudget = .current(),
+                         vocabulary: (String) throws -> Int) throws -> NewRunEstimate {
         let config = config(for: request)
         try config.validate()
         var isDirectory: ObjCBool = false
@@ -109,8 +112,15 @@ public struct RunLauncher: Sendable {
             throw WhittleError.data("dataset '\(config.datasetPath)' does not exist", hint: "check the path")
         }
         let size = try vocabulary(config.datasetPath)
+        let model = config.modelConfig(vocabularySize: size)
+        var warning: String?
+        do {
+            try config.checkBudget(model: model, confirmedLong: false, budget: budget)
+        } catch let error as WhittleError where error.kind == .needsConfirmation {
+            warning = error.message
+        }
         return NewRunEstimate(parameters: config.parameterCount(vocabularySize: size),
-                              ledger: config.memoryEstimate(vocabularySize: size))
+                              ledger: config.memoryEstimate(vocabularySize: size), longRunWarning: warning)
     }
 
     /// Distinct characters of the text file at `path` (the character tokenizer's vocabulary).
@@ -124,9 +134,7 @@ public struct RunLauncher: Sendable {
 
     /// The session origin and header name for `replacement`.
     public func origin(for replacement: RunReplacement, now: Date = Date()) throws -> (TrainingSession.Origin, String) {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        let stamp = formatter.string(from: now)
+        func lastComponent(_ path: String) -> String { URL(fileURLWithPath: path).lastPathComponent }
         switch replacement {
         case .open(let path):
             let name = URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent
@@ -137,11 +145,11 @@ public struct RunLauncher: Sendable {
             _ = try ModelDirectory.resolve(path)
             var config = baseConfig
             config.initFrom = path
-            let directory = "\(runsDirectory)/\(name)-\(stamp)"
-            return (.start(config: config, directory: directory), "\(name)-\(stamp) (model \(name))")
+            let directory = try RunDirectory.claim(parent: runsDirectory, name: name, now: now)   // unique within a second
+            return (.start(config: config, directory: directory), "\(lastComponent(directory)) (model \(name))")
         case .start(let request):
-            let name = "\(request.layers)x\(request.width)-\(stamp)"
-            return (.start(config: config(for: request), directory: "\(runsDirectory)/\(name)"), name)
+            let directory = try RunDirectory.claim(parent: runsDirectory, name: "\(request.layers)x\(request.width)", now: now)
+            return (.start(config: config(for: request), directory: directory), lastComponent(directory))
         }
     }
 }

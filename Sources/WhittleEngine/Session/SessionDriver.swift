@@ -117,6 +117,8 @@ final class SessionDriver {
         do {
             let old = trainer.config
             let candidate = try old.setting(name, to: text, source: TrainingSession.editSource)
+            // A live edit (workers, precision, checkpointing...) is held to the memory budget before it reallocates.
+            try candidate.checkBudget(model: trainer.model.config, fromStep: trainer.step, confirmedLong: true)
             let note = try trainer.update { $0 = candidate }
             let before = try old.value(forKey: name), after = try trainer.config.value(forKey: name)
             guard before != after else { return }
@@ -133,18 +135,19 @@ final class SessionDriver {
         }
     }
 
-    /// Appends `change` to `changes.jsonl` in the run directory (best effort: a full disk must not stop training).
+    /// Appends `change` to `changes.jsonl` in the run directory. Best effort: a full disk must not stop
+    /// training, so a failure is a notice (FileHandle.write would trap on it; FileIO throws).
     func appendToChangeLog(_ change: TrainingSession.SettingChange) {
         let path = run.directory + "/changes.jsonl"
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard var line = try? encoder.encode(change) else { return }
         line.append(0x0A)
-        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        guard let handle = FileHandle(forWritingAtPath: path) else { return }
-        handle.seekToEndOfFile()
-        handle.write(line)
-        try? handle.close()
+        do {
+            try FileIO.append([UInt8](line), to: path)
+        } catch {
+            session.report(.notice("the change was applied but not recorded in changes.jsonl: \(TrainingSession.describe(error))"))
+        }
     }
 
     func save(automatic: Bool) {
@@ -161,6 +164,7 @@ final class SessionDriver {
 
     func stop(saving: Bool) {
         if saving && trainer.step != lastSavedStep && trainer.step > 0 { save(automatic: false) }
+        run.close()   // the lock goes before anyone hears "stopped": another process may take the run over
         mode = .paused
         publishAll()
         // A failed run keeps saying why; anything else has now stopped.

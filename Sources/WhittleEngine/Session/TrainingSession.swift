@@ -83,8 +83,9 @@ public final class TrainingSession: Sendable {
 
     static func open(_ origin: Origin) throws -> TrainingRun {
         switch origin {
-        case .start(let config, let directory): try TrainingRun.start(config: config, directory: directory)
-        case .resume(let directory, let overrides): try TrainingRun.resume(directory: directory, overrides: overrides)
+        // The workbench asks before it starts a long run (the new-run dialog, the prompt before the terminal opens).
+        case .start(let config, let directory): try TrainingRun.start(config: config, directory: directory, confirmedLong: true)
+        case .resume(let directory, let overrides): try TrainingRun.resume(directory: directory, overrides: overrides, confirmedLong: true)
         }
     }
 

@@ -11,10 +11,11 @@ public enum ProcessMemory {
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
-    /// Peak resident set size in bytes since the process started.
+    /// Peak resident set size in bytes since the process started. getrusage's figure can trail
+    /// statm's current one (they count pages differently), so it is never reported below the current.
     public static func peakResidentBytes() -> Int {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Int(usage.ru_maxrss) * 1024
+        return max(Int(usage.ru_maxrss) * 1024, currentResidentBytes())
     }
 }

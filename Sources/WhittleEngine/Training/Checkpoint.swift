@@ -35,6 +35,12 @@ public enum Checkpoint {
         return "ckpt-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
     }
 
+    /// Whether `directory` already holds a training run: its config.toml, its log or a checkpoint.
+    public static func holdsRun(_ directory: String) -> Bool {
+        FileIO.exists(directory + "/" + configName) || FileIO.exists(directory + "/" + TrainingRun.logName)
+            || ((try? newest(in: directory)) ?? nil) != nil
+    }
+
     /// The newest complete checkpoint directory in `runDirectory`, or nil if there is none.
     public static func newest(in runDirectory: String) throws -> String? {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: runDirectory)) ?? []

@@ -107,20 +107,34 @@ extension TrainingConfig {
     }
 
     /// A plain-text table of every key with its type, default and description, grouped by section.
-    public static func keyListing() -> String {
+    public static func keyListing(width: Int = 80) -> String {
         let defaults = TrainingConfig()
-        let nameWidth = keys.map(\.name.count).max() ?? 0
-        let typeWidth = keys.map(\.type.description.count).max() ?? 0
         var lines: [String] = []
         for group in ConfigKey.Group.allCases {
             lines.append(group.title + ":")
             for key in keys where key.group == group {
-                let name = key.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
-                let type = key.type.description.padding(toLength: typeWidth, withPad: " ", startingAt: 0)
-                lines.append("  \(name)  \(type)  \(key.summary) [default: \(key.value(in: defaults))]")
+                // "  name  type  [default: v]", then the summary wrapped under it: no line wider than `width`.
+                lines += wrap("\(key.name)  \(key.type.description)  [default: \(key.value(in: defaults))]", width: width, indent: 2)
+                lines += wrap(key.summary, width: width, indent: 6)
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// `text` broken at spaces into lines of at most `width` columns (a longer word stands alone), each indented.
+    static func wrap(_ text: String, width: Int, indent: Int) -> [String] {
+        let pad = String(repeating: " ", count: indent)
+        var lines: [String] = [], current = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            if !current.isEmpty, pad.count + current.count + 1 + word.count > width {
+                lines.append(pad + current)
+                current = String(word)
+            } else {
+                current += current.isEmpty ? String(word) : " " + word
+            }
+        }
+        if !current.isEmpty { lines.append(pad + current) }
+        return lines
     }
 }
 

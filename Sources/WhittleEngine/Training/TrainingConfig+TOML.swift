@@ -37,14 +37,17 @@ extension TrainingConfig {
     /// Starts from the defaults and applies every key in the document; see `load(path:)`.
     /// - Throws: `WhittleError.config` for syntax errors, tables, unknown keys and wrong types.
     public init(toml: String, source: String) throws {
+        try Self.checkTOMLCharacters(toml, source: source)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: toml)
         } catch let error as TOMLParseError {
             let position = error.source.begin
+            let duplicate = error.description.contains("redefine")
             throw WhittleError.config(
-                "\(source):\(position.line):\(position.column): TOML syntax error: \(error.description)",
-                hint: "each line is `key = value`; strings need double quotes, e.g. dataset = \"datasets/tinyshakespeare.txt\"")
+                "\(source):\(position.line):\(position.column): \(duplicate ? "a key is given twice" : "TOML syntax error"): \(error.description)",
+                hint: duplicate ? "each key may appear once; delete one of the two lines (use --set key=value to override a value)"
+                    : "each line is `key = value`; strings need double quotes, e.g. dataset = \"datasets/tinyshakespeare.txt\"")
         }
         self.init()
         // toml++ keeps keys in a sorted map, so errors are reported in key order, not line order.
@@ -136,5 +139,36 @@ extension TrainingConfig {
         }
         throw WhittleError.config("`\(key.name)` in \(source) must be \(key.type.expectation) (got \(given))",
                                   hint: "config values are single numbers, booleans or strings")
+    }
+}
+
+extension TrainingConfig {
+    /// Largest config file read (a real one is a few kilobytes).
+    static let tomlByteLimit = 1 << 20
+
+    /// Refuses, before toml++ sees it, what TOML never allows or Whittle never reads and toml++ aborts on
+    /// (instead of reporting an error): control characters other than tab, LF and CR (e.g. `[` followed by
+    /// U+0007), `[[` headers, and files far larger than any config.
+    static func checkTOMLCharacters(_ toml: String, source: String) throws {
+        guard toml.utf8.count <= tomlByteLimit else {
+            throw WhittleError.config("\(source) is \(toml.utf8.count) bytes; a config is at most \(tomlByteLimit)",
+                                      hint: "check that the path names a TOML config file")
+        }
+        var line = 1, column = 1
+        for scalar in toml.unicodeScalars {
+            if scalar == "\n" { line += 1; column = 1; continue }
+            let value = scalar.value
+            if (value < 0x20 && value != 0x09 && value != 0x0D) || value == 0x7F {
+                throw WhittleError.config(String(format: "%@:%d:%d: TOML does not allow the control character U+%04X", source, line, column, value),
+                                          hint: "remove it (escape it as \\u%04X inside a string); the file may not be a text config".replacingOccurrences(of: "%04X", with: String(format: "%04X", value)))
+            }
+            column += 1
+        }
+        // toml++ also aborts on `[[` followed by anything but a key; configs have no arrays of tables anyway.
+        for (index, text) in toml.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where text.drop(while: { $0 == " " || $0 == "\t" }).hasPrefix("[[") {
+            throw WhittleError.config("\(source):\(index + 1): `[[...]]` (an array of tables) is not a config key; Whittle config files are flat",
+                                      hint: "write each setting as `key = value` at the top level (`whittle train --list-keys`)")
+        }
     }
 }

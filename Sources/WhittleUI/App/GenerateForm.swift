@@ -81,7 +81,7 @@ public struct GenerateForm: Equatable, Sendable {
     public static let maximumTokens = 5000
 
     public var fields: [Field: TextField] = [
-        .prompt: TextField("ROMEO:"), .temperature: TextField("0.8"), .topK: TextField("40"),
+        .prompt: TextField("ROMEO:"), .temperature: TextField("0.8"), .topK: TextField("200"),
         .seed: TextField("1337"), .tokens: TextField("300"),
     ]
     public var focus: Field = .prompt

@@ -207,12 +207,13 @@ private func renderRunDialog(_ modal: Modal, _ state: AppState, _ theme: Theme, 
         switch form.check {
         case .invalid(let message)?:
             screen.put(message, in: area, row: y, style: theme.style(.error), ellipsis: g.ellipsis)
-        case .valid(let parameters, let memory)?:
+        case .valid(let parameters, let memory, let warning)?:
             let total = memory.reduce(0) { $0 + $1.bytes }
             screen.put("\(NumberFormat.count(parameters)) parameters\(g.separator)about \(NumberFormat.bytes(total)) to train",
                        in: area, row: y, style: theme.style(.ok, bold: true), ellipsis: g.ellipsis)
             let parts = memory.map { "\($0.name) \(NumberFormat.bytes($0.bytes))" }
             screen.put(parts.joined(separator: g.separator), in: area, row: y + 1, style: theme.base, ellipsis: g.ellipsis)
+            if let warning { screen.put(warning, in: area, row: y + 2, style: theme.style(.warning), ellipsis: g.ellipsis) }
         case nil:
             screen.put("checking...", in: area, row: y, style: theme.style(.inactiveForeground))
         }

@@ -42,8 +42,9 @@ public struct ModelPicker: Equatable, Sendable {
 public enum NewRunCheck: Equatable, Sendable {
     /// What is wrong, in the engine's words (names the key and what is allowed).
     case invalid(String)
-    /// Valid; the model's parameters and the memory the run will hold, by category.
-    case valid(parameters: Int, memory: [MemoryCategory])
+    /// Valid; the model's parameters and the memory the run will hold, by category; `warning` when the
+    /// run is estimated to take very long (starting it then takes a second Enter).
+    case valid(parameters: Int, memory: [MemoryCategory], warning: String? = nil)
 
     /// The verdict for an estimate the engine made: valid, with its ledger by category.
     public init(_ estimate: NewRunEstimate) {
@@ -54,7 +55,7 @@ public enum NewRunCheck: Equatable, Sendable {
             MemoryCategory(name: "optimizer", bytes: ledger.optimizer),
             MemoryCategory(name: "activations", bytes: ledger.activations),
             MemoryCategory(name: "workspace", bytes: ledger.workspace),
-        ])
+        ], warning: estimate.longRunWarning)
     }
 }
 
@@ -75,6 +76,8 @@ public struct NewRunForm: Equatable, Sendable {
     public var focus: Field = .layers
     /// The latest check of the fields (nil until the host answers).
     public var check: NewRunCheck?
+    /// Whether the user already pressed Enter once on a run with a long-run warning.
+    public var confirmedLong = false
 
     public init(layers: Int = 4, heads: Int = 4, width: Int = 128, context: Int = 64,
                 dataset: String = "datasets/tinyshakespeare.txt", seed: UInt64 = 1337) {

@@ -5,6 +5,7 @@ import WhittleEngine
 /// Re-reads the new-run form into the modal and asks the host to check it (or shows why it cannot).
 func recheck(_ form: NewRunForm, _ state: inout AppState) -> [Effect] {
     var form = form
+    form.confirmedLong = false
     switch form.request() {
     case .success(let request):
         state.modal = .newRun(form)
@@ -77,6 +78,12 @@ func performRunDialogCommand(_ command: Command, _ state: inout AppState) -> [Ef
     case .accept:
         guard case .success(let request) = form.request(), case .valid = form.check else {
             state.show("fix the settings first (the dialog says what is wrong)")
+            return []
+        }
+        if case .valid(_, _, let warning?)? = form.check, !form.confirmedLong {
+            form.confirmedLong = true
+            state.modal = .newRun(form)
+            state.show(warning + ": press Enter again to start it anyway")
             return []
         }
         return replaceRun(.start(request), &state)
