@@ -49,7 +49,7 @@ struct ComparisonTables {
                 cells += [String(format: "%+.5f ± %.5f", c.lossChange, c.lossChangeStandardError), pm(k.mean, k.standardError, 6),
                           f(k.median, 6), f(k.p90, 6), f(k.p95, 6), f(k.p99, 6), f(k.p999, 6), f(k.maximum, 6),
                           String(format: "%.2f%% ± %.2f%%", c.agreement * 100, c.agreementStandardError * 100),
-                          String(format: "%+.5f", c.probabilityChange)]
+                          String(format: "%+.5f ± %.5f", c.probabilityChange, c.probabilityChangeStandardError)]
             } else {
                 cells += ["(base)"] + Array(repeating: "", count: 9)
             }

@@ -95,8 +95,11 @@ public enum Comparator {
     public static func compare(base: LoadedModel, variants: [LoadedModel], tokens: [Int32], contextLength: Int? = nil,
                                batchSize: Int = 16, progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> ComparisonResult {
         try checkTokenizers(base: base, variants: variants)
-        return try compare(base: base.weights, variants: variants.map(\.weights), tokens: tokens,
-                           contextLength: contextLength, batchSize: batchSize, progress: progress)
+        // The weights point into storage the loaded models own: keep them alive while they are read.
+        return try withExtendedLifetime((base, variants)) {
+            try compare(base: base.weights, variants: variants.map(\.weights), tokens: tokens,
+                        contextLength: contextLength, batchSize: batchSize, progress: progress)
+        }
     }
 
     /// Refuses variants whose tokenizer differs from the base's (`.invalidData`): their token ids mean other text.

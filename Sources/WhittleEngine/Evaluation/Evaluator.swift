@@ -95,7 +95,10 @@ public enum Evaluator {
     /// Evaluates `model` (fp32 weights) on `tokens`; see `evaluate(weights:tokens:contextLength:batchSize:)`.
     public static func evaluate(model: GPTModel, tokens: [Int32], contextLength: Int? = nil,
                                 batchSize: Int = 16) throws -> EvaluationResult {
-        try evaluate(weights: model.weights, tokens: tokens, contextLength: contextLength, batchSize: batchSize)
+        // `weights` points into the model's arena: keep the model alive while they are read.
+        try withExtendedLifetime(model) {
+            try evaluate(weights: model.weights, tokens: tokens, contextLength: contextLength, batchSize: batchSize)
+        }
     }
 
     /// Evaluates `weights` (any stored formats) on `tokens` cut into ⌊(n−1)/T⌋ non-overlapping windows of
