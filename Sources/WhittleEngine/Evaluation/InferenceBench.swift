@@ -47,6 +47,22 @@ public struct InferenceSpeed: Equatable, Codable, Sendable {
              decodeTokensPerSecond = "decode_tokens_per_s", peakResidentBytes = "peak_rss_bytes", peakScope = "peak_rss_scope"
     }
 
+    public init(threads: Int, promptTokens: Int, promptTokensRequested: Int, decodeTokens: Int, decodeTokensRequested: Int,
+                repetitions: Int, prefillTokensPerSecond: RepeatedMeasurement, decodeMillisecondsPerToken: RepeatedMeasurement,
+                decodeTokensPerSecond: RepeatedMeasurement, peakResidentBytes: Int, peakScope: String) {
+        self.threads = threads
+        self.promptTokens = promptTokens
+        self.promptTokensRequested = promptTokensRequested
+        self.decodeTokens = decodeTokens
+        self.decodeTokensRequested = decodeTokensRequested
+        self.repetitions = repetitions
+        self.prefillTokensPerSecond = prefillTokensPerSecond
+        self.decodeMillisecondsPerToken = decodeMillisecondsPerToken
+        self.decodeTokensPerSecond = decodeTokensPerSecond
+        self.peakResidentBytes = peakResidentBytes
+        self.peakScope = peakScope
+    }
+
     /// llama-bench's test names: "pp256", "tg128".
     public var prefillTest: String { "pp\(promptTokens)" }
     public var decodeTest: String { "tg\(decodeTokens)" }
