@@ -1,5 +1,6 @@
 // `whittle bench`: measured speed. `bench train` times training steps of a config and reports
-// ms/step, tokens/s and model FLOPs utilisation against this machine's measured fp32 peak.
+// ms/step, tokens/s and model FLOPs utilisation against this machine's measured fp32 peak;
+// `bench infer` (BenchInferCommand.swift) times inference like llama-bench.
 
 import ArgumentParser
 import Foundation
@@ -8,8 +9,8 @@ import WhittleEngine
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure speed (training steps, workbench frames).",
-        subcommands: [BenchTrainCommand.self, BenchUICommand.self])
+        abstract: "Measure speed (training steps, inference, workbench frames).",
+        subcommands: [BenchTrainCommand.self, BenchInferCommand.self, BenchUICommand.self])
 }
 
 struct BenchTrainCommand: ParsableCommand {

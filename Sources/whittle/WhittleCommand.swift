@@ -8,7 +8,7 @@ struct WhittleCommand: ParsableCommand {
         commandName: "whittle",
         abstract: "A terminal workbench for training and compressing small language models on the CPU.",
         version: "0.1.0",
-        subcommands: [WorkbenchCommand.self, TrainCommand.self, EvalCommand.self, GenerateCommand.self, BenchCommand.self,
+        subcommands: [WorkbenchCommand.self, TrainCommand.self, EvalCommand.self, CompareCommand.self, GenerateCommand.self, BenchCommand.self,
                       SweepCommand.self],
         defaultSubcommand: WorkbenchCommand.self
     )

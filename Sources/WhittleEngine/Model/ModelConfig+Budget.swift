@@ -29,6 +29,18 @@ extension ModelConfig {
     /// `contextLength` tokens (an upper-leaning approximation of `ActivationArena.byteCounts`: every
     /// block's kept tensors, the attention probabilities, logits and their softmax).
     public func approximateActivationBytes(batchSize: Int, contextLength t: Int) -> Double {
+        Self.approximateActivationBytes(layers: layers, embeddingWidth: embeddingWidth, headWidth: headWidth,
+                                        vocabularySize: vocabularySize, batchSize: batchSize, contextLength: t)
+    }
+
+    /// The same prediction for loaded weights' dimensions.
+    public static func approximateActivationBytes(_ d: GPTDimensions, batchSize: Int, contextLength t: Int) -> Double {
+        approximateActivationBytes(layers: d.layers, embeddingWidth: d.C, headWidth: d.headWidth, vocabularySize: d.V,
+                                   batchSize: batchSize, contextLength: t)
+    }
+
+    private static func approximateActivationBytes(layers: [LayerShape], embeddingWidth: Int, headWidth: Int,
+                                                   vocabularySize: Int, batchSize: Int, contextLength t: Int) -> Double {
         let bt = Double(batchSize) * Double(t), c = Double(embeddingWidth), tt = Double(t)
         var perPosition = 0.0
         for shape in layers {
