@@ -17,7 +17,7 @@ struct EvalCommand: ParsableCommand {
         Without --data the model's own validation split is used: the last val_fraction of the dataset named in the model's config.toml (nanoGPT's split). The text is cut into non-overlapping windows of the model's context length; every position of every window is scored. The error bar is the standard error of the mean loss across windows; perplexity's interval is exp(loss ± 1.96·SE).
         """)
 
-    @Option(name: .long, help: "Model, checkpoint or run directory.")
+    @Option(name: .long, help: "Model, checkpoint, run or variant directory, or a .gguf file.")
     var model: String
 
     @Option(name: .long, help: "Evaluate on this whole text file instead of the validation split.")
@@ -54,12 +54,12 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let report = try reportingErrors { () -> Report in
-            let loaded = try ModelDirectory.load(model)
-            let (tokens, source, skipped) = try evaluationTokens(loaded.directory, tokenizer: loaded.tokenizer)
-            let result = try Evaluator.evaluate(model: loaded.model, tokens: tokens, contextLength: context,
+            let loaded = try LoadedModel.load(model)
+            let (tokens, source, skipped) = try evaluationTokens(loaded.source, tokenizer: loaded.tokenizer)
+            let result = try Evaluator.evaluate(weights: loaded.weights, tokens: tokens, contextLength: context,
                                                 batchSize: batchSize)
-            return Report(model: loaded.directory, data: source, parameters: loaded.model.parameterCount,
-                          contextLength: context ?? loaded.model.config.contextLength, skippedCharacters: skipped, result: result)
+            return Report(model: loaded.source, data: source, parameters: loaded.weights.layout.totalCount,
+                          contextLength: context ?? loaded.config.contextLength, skippedCharacters: skipped, result: result)
         }
         if json {
             print(try jsonText(report))

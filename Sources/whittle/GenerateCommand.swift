@@ -17,7 +17,7 @@ struct GenerateCommand: ParsableCommand {
         prefill tokens/s (the prompt in one batched pass) and decode ms/token (one token at a time with the key/value cache; past the context length each token recomputes the last window).
         """)
 
-    @Option(name: .long, help: "Model, checkpoint or run directory.")
+    @Option(name: .long, help: "Model, checkpoint, run or variant directory, or a .gguf file.")
     var model: String
 
     @Option(name: .long, help: "Text to continue.")
@@ -51,12 +51,12 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let loaded = try ModelDirectory.load(model)
+            let loaded = try LoadedModel.load(model)
             let promptTokens = skipUnknown ? loaded.tokenizer.encode(prompt, skipUnknown: true).tokens
                                            : try loaded.tokenizer.encode(prompt)
             let settings = SamplingSettings(temperature: temperature, topK: topK, seed: seed)
             FileHandle.standardOutput.write(Data(prompt.utf8))
-            let result = try Generator.generate(model: loaded.model, prompt: promptTokens, count: tokens,
+            let result = try Generator.generate(weights: loaded.weights, prompt: promptTokens, count: tokens,
                                                 settings: settings) { token in
                 FileHandle.standardOutput.write(Data(loaded.tokenizer.decode([token]).utf8))
             }

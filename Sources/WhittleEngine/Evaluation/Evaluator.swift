@@ -30,10 +30,19 @@ public enum Evaluator {
     /// (each predicting its next T tokens), `batchSize` windows per forward pass.
     public static func evaluate(model: GPTModel, tokens: [Int32], contextLength: Int? = nil,
                                 batchSize: Int = 16) throws -> EvaluationResult {
-        let T = contextLength ?? model.config.contextLength
-        guard T >= 1, T <= model.config.contextLength else {
-            throw WhittleError.config("the evaluation context (\(T) tokens) must be within 1...\(model.config.contextLength), the model's number of positions (n_positions)",
-                                      hint: "a GPT-2 model has no position embedding past n_positions; use --context \(model.config.contextLength) or less")
+        try withExtendedLifetime(model) {
+            try evaluate(weights: model.weights, tokens: tokens, contextLength: contextLength, batchSize: batchSize)
+        }
+    }
+
+    /// Evaluates a model's `weights` in any stored formats (a `LoadedModel`'s, a variant's) the same way.
+    public static func evaluate(weights: ModelWeights, tokens: [Int32], contextLength: Int? = nil,
+                                batchSize: Int = 16) throws -> EvaluationResult {
+        let dimensions = weights.dimensions
+        let T = contextLength ?? dimensions.maxT
+        guard T >= 1, T <= dimensions.maxT else {
+            throw WhittleError.config("the evaluation context (\(T) tokens) must be within 1...\(dimensions.maxT), the model's number of positions (n_positions)",
+                                      hint: "a GPT-2 model has no position embedding past n_positions; use --context \(dimensions.maxT) or less")
         }
         let windowCount = tokens.count > 0 ? (tokens.count - 1) / T : 0
         guard windowCount >= 1 else {
@@ -45,11 +54,10 @@ public enum Evaluator {
         windowLosses.reserveCapacity(windowCount)
         var correct = 0
         var arena: ActivationArena? = nil
-        let weights = model.weights
         var window = 0
         while window < windowCount {
             let B = min(batchSize, windowCount - window)
-            if arena?.B != B { arena = ActivationArena(dimensions: model.config.dimensions, B: B, T: T) }
+            if arena?.B != B { arena = ActivationArena(dimensions: dimensions, B: B, T: T) }
             let a = arena!
             for b in 0..<B {
                 let offset = (window + b) * T
@@ -59,7 +67,7 @@ public enum Evaluator {
                 }
             }
             GPT.forward(weights: weights, arena: a, withTargets: true)
-            let V = model.config.vocabularySize
+            let V = dimensions.V
             for b in 0..<B {
                 var sum: Double = 0
                 for t in 0..<T {

@@ -47,13 +47,21 @@ public enum Generator {
     /// recomputing that window for each further token.
     public static func generate(model: GPTModel, prompt: [Int32], count: Int, settings: SamplingSettings,
                                 onToken: (Int32) -> Void = { _ in }) throws -> (tokens: [Int32], stats: GenerationStats) {
+        try withExtendedLifetime(model) {
+            try generate(weights: model.weights, prompt: prompt, count: count, settings: settings, onToken: onToken)
+        }
+    }
+
+    /// Generates from a model's `weights` in any stored formats (a `LoadedModel`'s, a variant's) the same way.
+    public static func generate(weights: ModelWeights, prompt: [Int32], count: Int, settings: SamplingSettings,
+                                onToken: (Int32) -> Void = { _ in }) throws -> (tokens: [Int32], stats: GenerationStats) {
         try settings.validate()
         guard !prompt.isEmpty else {
             throw WhittleError.data("the prompt is empty", hint: "give at least one character, e.g. --prompt \"\\n\"")
         }
         guard count >= 0 else { throw WhittleError.config("the number of tokens must be ≥ 0 (got \(count))") }
-        let maxT = model.config.contextLength
-        let decoder = GPTDecoder(weights: model.weights)
+        let maxT = weights.dimensions.maxT
+        let decoder = GPTDecoder(weights: weights)
         var generator = RandomGenerator(seed: settings.seed)
         var sequence = prompt
         let window = Array(prompt.suffix(maxT))
