@@ -62,7 +62,7 @@ public struct QuantizationPlan: Equatable, Sendable {
     /// Patterns are non-empty, printable ASCII without spaces or '='.
     static func checkPattern(_ pattern: String) throws {
         let valid = !pattern.isEmpty && pattern.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "=") }
-        guard valid, pattern.contains(where: { $0 != "*" && $0 != "." }) else {
+        guard valid else {
             throw WhittleError.config("tensor pattern '\(pattern)' is empty or holds spaces, '=' or other characters no tensor name has",
                                       hint: "patterns are tensor names or parts of them, with * for any characters: ffn_down, blk.3.*, h.*.mlp.c_fc")
         }
@@ -100,7 +100,7 @@ public struct QuantizationPlan: Equatable, Sendable {
                                       + (stayFloat.isEmpty ? "" : " (\(stayFloat.map { "'\($0)'" }.joined(separator: ", ")) only name vectors or the position table, which stay f32)"),
                                       hint: "quantizable tensors: \(Self.nameExamples(layout)); `*` matches any characters")
         }
-        for (tensor, format) in zip(layout.tensors, formats) where format.rowBytes(Self.rowLength(tensor)) == nil {
+        for (tensor, format) in zip(layout.tensors, formats) where Self.isQuantizable(tensor) && format.rowBytes(Self.rowLength(tensor)) == nil {
             let width = Self.rowLength(tensor)
             let fits = Self.nearestFitting(format, rowLength: width)
             throw WhittleError.config("\(tensor.name) (\(GPT2GGUF.name(tensor))) has rows of \(width) weights, not a multiple of \(format)'s block of \(format.traits.blockSize)",

@@ -52,7 +52,7 @@ public enum VariantCard {
             lines.append("|---|---|")
             for member in members { lines.append("| \(member.key) | \(cell(member.value)) |") }
         } else {
-            lines.append("Not measured yet: `whittle eval --model DIR` scores it.")
+            lines.append("Not recorded yet (`whittle eval --model DIR` measures it; `Variant.recordMetrics` stores figures here and in `variant.json`).")
         }
         lines.append("")
         lines.append("## Use")
