@@ -87,7 +87,6 @@ struct QuantizeCommand: ParsableCommand {
 
     func report(_ progress: Quantizer.Progress) {
         switch progress {
-        case .loadingBase(let path): printError("loading \(path)")
         case .quantizing(let tensor, let format, let index, let count):
             printError("[\(index)/\(count)] \(tensor) → \(format.rawValue)")
         case .writing(let path): printError("writing \(path)")

@@ -8,9 +8,8 @@ import Foundation
 
 /// Builds quantized variants (`whittle quantize`).
 public enum Quantizer {
-    /// Where a quantization job is; reported in order.
+    /// Where a quantization job is; reported in order, once the base is loaded and the plan checked.
     public enum Progress: Equatable, Sendable {
-        case loadingBase(path: String)
         /// Tensor `index` (from 1) of `count` quantizable tensors is being rounded to `format`.
         case quantizing(tensor: String, format: WeightFormat, index: Int, count: Int)
         case writing(path: String)
@@ -61,7 +60,6 @@ public enum Quantizer {
             throw WhittleError.config("'\(output)' already exists", hint: "choose another --out, or delete it first")
         }
         _ = try QuantizationMethod.named(request.method.rawValue)   // refuses methods not built yet
-        progress(.loadingBase(path: request.basePath))
         let base = try LoadedModel.load(request.basePath)
         guard let model = base.floatModel else {
             throw WhittleError.config("\(base.source) holds already-quantized weights (\(base.weightsFile)); quantizing them again would compound rounding errors",
