@@ -45,6 +45,15 @@ import WhittleTestSupport
         #expect(report["directory"] as? String == "v")
     }
 
+    @Test func helpHasExamplesAndTypes() throws {
+        let workspace = try Workspace()
+        let help = try workspace.run("quantize", "--help")
+        #expect(help.status == 0, "\(help.transcript)")
+        for fragment in ["Examples:", "--tensor-type", "--plan", "--embedding-type", "q4_0", "not built yet", "Exit codes"] {
+            #expect(help.stdoutText.contains(fragment), "help lacks \(fragment)\n\(help.transcript)")
+        }
+    }
+
     /// Runs `quantize` with `arguments` (plus --out out) and expects a refusal that writes nothing.
     func refuse(_ arguments: [String], workspace: Workspace? = nil, status: Int32 = 64, mentioning: [String],
                 sourceLocation: SourceLocation = #_sourceLocation) throws {

@@ -121,6 +121,35 @@ import WhittleTestSupport
         #expect(missing?.kind == .invalidFile && missing?.message.contains("variant.json") == true)
     }
 
+    /// A variant.json that disagrees with its weights (republished with a valid manifest) fails `open`.
+    @Test func testVariantOpen_lineageMustDescribeTheWeights() throws {
+        let scratch = TemporaryDirectory()
+        let base = try Self.baseModel(in: scratch)
+        let outcome = try Quantizer.run(Self.request(base, scratch.path("v"), plan: QuantizationPlan(defaultFormat: .q4_0)))
+        let opened = try Variant.open(outcome.directory)
+        #expect(opened.variant == outcome.variant && opened.model.floatModel == nil)
+        func republish(_ edit: (String) -> String) throws {
+            let names = try AtomicDirectory.readManifest(outcome.directory).map(\.name)
+            let files = try names.map { name -> (name: String, bytes: [UInt8]) in
+                let bytes = try FileIO.readFile(outcome.directory + "/" + name)
+                return name == Variant.fileName ? (name, Array(edit(String(decoding: bytes, as: UTF8.self)).utf8)) : (name, bytes)
+            }
+            try AtomicDirectory.publish(files: files, to: outcome.directory)
+        }
+        let good = outcome.variant.json()
+        let edits: [(String, String, String)] = [
+            ("\"h.0.mlp.c_fc.weight\": \"q4_0\"", "\"h.0.mlp.c_fc.weight\": \"q8_0\"", "stored as q4_0"),
+            ("\"h.0.mlp.c_fc.weight\": \"q4_0\"", "\"h.0.mlp.c_fx.weight\": \"q4_0\"", "'h.0.mlp.c_fx.weight'"),
+            ("\"bytes\": \(outcome.variant.weightsFileBytes)", "\"bytes\": 1", "1 bytes"),
+        ]
+        for (find, replace, fragment) in edits {
+            #expect(good.contains(find))
+            try republish { _ in good.replacingOccurrences(of: find, with: replace) }
+            let error = #expect(throws: WhittleError.self, "\(replace)") { try Variant.open(outcome.directory) }
+            #expect(error?.kind == .invalidFile && error?.message.contains(fragment) == true, "\(error?.message ?? "")")
+        }
+    }
+
     /// variant.json with one change; each must be refused with `.invalidFile` naming the problem.
     @Test func testVariantParse_hostileDocumentsAreRefused() throws {
         let scratch = TemporaryDirectory()
