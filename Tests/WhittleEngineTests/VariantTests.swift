@@ -68,6 +68,17 @@ import WhittleTestSupport
         #expect(card.contains("whittle quantize (test)") && card.contains("\(variant.weightsFileBytes.formatted()) bytes"))
     }
 
+    /// `quantize`'s default plans (embedding q8_0) of the sample model write the reference writer's
+    /// files byte for byte (general.name is the output directory's name).
+    @Test(arguments: [(WeightFormat.q8_0, "tiny-q8_0.gguf"), (.q4_0, "tiny-q4_0-embd-q8_0.gguf")])
+    func testQuantize_defaultPlanOfSampleModelIsTheReferenceFile(_ format: WeightFormat, _ reference: String) throws {
+        let scratch = TemporaryDirectory()
+        let output = scratch.path("shakespeare-char-tiny")
+        let request = Self.request(Repository.path("sample-models/shakespeare-char-tiny"), output, plan: QuantizationPlan(defaultFormat: format))
+        _ = try Quantizer.run(request)
+        #expect(try FileIO.readFile(output + "/model.gguf") == (try GGUFFixture.bytes(reference)))
+    }
+
     @Test func testVariant_jsonRoundTripsAndMetricsAreRecordedAtomically() throws {
         let scratch = TemporaryDirectory()
         let base = try Self.baseModel(in: scratch)
