@@ -7,6 +7,9 @@
 import Foundation
 import Testing
 import WhittleTestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct QuantizeCommandTests {
     static let sample = Repository.path("sample-models/shakespeare-char-tiny")
@@ -43,6 +46,25 @@ import WhittleTestSupport
         #expect(plan["wte.weight"] == "f16" && plan["h.1.mlp.c_proj.weight"] == "q8_0" && plan["h.1.mlp.c_fc.weight"] == "q5_0")
         #expect(plan["h.0.mlp.c_proj.weight"] == "q4_1" && plan["h.0.attn.c_attn.weight"] == "q4_1")
         #expect(report["directory"] as? String == "v")
+    }
+
+    /// Ctrl-C during a quantization: the output appears complete or not at all, never half-written.
+    @Test func interruptLeavesNothingHalfWritten() throws {
+        let workspace = try Workspace()
+        let launched = try workspace.launch(["quantize", "--model", Self.sample, "--type", "q4_0", "--out", "out"])
+        Thread.sleep(forTimeInterval: 0.8)
+        kill(launched.pid, SIGINT)
+        let result = launched.finish()
+        #expect(result.status == 0 || result.status == 130, "\(result.transcript)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: workspace.url.path).sorted()
+        if result.status == 130 {
+            #expect(names == ["config.toml", "corpus.txt"], "\(names)\n\(result.transcript)")
+            #expect(result.stderr.contains("cancelled") || result.stderr.isEmpty, "\(result.transcript)")
+        } else {
+            #expect(names == ["config.toml", "corpus.txt", "out"], "\(names)")
+            let verified = try workspace.run("eval", "--model", "out", "--data", "corpus.txt")
+            #expect(verified.status == 0, "\(verified.transcript)")
+        }
     }
 
     @Test func helpHasExamplesAndTypes() throws {
