@@ -34,6 +34,27 @@ import Glibc
         #expect(generated.status == 0 && generated.stdoutText.count > 20, "\(generated.transcript)")
     }
 
+    /// A run directory as the base (its newest checkpoint); the variant carries the run's config.toml,
+    /// so `eval` without --data scores the same validation split as the base.
+    @Test func runDirectoryBaseKeepsItsValidationSplit() throws {
+        let workspace = try Workspace()
+        _ = try workspace.trainTinyModel()
+        let made = try workspace.run("quantize", "--model", "run", "--type", "f16", "--embedding-type", "bf16", "--out", "v")
+        try #require(made.status == 0, "\(made.transcript)")
+        #expect(made.stdoutText.contains("run/ckpt-000004"), "\(made.transcript)")
+        let base = try workspace.run("eval", "--model", "run", "--json")
+        let variant = try workspace.run("eval", "--model", "v", "--json")
+        #expect(base.status == 0 && variant.status == 0, "\(base.transcript)\n\(variant.transcript)")
+        func tokens(_ result: RunResult) throws -> Int? {
+            let report = try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any]
+            return (report?["result"] as? [String: Any])?["tokens"] as? Int
+        }
+        let baseTokens = try #require(try tokens(base), "\(base.transcript)")
+        let variantTokens = try tokens(variant)
+        #expect(baseTokens > 0 && variantTokens == baseTokens, "\(variant.transcript)")
+        #expect(variant.stdoutText.contains("validation split of corpus.txt"), "\(variant.transcript)")
+    }
+
     @Test func jsonReportCarriesVariantAndRulesApply() throws {
         let workspace = try Workspace()
         try workspace.write("plan.json", text: #"{"type": "q5_0", "tensor_types": {"ffn_down": "q8_0"}}"#)
