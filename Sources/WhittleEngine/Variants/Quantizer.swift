@@ -40,8 +40,7 @@ public enum Quantizer {
     public struct Outcome: Sendable {
         public var directory: String
         public var variant: Variant
-        /// Parameters of the model, and the base's weights file size (for the ratio).
-        public var parameterCount: Int
+        /// The base's weights file size (for the size ratio).
         public var baseWeightsFileBytes: Int
         public var seconds: Double
     }
@@ -90,8 +89,7 @@ public enum Quantizer {
         guard !isCancelled() else { throw WhittleError(.cancelled, "quantization cancelled; nothing was written") }
         progress(.writing(path: output))
         try AtomicDirectory.publish(files: files, to: output)
-        return Outcome(directory: output, variant: variant, parameterCount: model.parameterCount,
-                       baseWeightsFileBytes: base.weightsFileBytes,
+        return Outcome(directory: output, variant: variant, baseWeightsFileBytes: base.weightsFileBytes,
                        seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
 
