@@ -19,7 +19,7 @@ struct GenerateCommand: ParsableCommand {
         \(exitCodeHelp)
         """)
 
-    @Option(name: .long, help: "Model, checkpoint or run directory.")
+    @Option(name: .long, help: "Model, checkpoint, run or variant directory, or a .gguf file.")
     var model: String
 
     @Option(name: .customLong("prompt"), help: ArgumentHelp("Text to continue (default: a newline).", valueName: "text"))
@@ -55,13 +55,13 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let loaded = try ModelDirectory.load(model)
+            let loaded = try LoadedModel.load(model)
             let promptTokens = skipUnknown ? loaded.tokenizer.encode(prompt, skipUnknown: true).tokens
                                            : try loaded.tokenizer.encode(prompt)
             let settings = SamplingSettings(temperature: temperature, topK: topK == 0 ? nil : topK, seed: seed)
-            try Generator.checkBudget(model: loaded.model, count: tokens)   // refuse before the prompt is echoed
+            try Generator.checkBudget(weights: loaded.weights, count: tokens)   // refuse before the prompt is echoed
             FileHandle.standardOutput.write(Data(prompt.utf8))
-            let result = try Generator.generate(model: loaded.model, prompt: promptTokens, count: tokens,
+            let result = try Generator.generate(weights: loaded.weights, prompt: promptTokens, count: tokens,
                                                 settings: settings) { token in
                 FileHandle.standardOutput.write(Data(loaded.tokenizer.decode([token]).utf8))
             }

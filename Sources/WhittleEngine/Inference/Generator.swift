@@ -45,12 +45,12 @@ public enum Generator {
     /// Refuses token counts whose output or time would not be reasonable: the token arrays against the
     /// memory budget, and the decode FLOPs (2 × parameters per token, a whole context window once the
     /// output passes the context length) against `ResourceBudget.longRunSeconds`.
-    public static func checkBudget(model: GPTModel, count: Int, budget: ResourceBudget = .current()) throws {
+    public static func checkBudget(weights: ModelWeights, count: Int, budget: ResourceBudget = .current()) throws {
         let fix = "ask for fewer tokens (--tokens), or generate in several calls"
         try budget.check(Double(count) * 16, for: "generating \(count) tokens", fix: fix)
-        let parameters = model.config.approximateParameterCount
-        let overflow = Double(max(0, count - model.config.contextLength))
-        let flops = 2 * parameters * Double(count) + 2 * parameters * Double(model.config.contextLength) * overflow
+        let parameters = Double(weights.layout.totalCount), maxT = weights.dimensions.maxT
+        let overflow = Double(max(0, count - maxT))
+        let flops = 2 * parameters * Double(count) + 2 * parameters * Double(maxT) * overflow
         let seconds = ResourceBudget.estimatedSeconds(flops: flops, threads: 1)
         guard seconds <= ResourceBudget.longRunSeconds else {
             throw WhittleError.config("generating \(count) tokens would take about \(ResourceBudget.formatSeconds(seconds)) (a FLOP estimate at an assumed \(Int(ResourceBudget.assumedFlopsPerThread / 1e9)) GFLOP/s)",
@@ -64,14 +64,24 @@ public enum Generator {
     public static func generate(model: GPTModel, prompt: [Int32], count: Int, settings: SamplingSettings,
                                 budget: ResourceBudget = .current(),
                                 onToken: (Int32) -> Void = { _ in }) throws -> (tokens: [Int32], stats: GenerationStats) {
+        try withExtendedLifetime(model) {
+            try generate(weights: model.weights, prompt: prompt, count: count, settings: settings, budget: budget,
+                         onToken: onToken)
+        }
+    }
+
+    /// Generates from a model's `weights` in any stored formats (a `LoadedModel`'s, a variant's) the same way.
+    public static func generate(weights: ModelWeights, prompt: [Int32], count: Int, settings: SamplingSettings,
+                                budget: ResourceBudget = .current(),
+                                onToken: (Int32) -> Void = { _ in }) throws -> (tokens: [Int32], stats: GenerationStats) {
         try settings.validate()
         guard !prompt.isEmpty else {
             throw WhittleError.data("the prompt is empty", hint: "give at least one character, e.g. --prompt \"\\n\"")
         }
         guard count >= 0 else { throw WhittleError.config("the number of tokens must be ≥ 0 (got \(count))") }
-        let maxT = model.config.contextLength
-        try checkBudget(model: model, count: count, budget: budget)
-        let decoder = GPTDecoder(weights: model.weights)
+        let maxT = weights.dimensions.maxT
+        try checkBudget(weights: weights, count: count, budget: budget)
+        let decoder = GPTDecoder(weights: weights)
         var generator = RandomGenerator(seed: settings.seed)
         var sequence = prompt
         let window = Array(prompt.suffix(maxT))

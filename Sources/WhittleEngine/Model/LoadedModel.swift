@@ -60,6 +60,7 @@ public final class LoadedModel: @unchecked Sendable {
         let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         if exists, !isDirectory.boolValue, path.hasSuffix(".gguf") { return try loadGGUF(path, source: path) }
         if exists, isDirectory.boolValue, FileManager.default.fileExists(atPath: path + "/" + ggufName) {
+            if FileManager.default.fileExists(atPath: path + "/" + AtomicDirectory.manifestName) { try AtomicDirectory.verify(path) }
             return try loadGGUF(path + "/" + ggufName, source: path)
         }
         let loaded = try ModelDirectory.load(path)

@@ -1,0 +1,171 @@
+// A variant's lineage, `variant.json`: the base model and the SHA-256 of its weights file, every
+// pass that made it with its parameters (for now one `quantize` pass; calibration fields are there
+// for the methods that need text, null for round-to-nearest), the per-tensor plan as stored, the
+// weights file and its size, a slot for measured metrics, and the Whittle version and command line.
+// Writing is `JSONValue` with members in a fixed order; reading is strict (`Variant+Reading.swift`).
+
+/// How a quantization pass rounds weights into blocks.
+public enum QuantizationMethod: String, CaseIterable, Equatable, Sendable {
+    /// Round to nearest: GGUF's reference quantizers.
+    case rtn
+    /// Importance-weighted rounding from calibration activations (llama.cpp's `--imatrix`).
+    case imatrix
+    /// GPTQ: error feedback through the inverse Hessian of calibration activations.
+    case gptq
+    /// Activation-aware scaling (AWQ-style).
+    case awq
+
+    /// Whether this build can run the method.
+    public var isBuilt: Bool { self == .rtn }
+
+    /// Parses a method name; unknown and not-yet-built methods are `.config` errors that say so.
+    public static func named(_ name: String) throws -> QuantizationMethod {
+        let built = allCases.filter(\.isBuilt).map(\.rawValue).joined(separator: ", ")
+        guard let method = QuantizationMethod(rawValue: name.lowercased()) else {
+            throw WhittleError.config("unknown quantization method '\(name)'",
+                                      hint: "methods: \(allCases.map(\.rawValue).joined(separator: ", ")); built so far: \(built)")
+        }
+        guard method.isBuilt else {
+            throw WhittleError.config("the \(method.rawValue) method is not built yet; only \(built) (round to nearest) is",
+                                      hint: "use --method rtn; \(allCases.filter { !$0.isBuilt }.map(\.rawValue).joined(separator: ", ")) come with the calibration work of the quantization issue")
+        }
+        return method
+    }
+}
+
+/// The lineage and measurements of a compressed model directory (`variant.json`).
+public struct Variant: Equatable, Sendable {
+    /// The file's name in a variant directory.
+    public static let fileName = "variant.json"
+    /// `format` and `version` of the files this code writes.
+    public static let formatName = "whittle-variant"
+    public static let version = 1
+
+    /// The model the variant was made from.
+    public struct Base: Equatable, Sendable {
+        /// The model directory (or file) as resolved when the variant was made.
+        public var path: String
+        /// Its weights file's name (`model.safetensors`) and that file's SHA-256 (lowercase hex).
+        public var weightsFile: String
+        public var sha256: String
+        public init(path: String, weightsFile: String, sha256: String) {
+            self.path = path
+            self.weightsFile = weightsFile
+            self.sha256 = sha256
+        }
+    }
+
+    /// One compression step, with its parameters.
+    public struct Pass: Equatable, Sendable {
+        /// Only quantization exists so far; pruning and distillation add kinds.
+        public enum Kind: String, Equatable, Sendable { case quantize }
+        public var kind: Kind
+        public var method: QuantizationMethod
+        /// The plan as the user gave it (default type, embedding type, rules in order).
+        public var plan: QuantizationPlan
+        /// Calibration text (a named split or file), its sample count and seed; nil for round-to-nearest.
+        public var calibrationText: String?
+        public var calibrationSamples: Int?
+        public var calibrationSeed: UInt64?
+
+        public init(kind: Kind = .quantize, method: QuantizationMethod, plan: QuantizationPlan, calibrationText: String? = nil,
+                    calibrationSamples: Int? = nil, calibrationSeed: UInt64? = nil) {
+            self.kind = kind
+            self.method = method
+            self.plan = plan
+            self.calibrationText = calibrationText
+            self.calibrationSamples = calibrationSamples
+            self.calibrationSeed = calibrationSeed
+        }
+    }
+
+    /// One tensor's stored format (the tensor by its Whittle name, `h.0.attn.c_attn.weight`).
+    public struct PlanEntry: Equatable, Sendable {
+        public var tensor: String
+        public var format: WeightFormat
+        public init(tensor: String, format: WeightFormat) {
+            self.tensor = tensor
+            self.format = format
+        }
+    }
+
+    public var base: Base
+    public var passes: [Pass]
+    /// Every quantizable tensor (matrices and the token embedding) in layout order, with its format.
+    public var plan: [PlanEntry]
+    /// The weights file in the variant directory, its size on disk, and bits per parameter as stored
+    /// (every tensor, scales included; file headers not).
+    public var weightsFile: String
+    public var weightsFileBytes: Int
+    public var bitsPerWeight: Double
+    /// Parameters of the model (every tensor).
+    public var parameterCount: Int
+    /// Measured figures (filled by evaluation: an object of named values), or `.null`.
+    public var metrics: JSONValue
+    /// The Whittle version and the command line that made the variant.
+    public var whittleVersion: String
+    public var command: String
+
+    public init(base: Base, passes: [Pass], plan: [PlanEntry], weightsFile: String, weightsFileBytes: Int,
+                bitsPerWeight: Double, parameterCount: Int, metrics: JSONValue = .null, whittleVersion: String, command: String) {
+        self.base = base
+        self.passes = passes
+        self.plan = plan
+        self.weightsFile = weightsFile
+        self.weightsFileBytes = weightsFileBytes
+        self.bitsPerWeight = bitsPerWeight
+        self.parameterCount = parameterCount
+        self.metrics = metrics
+        self.whittleVersion = whittleVersion
+        self.command = command
+    }
+
+    /// Counts of plan entries per format, most common first.
+    public var formatCounts: [(format: WeightFormat, count: Int)] {
+        var counts: [WeightFormat: Int] = [:]
+        for entry in plan { counts[entry.format, default: 0] += 1 }
+        return counts.map { ($0.key, $0.value) }.sorted { ($0.count, $1.format.rawValue) > ($1.count, $0.format.rawValue) }
+    }
+
+    /// `variant.json`'s text.
+    public func json() -> String { jsonValue().serialized(indent: 2) + "\n" }
+
+    /// `variant.json` as a value (for reports that embed it).
+    public func jsonValue() -> JSONValue {
+        func optional(_ text: String?) -> JSONValue { text.map(JSONValue.string) ?? .null }
+        let passes: [JSONValue] = self.passes.map { pass in
+            .object([
+                .init("pass", .string(pass.kind.rawValue)),
+                .init("method", .string(pass.method.rawValue)),
+                .init("type", .string(pass.plan.defaultFormat.rawValue)),
+                .init("embedding_type", .string(pass.plan.embeddingFormat.rawValue)),
+                .init("tensor_types", .object(pass.plan.rules.map { .init($0.pattern, .string($0.format.rawValue)) })),
+                .init("calibration_text", optional(pass.calibrationText)),
+                .init("calibration_samples", pass.calibrationSamples.map(JSONValue.int) ?? .null),
+                .init("calibration_seed", pass.calibrationSeed.map { .number(String($0)) } ?? .null),
+            ])
+        }
+        return .object([
+            .init("format", .string(Self.formatName)),
+            .init("version", .int(Self.version)),
+            .init("base", .object([
+                .init("path", .string(base.path)),
+                .init("weights_file", .string(base.weightsFile)),
+                .init("sha256", .string(base.sha256)),
+            ])),
+            .init("passes", .array(passes)),
+            .init("weights", .object([
+                .init("file", .string(weightsFile)),
+                .init("bytes", .int(weightsFileBytes)),
+                .init("bits_per_weight", .double(bitsPerWeight)),
+                .init("parameters", .int(parameterCount)),
+            ])),
+            .init("plan", .object(plan.map { .init($0.tensor, .string($0.format.rawValue)) })),
+            .init("metrics", metrics),
+            .init("whittle", .object([
+                .init("version", .string(whittleVersion)),
+                .init("command", .string(command)),
+            ])),
+        ])
+    }
+}
