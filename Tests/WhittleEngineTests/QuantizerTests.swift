@@ -169,8 +169,13 @@ import WhittleTestSupport
         for report in gptq!.reports where report.tensor != "wte.weight" {
             #expect(gptqErrors[report.tensor]! < rtnErrors[report.tensor]!, "\(report.tensor)")
         }
-        print("GPTQ q4_0, tiny sample model: calibration (128 × 64 tokens) \(calibrationTime), quantization \(gptqTime);",
-              "mean relative output error GPTQ \(gptqErrors.values.reduce(0, +) / Double(gptqErrors.count))",
-              "RTN \(rtnErrors.values.reduce(0, +) / Double(rtnErrors.count))")
+        let matrices = gptq!.reports.map(\.tensor).filter { $0 != "wte.weight" }
+        func mean(_ errors: [String: Double]) -> Double { matrices.reduce(0) { $0 + errors[$1]! } / Double(matrices.count) }
+        let imatrix = Self.errors(try Quantizer.quantize(model: model, plan: Self.linearPlan(.q4_0), method: .imatrix, calibration: stats))
+        let awq = Self.errors(try Quantizer.quantize(model: model, plan: Self.linearPlan(.q4_0), method: .awq, calibration: stats))
+        #expect(mean(imatrix) < mean(rtnErrors) && mean(awq) < mean(rtnErrors))
+        let bytes = CalibrationStatistics.bytesNeeded(model.config.dimensions, contextLength: 64)
+        print("GPTQ q4_0, tiny sample model: calibration (128 × 64 tokens, \(bytes) bytes) \(calibrationTime), quantization \(gptqTime);",
+              "mean relative output error of the 16 matrices: RTN \(mean(rtnErrors)), imatrix \(mean(imatrix)), AWQ \(mean(awq)), GPTQ \(mean(gptqErrors))")
     }
 }
