@@ -28,15 +28,21 @@ public enum SymmetricMatrix {
         return true
     }
 
-    /// Inverts the lower-triangular n×n `l` in place (forward substitution, column by column).
+    /// Inverts the lower-triangular n×n `l` in place, row by row: X[i, ..<i] = −(Σ_k<i L[i,k]·X[k, ..<i]) / L[i,i],
+    /// so the inner loop runs along contiguous rows.
     public static func invertLower(_ l: UnsafeMutablePointer<Double>, n: Int) {
-        for j in 0..<n {
-            l[j * n + j] = 1 / l[j * n + j]
-            for i in (j + 1)..<max(n, j + 1) {
-                var sum: Double = 0
-                for k in j..<i { sum -= l[i * n + k] * l[k * n + j] }
-                l[i * n + j] = sum / l[i * n + i]
+        let row = UnsafeMutablePointer<Double>.allocate(capacity: max(n, 1))
+        defer { row.deallocate() }
+        for i in 0..<n {
+            let li = l + i * n
+            row.update(repeating: 0, count: i)
+            for k in 0..<i {
+                let factor = li[k], xk = l + k * n
+                for j in 0...k { row[j] += factor * xk[j] }
             }
+            let inverse = 1 / li[i]
+            for j in 0..<i { li[j] = -row[j] * inverse }
+            li[i] = inverse
         }
     }
 
