@@ -77,7 +77,7 @@ enum ActivationAwareScaling {
     /// The α on the grid (and its s) with the least output error of the rounded, scaled layer.
     static func search(_ w: UnsafePointer<Float>, tensor: ParameterTensor, stats: LayerStatistics, format: WeightFormat,
                        grid: Int) -> (scales: [Float], alpha: Double) {
-        let rows = Quantizer.outputRows(w, tensor: tensor)
+        let rows = Rounding.outputRows(w, tensor: tensor)
         let K = tensor.shape[0], outputs = tensor.shape[1]
         let h = stats.hessian.map(Float.init)
         let largest = stats.meanAbsolute.max() ?? 0

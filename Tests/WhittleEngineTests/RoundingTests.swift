@@ -1,4 +1,4 @@
-// Calibration and the `Quantizer` API on small seeded models: calibration refuses the validation
+// Calibration and the `Rounding` API on small seeded models: calibration refuses the validation
 // split, too-short text, no samples and a memory limit it would pass, and its Hessian is Σ xᵀx of the
 // arena's layer inputs; AWQ's folded model computes the same logits before rounding and rounds with
 // less output error than RTN where some input channels are outliers; GPTQ and importance-weighted
@@ -10,7 +10,7 @@ import Testing
 import WhittleTestSupport
 @testable import WhittleEngine
 
-@Suite struct QuantizerTests {
+@Suite struct RoundingTests {
     /// Two blocks, width 64 (so every matrix row is whole blocks), random weights; with `outliers`,
     /// a few LayerNorm gain channels are 8× larger, as trained models' activations have them.
     static func model(outliers: Bool = false, seed: UInt64 = 1) throws -> GPTModel {
@@ -64,7 +64,7 @@ import WhittleTestSupport
         #expect(Self.thrown { _ = try CalibrationStatistics.collect(model: model, tokens: Array(Self.tokens()[..<10]), name: "short", samples: 4, seed: 1) }.map { e in (e as? WhittleError)?.kind == .invalidData && "\(e)".contains("10 tokens") } == true)
         #expect(Self.thrown { _ = try CalibrationStatistics.collect(model: model, splits: splits, samples: 0, seed: 1) }.map { e in (e as? WhittleError)?.kind == .invalidConfig } == true)
         #expect(Self.thrown { _ = try CalibrationStatistics.collect(model: model, splits: splits, samples: 4, seed: 1, memoryLimit: 100_000) }.map { e in (e as? WhittleError)?.kind == .invalidConfig && "\(e)".contains("bytes") } == true)
-        #expect(Self.thrown { _ = try Quantizer.quantize(model: model, plan: Self.linearPlan(.q4_0), method: .gptq, calibration: nil) }.map { e in (e as? WhittleError)?.kind == .invalidConfig && "\(e)".contains("calibration") } == true)
+        #expect(Self.thrown { _ = try Rounding.quantize(model: model, plan: Self.linearPlan(.q4_0), method: .gptq, calibration: nil) }.map { e in (e as? WhittleError)?.kind == .invalidConfig && "\(e)".contains("calibration") } == true)
     }
 
     @Test func testCalibration_hessianIsTheSumOfOuterProductsOfTheArenaInputs() throws {
@@ -96,8 +96,8 @@ import WhittleTestSupport
     @Test func testAWQ_foldedModelComputesTheSameFunctionAndBeatsRoundToNearest() throws {
         let model = try Self.model(outliers: true)
         let stats = try Self.calibration(model)
-        let awq = try Quantizer.quantize(model: model, plan: Self.linearPlan(.q4_0), method: .awq, calibration: stats)
-        let rtn = try Quantizer.quantize(model: model, plan: Self.linearPlan(.q4_0), method: .rtn, calibration: stats)
+        let awq = try Rounding.quantize(model: model, plan: Self.linearPlan(.q4_0), method: .awq, calibration: stats)
+        let rtn = try Rounding.quantize(model: model, plan: Self.linearPlan(.q4_0), method: .rtn, calibration: stats)
         // Before rounding: the folded model's logits equal the original's within fp32 rounding.
         let before = Self.logits(model.weights), folded = Self.logits(awq.model.weights)
         for (a, b) in zip(before, folded) { #expect(abs(a - b) <= 1e-4 * max(abs(a), 1)) }
@@ -124,8 +124,8 @@ import WhittleTestSupport
         let model = try Self.model(outliers: true)
         let stats = try Self.calibration(model)
         for format in [WeightFormat.q4_0, .q5_1] {
-            let ours = try Quantizer.quantize(model: model, plan: Self.linearPlan(format), method: method, calibration: stats)
-            let rtn = try Quantizer.quantize(model: model, plan: Self.linearPlan(format), method: .rtn, calibration: stats)
+            let ours = try Rounding.quantize(model: model, plan: Self.linearPlan(format), method: method, calibration: stats)
+            let rtn = try Rounding.quantize(model: model, plan: Self.linearPlan(format), method: .rtn, calibration: stats)
             let oursErrors = Self.errors(ours), rtnErrors = Self.errors(rtn)
             let linear = ours.reports.filter { $0.tensor != "wte.weight" }
             #expect(linear.count == 8 && linear.allSatisfy { $0.method == method && $0.format == format })
@@ -140,15 +140,15 @@ import WhittleTestSupport
         }
     }
 
-    @Test func testQuantizer_rtnEqualsTheReferenceStoreAndMisfitsAreNamed() throws {
+    @Test func testRounding_rtnEqualsTheReferenceStoreAndMisfitsAreNamed() throws {
         let model = try Self.model()
-        let result = try Quantizer.quantize(model: model, plan: Self.linearPlan(.q5_0), method: .rtn, calibration: nil)
+        let result = try Rounding.quantize(model: model, plan: Self.linearPlan(.q5_0), method: .rtn, calibration: nil)
         let reference = WeightStore(layout: model.layout, parameters: model.parameters.pointer, format: Self.linearPlan(.q5_0))
         #expect(result.store.tensors == reference.tensors && result.store.byteCount == reference.byteCount)
         #expect(memcmp(result.store.data(result.store.tensors[0]), reference.data(reference.tensors[0]), reference.byteCount) == 0)
         #expect(result.reports.allSatisfy { $0.relativeError == nil && $0.method == .rtn })
         let narrow = try GPTModel(config: ModelConfig(layerCount: 1, headCount: 2, embeddingWidth: 48, contextLength: 8, vocabularySize: 65))
-        #expect(Self.thrown { _ = try Quantizer.quantize(model: narrow, plan: { _ in .q4_0 }, method: .rtn, calibration: nil) }.map { e in "\(e)".contains("wte.weight") && "\(e)".contains("int8") } == true)
+        #expect(Self.thrown { _ = try Rounding.quantize(model: narrow, plan: { _ in .q4_0 }, method: .rtn, calibration: nil) }.map { e in "\(e)".contains("wte.weight") && "\(e)".contains("int8") } == true)
     }
 
     /// GPTQ q4_0 on the shipped tiny model with 128 calibration windows of the train split: lower
@@ -162,17 +162,17 @@ import WhittleTestSupport
         let calibrationTime = try clock.measure { stats = try CalibrationStatistics.collect(model: model, splits: splits, samples: 128, seed: 1) }
         var gptq: QuantizationResult? = nil
         let gptqTime = try clock.measure {
-            gptq = try Quantizer.quantize(model: model, plan: Self.linearPlan(.q4_0), method: .gptq, calibration: stats)
+            gptq = try Rounding.quantize(model: model, plan: Self.linearPlan(.q4_0), method: .gptq, calibration: stats)
         }
-        let rtn = try Quantizer.quantize(model: model, plan: Self.linearPlan(.q4_0), method: .rtn, calibration: stats)
+        let rtn = try Rounding.quantize(model: model, plan: Self.linearPlan(.q4_0), method: .rtn, calibration: stats)
         let gptqErrors = Self.errors(gptq!), rtnErrors = Self.errors(rtn)
         for report in gptq!.reports where report.tensor != "wte.weight" {
             #expect(gptqErrors[report.tensor]! < rtnErrors[report.tensor]!, "\(report.tensor)")
         }
         let matrices = gptq!.reports.map(\.tensor).filter { $0 != "wte.weight" }
         func mean(_ errors: [String: Double]) -> Double { matrices.reduce(0) { $0 + errors[$1]! } / Double(matrices.count) }
-        let imatrix = Self.errors(try Quantizer.quantize(model: model, plan: Self.linearPlan(.q4_0), method: .imatrix, calibration: stats))
-        let awq = Self.errors(try Quantizer.quantize(model: model, plan: Self.linearPlan(.q4_0), method: .awq, calibration: stats))
+        let imatrix = Self.errors(try Rounding.quantize(model: model, plan: Self.linearPlan(.q4_0), method: .imatrix, calibration: stats))
+        let awq = Self.errors(try Rounding.quantize(model: model, plan: Self.linearPlan(.q4_0), method: .awq, calibration: stats))
         #expect(mean(imatrix) < mean(rtnErrors) && mean(awq) < mean(rtnErrors))
         let bytes = CalibrationStatistics.bytesNeeded(model.config.dimensions, contextLength: 64)
         print("GPTQ q4_0, tiny sample model: calibration (128 × 64 tokens, \(bytes) bytes) \(calibrationTime), quantization \(gptqTime);",

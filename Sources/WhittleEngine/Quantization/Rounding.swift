@@ -69,7 +69,7 @@ public struct QuantizationProgress: Equatable, Sendable {
     public let total: Int
 }
 
-public enum Quantizer {
+public enum Rounding {
     /// Quantizes `model`'s matrices (and token embedding) to `plan`'s formats with `method`.
     /// Throws `.invalidConfig` when a format does not fit a tensor's rows (naming the nearest type that
     /// does), when a calibrated method has no statistics or statistics of another shape, or when GPTQ
