@@ -48,9 +48,6 @@ func jsonText<T: Encodable>(_ value: T, pretty: Bool = true) throws -> String {
     return String(decoding: try encoder.encode(value), as: UTF8.self)
 }
 
-/// "1 worker", "2 workers".
-func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
-
 /// The exit codes of every subcommand, for `--help` (the README's table says the same).
 let exitCodeHelp = """
 Exit codes: 0 done; 1 a sweep finished but some of its runs failed; 2 the workbench has no usable terminal; \

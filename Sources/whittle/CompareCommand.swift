@@ -75,7 +75,7 @@ struct CompareCommand: ParsableCommand {
     func run() throws {
         let report = try reportingErrors { try measure() }
         if json {
-            print(try jsonText(report))
+            print(try report.jsonText())
         } else if csv {
             print(ComparisonTables(report: report).csv())
         } else {
@@ -84,79 +84,20 @@ struct CompareCommand: ParsableCommand {
     }
 
     func measure() throws -> ComparisonReport {
-        let loaded = try models.map { try LoadedModel.load($0) }
-        let base = loaded[0]
-        try Comparator.checkTokenizers(base: base, variants: Array(loaded.dropFirst()))
-        let text = try EvaluationText.load(data: data, skipUnknown: skipUnknown, tokenizer: base.tokenizer,
-                                           directories: [base.source])
         let showProgress = standardErrorIsTerminal && !json
-        var speeds: [InferenceSpeed?] = Array(repeating: nil, count: loaded.count)
-        if !noSpeed {
-            for (i, model) in loaded.enumerated() {
-                if showProgress { printError("\rmeasuring speed of \(model.shortName)", terminator: "") }
-                speeds[i] = try InferenceBench.measure(weights: model.weights, threads: threads, promptTokens: promptTokens,
-                                                       decodeTokens: decodeTokens, repetitions: repetitions)
+        let request = ComparisonRequest(
+            models: models, data: data, skipUnknown: skipUnknown, contextLength: context, batchSize: batchSize,
+            speed: noSpeed ? nil : ComparisonRequest.Speed(threads: threads, promptTokens: promptTokens,
+                                                           decodeTokens: decodeTokens, repetitions: repetitions))
+        let report = try ComparisonReport.measure(request) { progress in
+            guard showProgress else { return }
+            switch progress {
+            case .loading: break
+            case .measuringSpeed(let model, _, _): printError("\r\u{1B}[Kmeasuring speed of \(model)", terminator: "")
+            case .scoring(let done, let total): printError("\r\u{1B}[Kscoring windows \(done)/\(total)", terminator: "")
             }
-            if showProgress { printError("\r\u{1B}[K", terminator: "") }
-        }
-        // Speed first, so each model's peak RSS is not the evaluation's buffers.
-        let comparison = try Comparator.compare(base: base, variants: Array(loaded.dropFirst()), tokens: text.tokens,
-                                                contextLength: context, batchSize: batchSize) { done, total in
-            if showProgress { printError("\rscoring windows \(done)/\(total)", terminator: "") }
         }
         if showProgress { printError("\r\u{1B}[K", terminator: "") }
-        var rows = loaded.enumerated().map { i, model in
-            ComparisonReport.Row(model: models[i], source: model.source, role: i == 0 ? "base" : "variant",
-                                 format: model.formatSummary, parameters: model.parameterCount,
-                                 fileBytes: model.weightsFileBytes, bitsPerWeight: model.bitsPerWeight,
-                                 evaluation: i == 0 ? comparison.base : comparison.variants[i - 1].evaluation,
-                                 comparison: i == 0 ? nil : comparison.variants[i - 1], speed: speeds[i])
-        }
-        for i in rows.indices.dropFirst() {
-            rows[i].smaller = Verdict.smaller(base: rows[0].fileBytes, variant: rows[i].fileBytes)
-            if let b = rows[0].speed, let v = rows[i].speed { rows[i].faster = Verdict.faster(base: b, variant: v) }
-        }
-        return ComparisonReport(data: text.source, skippedCharacters: text.skippedCharacters,
-                                contextLength: comparison.contextLength, windows: comparison.windows,
-                                tokens: comparison.tokens, threads: noSpeed ? nil : threads,
-                                processPeakResidentBytes: ProcessMemory.peakResidentBytes(), models: rows)
-    }
-}
-
-/// Everything `compare` measured.
-struct ComparisonReport: Encodable {
-    var data: String
-    var skippedCharacters: Int
-    var contextLength: Int
-    var windows: Int
-    var tokens: Int
-    var threads: Int?
-    var processPeakResidentBytes: Int
-    var models: [Row]
-
-    struct Row: Encodable {
-        var model: String
-        var source: String
-        var role: String
-        var format: String
-        var parameters: Int
-        var fileBytes: Int
-        var bitsPerWeight: Double
-        var evaluation: EvaluationResult
-        var comparison: VariantComparison?
-        var speed: InferenceSpeed?
-        /// In words, against the base (variants only; `faster` only when speed was measured).
-        var smaller: String? = nil
-        var faster: String? = nil
-
-        enum CodingKeys: String, CodingKey {
-            case model, source, role, format, parameters, fileBytes = "file_bytes", bitsPerWeight = "bits_per_weight",
-                 evaluation, comparison = "against_base", speed, smaller, faster
-        }
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case data, skippedCharacters = "skipped_characters", contextLength = "context_length", windows, tokens, threads,
-             processPeakResidentBytes = "process_peak_rss_bytes", models
+        return report
     }
 }

@@ -121,10 +121,3 @@ struct EvalCommand: ParsableCommand {
         print(String(format: "time        %.2f s (%@ tokens/s)", r.seconds, formatCount(Int(Double(r.tokens) / max(r.seconds, 1e-9)))))
     }
 }
-
-/// "812 KB", "3.2 MiB".
-func formatBytes(_ bytes: Int) -> String {
-    if bytes >= 1 << 20 { return String(format: "%.2f MiB", Double(bytes) / 1048576) }
-    if bytes >= 1 << 10 { return String(format: "%.1f KiB", Double(bytes) / 1024) }
-    return "\(bytes) B"
-}

@@ -128,13 +128,6 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-/// "1.23M", "45.6k" or "789".
-func formatCount(_ n: Int) -> String {
-    if n >= 1_000_000 { return String(format: "%.2fM", Double(n) / 1e6) }
-    if n >= 10_000 { return String(format: "%.1fk", Double(n) / 1e3) }
-    return String(n)
-}
-
 /// The argument as a POSIX shell word (quoted only when needed).
 func shellQuoted(_ word: String) -> String {
     let safe = word.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "-_./=:,+@%".unicodeScalars.contains($0) }

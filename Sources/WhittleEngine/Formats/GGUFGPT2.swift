@@ -128,10 +128,17 @@ public enum GPT2GGUF {
 
     /// llama.cpp's file type: the format most matrix weights are stored in; and whether any tensor is block-quantized.
     static func fileType(_ store: WeightStore) -> (type: UInt32, quantized: Bool) {
+        fileType(store.layout, formats: store.tensors.map(\.format))
+    }
+
+    /// The file type of `layout`'s tensors stored in `formats` (one per tensor, in layout order).
+    static func fileType(_ layout: ParameterLayout, formats: [WeightFormat]) -> (type: UInt32, quantized: Bool) {
         var weightsByFormat: [WeightFormat: Int] = [:]
-        for tensor in store.tensors where tensor.role.isLinearWeight { weightsByFormat[tensor.format, default: 0] += tensor.count }
+        for (tensor, format) in zip(layout.tensors, formats) where tensor.role.isLinearWeight {
+            weightsByFormat[format, default: 0] += tensor.count
+        }
         let dominant = weightsByFormat.max { ($0.value, $1.key.rawValue) < ($1.value, $0.key.rawValue) }?.key ?? .f32
-        let quantized = store.tensors.contains { $0.format.isQuantized }
+        let quantized = formats.contains { $0.isQuantized }
         return (dominant.traits.ggufType.flatMap { fileTypeOfGGUFType[$0] } ?? 0, quantized)
     }
 

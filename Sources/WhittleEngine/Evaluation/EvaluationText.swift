@@ -1,18 +1,17 @@
-// The text `eval`, `compare` share: a named text file (--data), or the validation split of the
-// dataset named in a model's config.toml (the base's first when there is one), encoded with the
-// models' tokenizer. The source is named in every report.
+// The text `eval`, `compare` and the workbench's Compare screen evaluate on: a named text file
+// (--data), or the validation split of the dataset named in a model's config.toml (the base's first
+// when there is one), encoded with the models' tokenizer. The source is named in every report.
 
 import Foundation
-import WhittleEngine
 
-struct EvaluationText {
-    var tokens: [Int32]
+public struct EvaluationText: Sendable {
+    public var tokens: [Int32]
     /// "my.txt" or "validation split of datasets/tinyshakespeare.txt".
-    var source: String
-    var skippedCharacters: Int
+    public var source: String
+    public var skippedCharacters: Int
 
     /// `data` when given; otherwise the validation split named by the first of `directories` holding a config.toml.
-    static func load(data: String?, skipUnknown: Bool, tokenizer: CharTokenizer, directories: [String]) throws -> EvaluationText {
+    public static func load(data: String?, skipUnknown: Bool, tokenizer: CharTokenizer, directories: [String]) throws -> EvaluationText {
         if let data {
             let text = try Corpus.load(path: data)
             if skipUnknown {

@@ -1,15 +1,15 @@
-// How `compare` prints its report: a quality table and a size-and-speed table (aligned text or
-// Markdown), or one CSV table with every figure in its own column; and the "smaller?"/"faster?"
-// verdicts in words, so a variant that is not faster than its base says so.
+// How `compare` and the workbench's Compare export print a report: a quality table and a
+// size-and-speed table (aligned text or Markdown), or one CSV table with every figure in its own
+// column; and the "smaller?"/"faster?" verdicts in words, so a variant that is not faster than its
+// base says so.
 
 import Foundation
-import WhittleEngine
 
 /// "Smaller?" and "faster?" against the base, in words. Differences within 5% count as the same.
-enum Verdict {
-    static let tolerance = 0.05
+public enum Verdict {
+    public static let tolerance = 0.05
 
-    static func smaller(base: Int, variant: Int) -> String {
+    public static func smaller(base: Int, variant: Int) -> String {
         let ratio = Double(base) / Double(max(variant, 1))
         if ratio >= 1 + tolerance { return String(format: "yes, %.2f× smaller", ratio) }
         if ratio <= 1 - tolerance { return String(format: "no, %.2f× larger", 1 / ratio) }
@@ -17,7 +17,7 @@ enum Verdict {
     }
 
     /// Decode compares ms/token, prefill tokens/s; both as a speed-up factor (> 1 is faster).
-    static func faster(base: InferenceSpeed, variant: InferenceSpeed) -> String {
+    public static func faster(base: InferenceSpeed, variant: InferenceSpeed) -> String {
         let decode = base.decodeMillisecondsPerToken.mean / max(variant.decodeMillisecondsPerToken.mean, 1e-12)
         let prefill = variant.prefillTokensPerSecond.mean / max(base.prefillTokensPerSecond.mean, 1e-12)
         func word(_ factor: Double) -> String {
@@ -29,8 +29,10 @@ enum Verdict {
     }
 }
 
-struct ComparisonTables {
-    var report: ComparisonReport
+public struct ComparisonTables {
+    public var report: ComparisonReport
+
+    public init(report: ComparisonReport) { self.report = report }
 
     private func pm(_ value: Double, _ error: Double, _ digits: Int) -> String {
         String(format: "%.\(digits)f ± %.\(digits)f", value, error)
@@ -38,7 +40,7 @@ struct ComparisonTables {
 
     private func f(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
 
-    var quality: TextTable {
+    public var quality: TextTable {
         var rows: [[String]] = []
         for row in report.models {
             let e = row.evaluation
@@ -61,7 +63,7 @@ struct ComparisonTables {
                          rows: rows, rightAligned: Set(2...14))
     }
 
-    var sizeAndSpeed: TextTable {
+    public var sizeAndSpeed: TextTable {
         let first = report.models.first?.speed
         let ppHeader = first.map { "prefill \($0.prefillTest) t/s" } ?? "prefill t/s"
         let tgHeader = first.map { "decode \($0.decodeTest) ms/token" } ?? "decode ms/token"
@@ -83,7 +85,7 @@ struct ComparisonTables {
     }
 
     /// Both tables with a heading line each, and notes saying what was measured.
-    func text(markdown: Bool) -> String {
+    public func text(markdown: Bool) -> String {
         let r = report
         var lines = ["data: \(r.data): \(r.tokens) tokens in \(r.windows) windows of \(r.contextLength)"
                      + (r.skippedCharacters > 0 ? " (\(r.skippedCharacters) unknown characters skipped)" : ""), ""]
@@ -104,7 +106,7 @@ struct ComparisonTables {
     }
 
     /// One row per model, every figure in its own column (numbers unformatted).
-    func csv() -> String {
+    public func csv() -> String {
         let headers = ["model", "role", "format", "parameters", "file_bytes", "bits_per_weight", "loss", "loss_stderr",
                        "perplexity", "perplexity_low", "perplexity_high", "accuracy", "loss_change", "loss_change_stderr",
                        "kld_mean", "kld_stderr", "kld_median", "kld_p90", "kld_p95", "kld_p99", "kld_p99_9", "kld_max",

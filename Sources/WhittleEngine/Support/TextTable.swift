@@ -1,16 +1,23 @@
 // A table of text cells rendered three ways: aligned columns for a terminal, GitHub Markdown, and
-// CSV (RFC 4180 quoting). `compare` and `bench infer` print their rows through it.
+// CSV (RFC 4180 quoting). `compare`, `bench infer` and the workbench's Compare export print their rows
+// through it.
 
 import Foundation
 
-struct TextTable {
-    var headers: [String]
-    var rows: [[String]]
+public struct TextTable: Sendable {
+    public var headers: [String]
+    public var rows: [[String]]
     /// Columns aligned to the right (numbers); the rest align left.
-    var rightAligned: Set<Int> = []
+    public var rightAligned: Set<Int>
+
+    public init(headers: [String], rows: [[String]], rightAligned: Set<Int> = []) {
+        self.headers = headers
+        self.rows = rows
+        self.rightAligned = rightAligned
+    }
 
     /// Columns padded to their widest cell, two spaces apart, a dashed rule under the header.
-    func aligned() -> String {
+    public func aligned() -> String {
         let widths = headers.indices.map { c in ([headers[c]] + rows.map { $0[c] }).map(\.count).max() ?? 0 }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { c, cell in
@@ -23,7 +30,7 @@ struct TextTable {
     }
 
     /// A GitHub Markdown table ("|" in cells escaped).
-    func markdown() -> String {
+    public func markdown() -> String {
         func line(_ cells: [String]) -> String {
             "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |"
         }
@@ -32,7 +39,7 @@ struct TextTable {
     }
 
     /// CSV with a header line; fields holding a comma, quote or newline are quoted.
-    func csv() -> String {
+    public func csv() -> String {
         func field(_ text: String) -> String {
             text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
                 ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
