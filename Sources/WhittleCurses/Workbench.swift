@@ -24,6 +24,8 @@ public struct WorkbenchOptions: Sendable {
     public var frameMilliseconds = 100
     /// Lists, checks and starts runs for the open-model and new-run dialogs.
     public var launcher: RunLauncher?
+    /// Recorded in the variant.json of variants the Compress screen makes.
+    public var whittleVersion = "unknown"
 
     public init(origin: TrainingSession.Origin, runName: String, notice: String? = nil, themeName: String = "default",
                 curses: CursesOptions) {
@@ -79,7 +81,7 @@ public func runWorkbench(_ options: WorkbenchOptions) -> WorkbenchResult {
         themeNames: names, useASCII: !terminal.supportsUnicode)
     let controller = WorkbenchController(session: firstSession, runName: options.runName, state: state,
                                          autoStart: options.autoStart, notice: options.notice,
-                                         launcher: options.launcher)
+                                         launcher: options.launcher, whittleVersion: options.whittleVersion)
     let exit = controller.run(on: terminal, frameMilliseconds: options.frameMilliseconds, theme: themeFor,
                               pendingSignal: TerminalSignals.takePending)
     controller.showMessage(controller.saveOnExit ? "stopping: saving a checkpoint... (Ctrl-C again to abandon)" : "stopping without saving...", on: terminal,

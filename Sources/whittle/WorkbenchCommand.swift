@@ -105,6 +105,7 @@ struct WorkbenchCommand: ParsableCommand {
             curses: CursesOptions(mouse: !noMouse, forceASCII: ascii, environment: environment))
         options.autoStart = true
         options.launcher = makeLauncher()
+        options.whittleVersion = WhittleCommand.configuration.version
         let result = runWorkbench(options)
         if let failure = result.failure { printError("training failed: \(failure)") }
         if result.abandonedSave {

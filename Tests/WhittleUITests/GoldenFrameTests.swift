@@ -1,4 +1,4 @@
-// Golden 80×24 frames of every workbench screen: Train, Generate, Experiments, Help, the open-model,
+// Golden 80×24 frames of every workbench screen: Train, Generate, Experiments, Compare, Compress, Help, the open-model,
 // new-run, run-N-steps and quit dialogs, and the too-small screen (79×24). Each frame is the pure
 // `render(state, metrics, theme)` of a state driven by real keys and by data replayed from real runs
 // (GoldenRun.swift, Fixtures/golden), compared character for character with Golden/<name>.txt.
@@ -111,6 +111,35 @@ import WhittleTestSupport
         try expectFrame("experiments", state, metrics)
     }
 
+    @Test func testGoldenFrame_compare() throws {
+        let (paused, metrics) = try pausedRun()
+        var state = paused
+        _ = update(&state, .key(.character("v")))
+        #expect(state.screen == .compare)
+        // The committed `whittle compare --json` of the tiny model and its q8_0 and q4_0 variants, the q4_0 selected.
+        state.compare.models = CompareFixture.report.models.map(\.model)
+        _ = update(&state, .comparisonFinished(CompareFixture.report))
+        _ = update(&state, .key(.down))
+        _ = update(&state, .key(.down))
+        try expectFrame("compare", state, metrics)
+    }
+
+    @Test func testGoldenFrame_compress() throws {
+        let (paused, metrics) = try pausedRun()
+        var state = paused
+        _ = update(&state, .key(.character("w")))
+        #expect(state.screen == .compress)
+        // The sample model as the engine read it, a q4_0 pass started and 7 of its 17 tensors rounded.
+        let path = "sample-models/shakespeare-char-tiny"
+        state.compress.model = path
+        _ = update(&state, .modelInspected(ModelInspection(try LoadedModel.load(CompressTests.base), path: path)))
+        state.compress.output = TextField("variants/tiny-q4_0")
+        state.compress.outputEdited = true
+        _ = update(&state, .key(.enter))
+        _ = update(&state, .passProgress("h.1.mlp.c_fc.weight → q4_0", 7.0 / 17))
+        try expectFrame("compress", state, metrics)
+    }
+
     @Test func testGoldenFrame_help() throws {
         let (paused, metrics) = try pausedRun()
         var state = paused
@@ -173,7 +202,7 @@ import WhittleTestSupport
     @Test func testGoldenFiles_areDistinctFullFrames() throws {
         let directory = Repository.path("Tests/WhittleUITests/Golden")
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".txt") }.sorted()
-        #expect(names.count == 11, "\(names)")
+        #expect(names.count == 13, "\(names)")
         var seen: [String: String] = [:]
         for name in names {
             let text = try String(contentsOfFile: directory + "/" + name, encoding: .utf8)

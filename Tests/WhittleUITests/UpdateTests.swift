@@ -40,6 +40,21 @@ import Testing
         case .experiments:
             state.screen = .experiments
             state.experiments.vary[0].moveLeft()
+        case .compare, .compareField:
+            state.screen = .compare
+            let report = CompareFixture.report
+            state.compare.models = report.models.map(\.model)
+            state.compare.report = report
+            state.compare.status = .measured
+            state.compare.selected = 1
+            state.compare.data = TextField("ab")
+            state.compare.data.moveLeft()
+            state.compare.editingData = context == .compareField
+        case .compress:
+            state.screen = .compress
+            state.compress.focus = .output
+            state.compress.output = TextField("variants/x")
+            state.compress.output.moveLeft()
         }
         return state
     }

@@ -1,6 +1,6 @@
 // One quantization pass as a job: `Quantizer.run` on its own thread, publishing which tensor it is
 // rounding, cancellable between tensors and before publishing (a cancelled or failed pass leaves no
-// directory behind: the variant is published atomically or not at all). The workbench's Compress
+// variant directory behind: it is published atomically or not at all; the parent is made if missing). The workbench's Compress
 // screen starts one per Apply.
 
 import Foundation
@@ -34,6 +34,9 @@ public final class QuantizationSession: Sendable {
         output = request.output
         job = Job(name: "whittle.quantize", initial: Snapshot()) { job in
             do {
+                // The variants directory is made on first use; the variant itself appears whole or not at all.
+                let parent = AtomicDirectory.parent(of: AtomicDirectory.normalized(request.output))
+                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
                 _ = try Quantizer.run(request, progress: { progress in
                     job.publish { snapshot in
                         snapshot.state = .running

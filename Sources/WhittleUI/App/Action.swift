@@ -96,6 +96,26 @@ public enum Action: Equatable, Sendable {
     case experimentsProgress([ExperimentRun], running: Bool)
     /// The run was replaced (opened or started from a dialog); the UI starts afresh.
     case runReplaced
+    /// The current run's directory (the Compress screen's default model).
+    case runDirectoryChanged(String)
+    /// What the engine read of a model the Compress screen will start from, or why it could not.
+    case modelInspected(ModelInspection)
+    case modelInspectionFailed(path: String, String)
+    /// The comparison's progress: what the engine is doing and how far (0...1).
+    case comparisonProgress(String, Double)
+    case comparisonFinished(ComparisonReport)
+    case comparisonFailed(String)
+    /// These compared models' directories no longer exist.
+    case modelsMissing([String])
+    /// More side-by-side text from model `index`, its timing, or why it failed.
+    case sideBySideOutput(index: Int, String)
+    case sideBySideFinished(index: Int, GenerationSummary)
+    case sideBySideFailed(index: Int, String)
+    /// The running pass's progress, and how it ended.
+    case passProgress(String, Double)
+    case passFinished(directory: String)
+    case passFailed(String)
+    case passCancelled
 }
 
 /// Something `update` asks the host to do; the host runs it and reports back through Actions.
@@ -128,4 +148,20 @@ public enum Effect: Equatable, Sendable {
     case exportExperiments
     /// Stop the running child and drop the rest of the queue.
     case cancelExperiments
+    /// List model, run and variant directories for the Compare and Compress pickers (answered with `.modelsListed`).
+    case listLibrary
+    /// Read a model's shape and tokenizer (answered with `.modelInspected` or `.modelInspectionFailed`).
+    case inspectModel(String)
+    /// Measure the models as `whittle compare` does (answered with `.comparisonProgress`, then finished or failed).
+    case compare(ComparisonRequest)
+    /// Report which of these paths no longer exist (answered with `.modelsMissing`).
+    case checkModels([String])
+    /// Write compare.md, compare.csv and compare.json.
+    case exportComparison(ComparisonReport)
+    /// Generate the same prompt with the same seed through each model.
+    case generateSideBySide(models: [String], prompt: String, count: Int, seed: UInt64)
+    /// Run a quantization pass in an engine job.
+    case quantize(QuantizeRequest)
+    /// Cancel the running pass (nothing is written).
+    case cancelPass
 }

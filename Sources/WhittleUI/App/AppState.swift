@@ -12,6 +12,10 @@ public enum AppScreen: String, Equatable, Sendable, CaseIterable {
     case generate
     /// Queued comparison runs (`e`).
     case experiments
+    /// The base and its variants side by side (`v`).
+    case compare
+    /// Making variants (`w`).
+    case compress
 }
 
 /// Panes of the Train screen in Tab order.
@@ -99,6 +103,12 @@ public struct AppState: Equatable, Sendable {
     public var generate = GenerateForm()
     /// The Experiments screen's form and queue.
     public var experiments = ExperimentsState()
+    /// The Compare screen's models, report and view.
+    public var compare = CompareState()
+    /// The Compress screen's form and running pass.
+    public var compress = CompressState()
+    /// The current run's directory (the Compress screen's default model), as the host reports it.
+    public var runDirectory: String?
 
     public init(
         width: Int = 80, height: Int = 24, hyperparameters: HyperparameterValues = HyperparameterValues(),
@@ -134,6 +144,8 @@ public struct AppState: Equatable, Sendable {
         }
         if screen == .generate { return .generate }
         if screen == .experiments { return .experiments }
+        if screen == .compare { return compare.editingData || compare.editingPrompt ? .compareField : .compare }
+        if screen == .compress { return .compress }
         if editing != nil { return .editing }
         return focus == .hyperparameters ? .hyperparameters : .global
     }

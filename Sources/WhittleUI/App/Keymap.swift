@@ -13,6 +13,10 @@ public enum KeyContext: String, Equatable, Sendable, CaseIterable {
     case picker
     case newRun
     case experiments
+    case compare
+    /// Typing the Compare screen's evaluation text or generation prompt.
+    case compareField
+    case compress
 
     /// The section title in the help overlay.
     public var title: String {
@@ -26,6 +30,9 @@ public enum KeyContext: String, Equatable, Sendable, CaseIterable {
         case .picker: "Open a model or run"
         case .newRun: "New run"
         case .experiments: "Experiments screen"
+        case .compare: "Compare screen"
+        case .compareField: "Compare: typing a path or prompt"
+        case .compress: "Compress screen"
         }
     }
 }
@@ -41,6 +48,10 @@ public enum Command: String, Equatable, Sendable, CaseIterable {
     case generateText, nextField, previousField
     case openModelDialog, newRunDialog, startFilter, discard
     case openExperiments, startExperiments, exportExperiments, cancelExperiments
+    case openCompare, openCompress
+    case sortNext, sortPrevious, reverseSort, cyclePlotAxis, cycleQuality, editData, editPrompt, remeasure
+    case addModel, removeModel, exportComparison
+    case applyPass, cancelPass, chooseOrApply
 }
 
 /// One row of the keymap.
@@ -90,6 +101,8 @@ public enum Keymap {
         KeyBinding([ch("r")], .newRunDialog, "start a new run (layers, heads, width, context, dataset, seed)", .global),
         KeyBinding([ch("g")], .toggleScreen, "Generate screen: sample from the current weights", .global),
         KeyBinding([ch("e")], .openExperiments, "Experiments screen: queue runs that vary settings, compare them", .global),
+        KeyBinding([ch("v")], .openCompare, "Compare screen: the base and its variants, quality, size, speed", .global),
+        KeyBinding([ch("w")], .openCompress, "Compress screen: quantize a model into a variant", .global),
         KeyBinding([ch("?"), .function(1)], .help, "this help", .global, statusBar: true),
         KeyBinding([.escape], .cancel, "cancel / clear message", .global),
         KeyBinding([ch("q")], .quit, "quit, saving a checkpoint (asks first if unsaved)", .global, statusBar: true),
@@ -145,6 +158,44 @@ public enum Keymap {
         KeyBinding([.right], .cursorRight, "cursor right", .experiments),
         KeyBinding([.home], .cursorHome, "cursor to start", .experiments),
         KeyBinding([.end], .cursorEnd, "cursor to end", .experiments),
+        KeyBinding([.up, ch("k")], .moveUp, "select the previous model (table and plot)", .compare),
+        KeyBinding([.down, ch("j")], .moveDown, "select the next model", .compare),
+        KeyBinding([.right], .sortNext, "sort by the next column", .compare, statusBar: true),
+        KeyBinding([.left], .sortPrevious, "sort by the previous column", .compare),
+        KeyBinding([ch("r")], .reverseSort, "reverse the sort order", .compare),
+        KeyBinding([ch("p")], .cyclePlotAxis, "plot against file size / decode latency (Pareto front)", .compare, statusBar: true),
+        KeyBinding([ch("y")], .cycleQuality, "plot loss / KL divergence", .compare),
+        KeyBinding([ch("d")], .editData, "evaluation text: a file, or empty for the validation split", .compare, statusBar: true),
+        KeyBinding([.enter], .remeasure, "measure again (the base too) on the chosen text", .compare),
+        KeyBinding([ch("a")], .addModel, "add a model or variant (the first is the base)", .compare, statusBar: true),
+        KeyBinding([.delete], .removeModel, "remove the selected model from the comparison", .compare),
+        KeyBinding([ch("g")], .editPrompt, "generate side by side: same prompt and seed through every model", .compare, statusBar: true),
+        KeyBinding([.function(2), ch("x")], .exportComparison, "export compare.md/csv/json into variants/", .compare, statusBar: true),
+        KeyBinding([ch("w")], .openCompress, "Compress screen", .compare),
+        KeyBinding([.function(1), ch("?")], .help, "this help", .compare),
+        KeyBinding([.escape, ch("q")], .toggleScreen, "back to the Train screen", .compare, statusBar: true),
+        KeyBinding([.enter], .confirm, "apply (the path is measured; the prompt generates)", .compareField, statusBar: true),
+        KeyBinding([.escape], .cancel, "stop typing", .compareField, statusBar: true),
+        KeyBinding([.backspace], .deleteBackward, "delete before the cursor", .compareField),
+        KeyBinding([.delete], .deleteForward, "delete under the cursor", .compareField),
+        KeyBinding([.left], .cursorLeft, "cursor left", .compareField),
+        KeyBinding([.right], .cursorRight, "cursor right", .compareField),
+        KeyBinding([.home], .cursorHome, "cursor to start", .compareField),
+        KeyBinding([.end], .cursorEnd, "cursor to end", .compareField),
+        KeyBinding([.tab, .down], .nextField, "next row", .compress, statusBar: true),
+        KeyBinding([.backTab, .up], .previousField, "previous row", .compress),
+        KeyBinding([.left], .decrease, "previous choice (type, embedding, method)", .compress),
+        KeyBinding([.right], .increase, "next choice", .compress),
+        KeyBinding([.enter], .chooseOrApply, "choose the model (model row) / apply the pass", .compress, statusBar: true),
+        KeyBinding([.function(5)], .applyPass, "apply the pass (from any row)", .compress),
+        KeyBinding([.function(8)], .cancelPass, "cancel the running pass (nothing is written)", .compress, statusBar: true),
+        KeyBinding([.function(3)], .openCompare, "Compare screen", .compress),
+        KeyBinding([.function(1)], .help, "this help", .compress),
+        KeyBinding([.escape], .toggleScreen, "back to the Train screen", .compress, statusBar: true),
+        KeyBinding([.backspace], .deleteBackward, "delete before the cursor", .compress),
+        KeyBinding([.delete], .deleteForward, "delete under the cursor", .compress),
+        KeyBinding([.home], .cursorHome, "cursor to start", .compress),
+        KeyBinding([.end], .cursorEnd, "cursor to end", .compress),
         KeyBinding([.enter], .accept, "start the run (asks to save the current one)", .newRun, statusBar: true),
         KeyBinding([.tab, .down], .nextField, "next field", .newRun, statusBar: true),
         KeyBinding([.backTab, .up], .previousField, "previous field", .newRun),
@@ -186,7 +237,10 @@ public enum Keymap {
             if context == .editing {
                 hints.insert(KeyHint(keys: "0-9 . e -", description: "type the new value"), at: 0)
             }
-            if context == .generate || context == .newRun || context == .experiments {
+            if context == .compress {
+                hints.insert(KeyHint(keys: "any key", description: "types into the calibration, target bpw and output rows"), at: 0)
+            }
+            if context == .generate || context == .newRun || context == .experiments || context == .compareField {
                 hints.insert(KeyHint(keys: "any key", description: "types into the focused field"), at: 0)
             }
             return (context.title, hints)
@@ -230,6 +284,14 @@ public enum Keymap {
         case .startExperiments: "queue runs"
         case .exportExperiments: "export"
         case .cancelExperiments: "cancel queue"
+        case .sortNext: "sort"
+        case .cyclePlotAxis: "plot x"
+        case .editData: "data"
+        case .addModel: "add"
+        case .editPrompt: "side by side"
+        case .exportComparison: "export"
+        case .chooseOrApply: "apply"
+        case .cancelPass: "cancel pass"
         default: nil
         }
     }

@@ -17,6 +17,8 @@ public func render(
     case .train: TrainView.render(state, snapshot, theme, cache: cache, into: &screen)
     case .generate: renderGenerate(state, theme, into: &screen)
     case .experiments: ExperimentsView.render(state, theme, into: &screen)
+    case .compare: CompareView.render(state, theme, into: &screen)
+    case .compress: CompressView.render(state, theme, into: &screen)
     }
     renderHeader(state, snapshot, theme, into: &screen)
     renderStatusBar(state, snapshot, theme, into: &screen)
@@ -158,7 +160,7 @@ private func renderRunDialog(_ modal: Modal, _ state: AppState, _ theme: Theme, 
     case .openModel(let picker):
         let height = min(body.height, max(picker.entries.count, 4) + 6)
         let inner = Overlays.dialog(
-            into: &screen, area: body, width: min(body.width, 76), height: height, title: "open a model or run",
+            into: &screen, area: body, width: min(body.width, 76), height: height, title: picker.title,
             style: theme.base, borderStyle: border, titleStyle: title, glyphs: g)
         let area = inner.inset(left: 1, right: 1)
         var x = screen.put("/ ", x: area.x, y: area.y, style: keys)
@@ -173,7 +175,8 @@ private func renderRunDialog(_ modal: Modal, _ state: AppState, _ theme: Theme, 
         let rows = max(area.height - 3, 1)
         let first = max(0, min(picker.selected - rows + 1, visible.count - rows))
         if visible.isEmpty {
-            let text = picker.entries.isEmpty ? "no models in sample-models/ or runs/" : "nothing matches the filter"
+            let roots = picker.purpose == .openRun ? "sample-models/ or runs/" : "sample-models/, runs/ or variants/"
+            let text = picker.entries.isEmpty ? "no models in \(roots)" : "nothing matches the filter"
             screen.put(text, in: area, row: area.y + 2, style: theme.style(.inactiveForeground))
         }
         for (row, index) in (first..<min(first + rows, visible.count)).enumerated() {
@@ -187,7 +190,7 @@ private func renderRunDialog(_ modal: Modal, _ state: AppState, _ theme: Theme, 
             screen.put(String(entry.detail.prefix(detailWidth)), x: line.maxX - detailWidth, y: line.y,
                        style: selected ? style : theme.style(.inactiveForeground))
         }
-        screen.put("Enter open  / filter  Esc close", in: area, row: area.maxY - 1, style: keys)
+        screen.put(picker.purpose == .openRun ? "Enter open  / filter  Esc close" : "Enter choose  / filter  Esc close", in: area, row: area.maxY - 1, style: keys)
     case .newRun(let form):
         let inner = Overlays.dialog(
             into: &screen, area: body, width: min(body.width, 76), height: 13, title: "new run",

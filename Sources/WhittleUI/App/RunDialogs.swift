@@ -15,16 +15,39 @@ public struct ModelEntry: Equatable, Sendable {
     }
 }
 
+/// What choosing an entry in the picker does.
+public enum PickerPurpose: Equatable, Sendable {
+    /// Open the directory as the training run.
+    case openRun
+    /// Add the model to the Compare screen (the first one is the base).
+    case compare
+    /// Make it the model the Compress screen's passes start from.
+    case compress
+}
+
 /// The open-a-model dialog.
 public struct ModelPicker: Equatable, Sendable {
     public var entries: [ModelEntry]
+    public var purpose: PickerPurpose = .openRun
     public var filter = TextField()
     /// Typing goes into the filter (after `/`).
     public var filtering = false
     /// Index into `visible`.
     public var selected = 0
 
-    public init(entries: [ModelEntry]) { self.entries = entries }
+    public init(entries: [ModelEntry], purpose: PickerPurpose = .openRun) {
+        self.entries = entries
+        self.purpose = purpose
+    }
+
+    /// The dialog's title.
+    public var title: String {
+        switch purpose {
+        case .openRun: "open a model or run"
+        case .compare: "add a model to compare"
+        case .compress: "compress which model?"
+        }
+    }
 
     /// Entries whose path contains the filter text (case-insensitive).
     public var visible: [ModelEntry] {

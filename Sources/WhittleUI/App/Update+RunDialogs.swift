@@ -40,7 +40,7 @@ func performRunDialogCommand(_ command: Command, _ state: inout AppState) -> [Ef
             picker.selected = 0
         case .close:
             if picker.filtering || !picker.filter.text.isEmpty {
-                picker = ModelPicker(entries: picker.entries)
+                picker = ModelPicker(entries: picker.entries, purpose: picker.purpose)
             } else {
                 state.modal = nil
                 return []
@@ -50,7 +50,15 @@ func performRunDialogCommand(_ command: Command, _ state: inout AppState) -> [Ef
                 state.show("nothing selected")
                 return []
             }
-            return replaceRun(.open(entry.path), &state)
+            switch picker.purpose {
+            case .openRun: return replaceRun(.open(entry.path), &state)
+            case .compare:
+                state.modal = nil
+                return addToComparison(entry.path, &state)
+            case .compress:
+                state.modal = nil
+                return chooseCompressModel(entry.path, &state)
+            }
         default: return []
         }
         state.modal = .openModel(picker)

@@ -24,6 +24,8 @@ func performViewCommand(_ command: Command, _ state: inout AppState) -> [Effect]
         return []
     case .toggleScreen:
         state.screen = state.screen == .train ? .generate : .train
+        state.compare.editingData = false
+        state.compare.editingPrompt = false
         return []
     default:
         return []

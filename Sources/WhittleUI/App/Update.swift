@@ -87,6 +87,13 @@ public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
             state.show("experiments done: \(runs.count - failed) finished" + (failed > 0 ? ", \(failed) failed" : ""), ticks: 100)
         }
         return []
+    case .comparisonProgress, .comparisonFinished, .comparisonFailed, .modelsMissing, .sideBySideOutput,
+         .sideBySideFinished, .sideBySideFailed:
+        updateCompare(&state, action)
+        return []
+    case .runDirectoryChanged, .modelInspected, .modelInspectionFailed, .passProgress, .passFinished, .passFailed,
+         .passCancelled:
+        return updateCompress(&state, action)
     case .runReplaced:
         state.runConfig = nil
         state.vocabularySize = 0
@@ -128,7 +135,15 @@ func handleKey(_ state: inout AppState, _ key: Key) -> [Effect] {
         form[form.focus].insert(c)
         return recheck(form, &state)
     }
-    if context == .generate || context == .experiments {
+    if context == .compareField, !state.isTooSmall, case .character(let c) = key, !c.isNewline {
+        if state.compare.editingPrompt { state.compare.prompt.insert(c) } else { state.compare.data.insert(c) }
+        return []
+    }
+    if context == .compress, !state.isTooSmall, case .character(let c) = key, state.compress.focus.accepts(c) {
+        typeIntoCompress(c, &state)
+        return []
+    }
+    if [.generate, .experiments, .compare, .compareField, .compress].contains(context) {
         if state.isTooSmall {
             if key == .character("q") { return perform(.quit, &state) }
             return key == .escape ? perform(.toggleScreen, &state) : []
@@ -183,6 +198,12 @@ func perform(_ command: Command, _ state: inout AppState) -> [Effect] {
     if state.keyContext == .experiments, command != .help, command != .toggleScreen {
         return performExperimentsCommand(command, &state)
     }
+    if [.compare, .compareField].contains(state.keyContext), command != .help, command != .toggleScreen {
+        return performCompareCommand(command, &state)
+    }
+    if state.keyContext == .compress, command != .help, command != .toggleScreen {
+        return performCompressCommand(command, &state)
+    }
     switch command {
     case .toggleRun: return toggleRun(&state)
     case .singleStep:
@@ -231,6 +252,11 @@ func perform(_ command: Command, _ state: inout AppState) -> [Effect] {
     case .openExperiments:
         state.screen = .experiments
         return []
+    case .openCompare:
+        state.screen = .compare
+        return state.compare.models.isEmpty ? [] : [.checkModels(state.compare.models)]
+    case .openCompress:
+        return openCompress(&state)
     case .openModelDialog:
         state.modal = .openModel(ModelPicker(entries: []))
         return [.listModels]

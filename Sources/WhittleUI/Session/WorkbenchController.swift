@@ -47,12 +47,27 @@ public final class WorkbenchController {
     var pendingReplacement: (replacement: RunReplacement, saveCurrent: Bool)?
     /// The run that starts once the current session has stopped (and saved, if asked).
     var nextRun: (origin: TrainingSession.Origin, name: String, saved: Bool)?
+    /// The Compare and Compress screens' file and evaluation work (started when first needed).
+    var variantLibrary: VariantLibrary?
+    /// The running (or last) compression pass.
+    var pass: QuantizationSession?
+    var passVersion = -1
+    var variantLibraryVersion = -1
+    /// Frames until the Compare screen next checks that its models still exist.
+    var missingCheckCountdown = 0
+    /// Where variants are made and comparisons exported.
+    public let variantsRoot: String
+    /// Recorded in the variant.json of variants made here.
+    public let whittleVersion: String
 
     /// A controller over `session`; with `autoStart`, training starts as soon as the run is loaded.
     public init(session: TrainingSession, runName: String, state: AppState, autoStart: Bool = true,
                 notice: String? = nil, launcher: RunLauncher? = nil,
-                experimentLauncher: (any ExperimentLauncher)? = nil, experimentsRoot: String = "runs") {
+                experimentLauncher: (any ExperimentLauncher)? = nil, experimentsRoot: String = "runs",
+                variantsRoot: String = "variants", whittleVersion: String = "unknown") {
         self.session = session
+        self.variantsRoot = variantsRoot
+        self.whittleVersion = whittleVersion
         library = launcher.map { RunLibrary(launcher: $0) }
         self.experimentLauncher = experimentLauncher
         self.experimentsRoot = experimentsRoot
@@ -91,6 +106,9 @@ public final class WorkbenchController {
         case .checkNewRun(let request):
             guard let library else { return handle(.newRunChecked(.invalid("starting runs is not available here"))) }
             library.send(.check(request))
+        case .listLibrary, .inspectModel, .compare, .checkModels, .exportComparison, .generateSideBySide, .quantize,
+             .cancelPass:
+            performVariantEffect(effect)
         case .replaceRun(let replacement, let saveCurrent):
             guard let library else { return handle(.engineMessage("switching runs is not available here")) }
             pendingReplacement = (replacement, saveCurrent)
@@ -117,9 +135,11 @@ public final class WorkbenchController {
         if (snapshot.unsavedSteps > 0) != state.hasUnsavedProgress {
             handle(.unsavedProgressChanged(snapshot.unsavedSteps > 0))
         }
+        if snapshot.directory != state.runDirectory { handle(.runDirectoryChanged(snapshot.directory)) }
         syncGeneration()
         syncExperiments()
         syncLibrary()
+        syncVariants()
         return metrics.update(from: snapshot)
     }
 
@@ -190,5 +210,8 @@ public final class WorkbenchController {
     public func stopJobs() {
         experiments?.stop()
         library?.stop()
+        pass?.cancel()
+        pass?.waitUntilEnded(timeoutSeconds: 10)
+        variantLibrary?.stop()
     }
 }

@@ -1,0 +1,144 @@
+// The Compress screen: the pass's form (model, pass, types, method and calibration samples, a target
+// bits per weight, the output directory), and next to it — before anything runs — what the plan
+// predicts against the base: the weights file's size, bits per weight and the weights' memory;
+// then the running pass's progress bar (F8 cancels, nothing is written) or how it ended.
+
+import Foundation
+import WhittleEngine
+
+enum CompressView {
+    static func render(_ state: AppState, _ theme: Theme, into screen: inout Screen) {
+        let compress = state.compress
+        let g = state.glyphs
+        let body = screen.bounds.inset(top: 1, bottom: 1)
+        let inner = screen.box(body, title: "compress", glyphs: g, style: theme.style(.focusedDivider),
+                               titleStyle: theme.style(.title, bold: true))
+        guard inner.width > 20, inner.height > 8 else { return }
+        let area = inner.inset(left: 1, right: 1)
+        var y = area.y
+        for field in CompressState.Field.allCases {
+            renderField(field, state, theme, row: Rect(x: area.x, y: y, width: area.width, height: 1), into: &screen)
+            y += 1
+        }
+        y += 1
+        renderPrediction(state, theme, area: Rect(x: area.x, y: y, width: area.width, height: 4), into: &screen)
+        y += 5
+        guard y < area.maxY else { return }
+        renderStatus(state, theme, area: Rect(x: area.x, y: y, width: area.width, height: area.maxY - y), into: &screen)
+        if let error = compress.error, area.maxY - 1 > y + 2 {
+            screen.put(error, in: area, row: area.maxY - 1, style: theme.style(.error, bold: true), ellipsis: g.ellipsis)
+        }
+    }
+
+    static func renderField(_ field: CompressState.Field, _ state: AppState, _ theme: Theme, row: Rect, into screen: inout Screen) {
+        let compress = state.compress
+        let g = state.glyphs
+        let focused = compress.focus == field
+        let label = focused ? theme.style(.highlight, bold: true) : theme.style(.inactiveForeground)
+        screen.put(focused ? String(g.pointer) : " ", x: row.x, y: row.y, style: label)
+        screen.put(field.label, x: row.x + 2, y: row.y, style: label)
+        let value = Rect(x: row.x + 14, y: row.y, width: row.width - 14, height: 1)
+        let left = String(g.arrowLeft), right = String(g.arrowRight)
+        func choice(_ text: String, _ note: String) {
+            let shown = focused ? "\(left) \(text) \(right)" : "  \(text)  "
+            let x = screen.put(shown, x: value.x, y: row.y, style: focused ? theme.selected : theme.style(.highlight))
+            screen.put("  " + note, in: Rect(x: x, y: row.y, width: value.maxX - x, height: 1), row: row.y,
+                       style: theme.style(.inactiveForeground), ellipsis: g.ellipsis)
+        }
+        func text(_ field: TextField, _ width: Int, _ note: String) {
+            let rect = Rect(x: value.x + 2, y: row.y, width: min(width, value.width - 2), height: 1)
+            if focused {
+                field.draw(into: &screen, area: rect, style: theme.input)
+            } else {
+                screen.put(String(field.text.prefix(rect.width)), x: rect.x, y: row.y, style: theme.style(.highlight))
+            }
+            screen.put("  " + note, in: Rect(x: rect.maxX, y: row.y, width: value.maxX - rect.maxX, height: 1), row: row.y,
+                       style: theme.style(.inactiveForeground), ellipsis: g.ellipsis)
+        }
+        switch field {
+        case .model:
+            let path = compress.model ?? "(none: Enter chooses one)"
+            let note = compress.inspectionError.map { "cannot read: " + $0 }
+                ?? compress.inspection.map { "\($0.formatSummary), \(formatCount($0.parameterCount)) params" } ?? "reading..."
+            let x = screen.put("  " + path, x: value.x, y: row.y, style: focused ? theme.selected : theme.style(.highlight))
+            screen.put("  " + (compress.model == nil ? "" : note), in: Rect(x: x, y: row.y, width: value.maxX - x, height: 1),
+                       row: row.y, style: theme.style(compress.inspectionError == nil ? .inactiveForeground : .error), ellipsis: g.ellipsis)
+        case .pass: choice(compress.pass.rawValue, "pruning and distillation passes come with their engines")
+        case .type: choice(compress.type.rawValue, "the matrices (GGUF blocks, reference rounding)")
+        case .embedding: choice(compress.embedding.rawValue, "the token embedding, also the tied output head")
+        case .method:
+            let note = compress.method.isBuilt ? "round to nearest" : "not built yet in this engine; rtn is"
+            choice(compress.method.rawValue, note)
+        case .samples: text(compress.samples, 6, compress.method == .rtn ? "windows (rtn uses none)" : "calibration windows from the train split")
+        case .target: text(compress.target, 6, "bits per weight: picks the largest type that fits (empty: use the type)")
+        case .output: text(compress.output, 40, "a new variant directory")
+        }
+    }
+
+    /// The prediction table: base and variant, file size, bits per weight, memory.
+    static func renderPrediction(_ state: AppState, _ theme: Theme, area: Rect, into screen: inout Screen) {
+        let compress = state.compress
+        guard let base = compress.inspection else { return }
+        let g = state.glyphs
+        let label = theme.style(.inactiveForeground)
+        let header = theme.style(.title, bold: true)
+        screen.put("before applying", x: area.x, y: area.y, style: header)
+        screen.put("base", x: area.x + 16, y: area.y, style: header)
+        screen.put("predicted variant", x: area.x + 30, y: area.y, style: header)
+        switch compress.prediction {
+        case .failure(let error)?:
+            screen.put(error.message, in: Rect(x: area.x, y: area.y + 1, width: area.width, height: 1), row: area.y + 1,
+                       style: theme.style(.error), ellipsis: g.ellipsis)
+        case .success(let p)?:
+            let ratio = Double(base.weightsFileBytes) / Double(max(p.fileBytes ?? 0, 1))
+            let times = String(g.times)
+            let rows: [(String, String, String, String)] = [
+                ("file", formatBytes(base.weightsFileBytes), formatBytes(p.fileBytes ?? 0),
+                 String(format: "%.2f%@ smaller", ratio, times) + " (\(p.fileBytes ?? 0) bytes)"),
+                ("bits/weight", String(format: "%.2f", base.bitsPerWeight), String(format: "%.2f", p.bitsPerWeight), ""),
+                ("memory", formatBytes(base.weightBytes), formatBytes(p.weightBytes), "weights held for inference"),
+            ]
+            for (i, row) in rows.enumerated() {
+                let y = area.y + 1 + i
+                screen.put(row.0, x: area.x, y: y, style: label)
+                screen.put(row.1, x: area.x + 16, y: y, style: theme.base)
+                let x = screen.put(row.2, x: area.x + 30, y: y, style: theme.style(.ok, bold: true))
+                screen.put("  " + row.3, in: Rect(x: x, y: y, width: area.maxX - x, height: 1), row: y, style: label,
+                           ellipsis: g.ellipsis)
+            }
+        case nil: break
+        }
+    }
+
+    static func renderStatus(_ state: AppState, _ theme: Theme, area: Rect, into screen: inout Screen) {
+        let g = state.glyphs
+        let row = Rect(x: area.x, y: area.y, width: area.width, height: 1)
+        switch state.compress.status {
+        case .idle:
+            screen.put("Enter applies the pass; the new variant opens in Compare (F3). Nothing is written until it completes.",
+                       in: row, row: row.y, style: theme.style(.inactiveForeground), ellipsis: g.ellipsis)
+        case .running(let activity, let fraction):
+            renderProgress(activity, fraction, state, theme, row: row, into: &screen)
+        case .cancelling:
+            renderProgress("cancelling between tensors...", 0, state, theme, row: row, into: &screen)
+        case .finished(let directory):
+            screen.put("made \(directory) (F3: Compare)", in: row, row: row.y, style: theme.style(.ok, bold: true), ellipsis: g.ellipsis)
+        case .failed(let message):
+            screen.put("pass failed: " + message, in: row, row: row.y, style: theme.style(.error, bold: true), ellipsis: g.ellipsis)
+        case .cancelled:
+            screen.put("pass cancelled; nothing was written", in: row, row: row.y, style: theme.style(.warning, bold: true),
+                       ellipsis: g.ellipsis)
+        }
+    }
+
+    /// A progress bar, what the pass is doing, and how to cancel it.
+    static func renderProgress(_ activity: String, _ fraction: Double, _ state: AppState, _ theme: Theme, row: Rect,
+                               into screen: inout Screen) {
+        let bar = Rect(x: row.x, y: row.y, width: min(30, row.width / 3), height: 1)
+        Bars.meter(into: &screen, area: bar, fraction: fraction, style: theme.style(.ok), emptyStyle: theme.style(.divider),
+                   glyphs: state.glyphs)
+        screen.put(String(format: " %3.0f%% ", fraction * 100) + activity + "  (F8 cancels)",
+                   in: Rect(x: bar.maxX, y: row.y, width: row.maxX - bar.maxX, height: 1), row: row.y,
+                   style: theme.style(.warning), ellipsis: state.glyphs.ellipsis)
+    }
+}

@@ -1,0 +1,174 @@
+// update() for the Compress screen: choosing the model, editing the pass (choices with ←/→, numbers
+// and the output path typed), applying and cancelling it; and the engine's answers (what it read of
+// the model, the pass's progress and end). A finished pass opens its variant in the Compare screen.
+
+import WhittleEngine
+
+/// Opens the Compress screen, reading the default model (the run's starting model, else the run) the first time.
+func openCompress(_ state: inout AppState) -> [Effect] {
+    state.screen = .compress
+    guard state.compress.model == nil else { return [] }
+    let initFrom = state.runConfig?.initFrom
+    guard let path = initFrom.flatMap({ $0 == "scratch" ? nil : $0 }) ?? state.runDirectory else { return [] }
+    return chooseCompressModel(path, &state)
+}
+
+/// Makes `path` the model passes start from and asks the engine to read it.
+func chooseCompressModel(_ path: String, _ state: inout AppState) -> [Effect] {
+    state.compress.model = path
+    state.compress.inspection = nil
+    state.compress.inspectionError = nil
+    state.compress.error = nil
+    followDefaultOutput(&state)
+    return [.inspectModel(path)]
+}
+
+/// The output follows the model and plan until the user types one.
+func followDefaultOutput(_ state: inout AppState) {
+    guard !state.compress.outputEdited else { return }
+    state.compress.output = TextField(state.compress.defaultOutput)
+}
+
+/// The Compress screen's keys.
+func performCompressCommand(_ command: Command, _ state: inout AppState) -> [Effect] {
+    let fields = CompressState.Field.allCases
+    let focus = state.compress.focus
+    let index = fields.firstIndex(of: focus) ?? 0
+    switch command {
+    case .nextField: state.compress.focus = fields[(index + 1) % fields.count]
+    case .previousField: state.compress.focus = fields[(index + fields.count - 1) % fields.count]
+    case .decrease, .increase: nudgeCompressField(up: command == .increase, &state)
+    case .chooseOrApply where focus == .model:
+        state.modal = .openModel(ModelPicker(entries: [], purpose: .compress))
+        return [.listLibrary]
+    case .chooseOrApply, .applyPass: return applyPass(&state)
+    case .cancelPass:
+        guard state.compress.status.isBusy else {
+            state.show("no pass running")
+            return []
+        }
+        state.compress.status = .cancelling
+        return [.cancelPass]
+    case .openCompare: state.screen = .compare
+    case .deleteBackward: editCompressText(&state) { $0.backspace() }
+    case .deleteForward: editCompressText(&state) { $0.deleteForward() }
+    case .cursorHome: editCompressText(&state) { $0.moveHome() }
+    case .cursorEnd: editCompressText(&state) { $0.moveEnd() }
+    default: break
+    }
+    return []
+}
+
+/// A typed character for the focused row (ignored by rows that take none).
+func typeIntoCompress(_ c: Character, _ state: inout AppState) {
+    guard state.compress.focus.accepts(c) else { return }
+    editCompressText(&state) { $0.insert(c) }
+}
+
+/// Applies `edit` to the focused text row and follows its consequences (a target picks the type).
+func editCompressText(_ state: inout AppState, _ edit: (inout TextField) -> Void) {
+    state.compress.error = nil
+    switch state.compress.focus {
+    case .samples: edit(&state.compress.samples)
+    case .output:
+        edit(&state.compress.output)
+        state.compress.outputEdited = true
+    case .target:
+        edit(&state.compress.target)
+        applyTarget(&state)
+    default: break
+    }
+}
+
+/// ←/→: the next or previous choice on choice rows, the cursor on text rows.
+func nudgeCompressField(up: Bool, _ state: inout AppState) {
+    func step<T: Equatable>(_ value: T, in values: [T]) -> T {
+        let i = values.firstIndex(of: value) ?? 0
+        return values[(i + (up ? 1 : values.count - 1)) % values.count]
+    }
+    switch state.compress.focus {
+    case .type:
+        state.compress.type = step(state.compress.type, in: QuantizationPlan.storableFormats)
+        state.compress.target = TextField()
+    case .embedding: state.compress.embedding = step(state.compress.embedding, in: QuantizationPlan.storableFormats)
+    case .method: state.compress.method = step(state.compress.method, in: QuantizationMethod.allCases)
+    case .pass: state.compress.pass = step(state.compress.pass, in: CompressPass.allCases)
+    case .model: return
+    case .samples, .target, .output:
+        editCompressText(&state) { up ? $0.moveRight() : $0.moveLeft() }
+        return
+    }
+    state.compress.error = nil
+    followDefaultOutput(&state)
+}
+
+/// A typed target bits per weight picks the largest matrix type that fits it.
+func applyTarget(_ state: inout AppState) {
+    let text = state.compress.target.text
+    guard !text.isEmpty else { return }
+    guard let bits = Double(text), bits > 0 else {
+        state.compress.error = "target bits per weight must be a number > 0"
+        return
+    }
+    guard state.compress.inspection != nil else { return }
+    guard let type = state.compress.type(fittingBits: bits) else {
+        state.compress.error = "no type fits \(text) bits per weight with the embedding at \(state.compress.embedding.rawValue)"
+        return
+    }
+    state.compress.type = type
+    followDefaultOutput(&state)
+}
+
+/// Apply: checks the form, then asks the host to run the pass.
+func applyPass(_ state: inout AppState) -> [Effect] {
+    guard !state.compress.status.isBusy else {
+        state.show("a pass is running; F8 cancels it")
+        return []
+    }
+    switch state.compress.request() {
+    case .failure(let error):
+        state.compress.error = error.message
+        return []
+    case .success(let request):
+        state.compress.error = nil
+        state.compress.status = .running("starting", 0)
+        return [.quantize(request)]
+    }
+}
+
+/// The engine's answers for the Compress screen.
+func updateCompress(_ state: inout AppState, _ action: Action) -> [Effect] {
+    switch action {
+    case .runDirectoryChanged(let path): state.runDirectory = path
+    case .modelInspected(let inspection):
+        guard inspection.path == state.compress.model else { return [] }
+        state.compress.inspection = inspection
+        state.compress.inspectionError = nil
+        applyTarget(&state)
+    case .modelInspectionFailed(let path, let message):
+        guard path == state.compress.model else { return [] }
+        state.compress.inspectionError = message
+    case .passProgress(let activity, let fraction):
+        if case .running = state.compress.status { state.compress.status = .running(activity, fraction) }
+    case .passFinished(let directory):
+        state.compress.status = .finished(directory: directory)
+        state.compress.outputEdited = false
+        state.show("made \(directory); comparing it with its base")
+        guard let base = state.compress.model else { return [] }
+        if state.compare.models.first != base { state.compare.models = [base] }
+        state.compare.models.removeAll { $0 == directory }
+        state.compare.models.append(directory)
+        state.compare.selected = state.compare.models.count - 1
+        state.compare.sideBySide = nil
+        state.screen = .compare
+        return startComparison(&state)
+    case .passFailed(let message):
+        state.compress.status = .failed(message)
+        state.show("pass failed: " + message, ticks: 100)
+    case .passCancelled:
+        state.compress.status = .cancelled
+        state.show("pass cancelled; nothing was written", ticks: 100)
+    default: break
+    }
+    return []
+}
