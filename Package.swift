@@ -40,7 +40,8 @@ let package = Package(
         .testTarget(name: "WhittleUITests", dependencies: ["WhittleUI", "WhittleEngine", "WhittleTestSupport"],
                     exclude: ["Fixtures", "Golden"]),
         // Runs the built `whittle` binary as a subprocess (bad input, exit codes, resume, signals).
-        .testTarget(name: "WhittleCLITests", dependencies: ["whittle", "WhittleTestSupport"]),
+        // Also renders the workbench's Compare screen from the same models (its numbers must be the CLI's).
+        .testTarget(name: "WhittleCLITests", dependencies: ["whittle", "WhittleUI", "WhittleTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
