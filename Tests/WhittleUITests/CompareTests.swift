@@ -56,7 +56,7 @@ import WhittleEngine
         let text = frame(state).text
         let report = CompareFixture.report
         for row in report.models {
-            #expect(text.contains(row.model))
+            #expect(text.contains(CompareView.shortName(row.model)))
             #expect(text.contains(String(format: "%.4f", row.evaluation.loss)))
             #expect(text.contains(formatBytes(row.fileBytes)))
         }

@@ -172,7 +172,7 @@ enum CompareView {
         return columns.enumerated().map { position, column in
             switch column {
             case nil: position == 0 ? (row.isBase ? "B" : " ") : verdict(row, report, ascii: ascii)
-            case .model: row.model
+            case .model: shortName(row.model)
             case .loss: String(format: "%.4f", row.evaluation.loss)
             case .lossChange: row.comparison.map { String(format: "%+.4f", $0.lossChange) } ?? "(base)"
             case .kld: row.comparison.map { String(format: "%.5f", $0.divergence.mean) } ?? dash
@@ -183,6 +183,11 @@ enum CompareView {
             case .prefill: row.speed.map { String(format: "%.0f", $0.prefillTokensPerSecond.mean) } ?? dash
             }
         }
+    }
+
+    /// A model's directory or file name (the details line shows the whole path).
+    static func shortName(_ path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
     }
 
     // MARK: - Verdicts in words
@@ -264,7 +269,7 @@ enum CompareView {
             let x: Double? = byLatency ? row.speed?.decodeMillisecondsPerToken.mean : Double(row.fileBytes)
             let y = compare.quality == .loss ? row.evaluation.loss : row.comparison?.divergence.mean ?? 0
             guard let x else { return nil }
-            let name = row.model.split(separator: "/").last.map(String.init) ?? row.model
+            let name = shortName(row.model)
             return ScatterPoint(x: x, y: y, label: name, style: theme.style(ExperimentsView.key(for: index)),
                                 highlighted: index == compare.selected)
         }
@@ -289,7 +294,7 @@ enum CompareView {
         guard width >= 10 else { return }
         for index in 0..<count {
             let column = Rect(x: area.x + index * (width + 1), y: area.y, width: width, height: area.height)
-            let name = sideBySide.models[index].split(separator: "/").last.map(String.init) ?? sideBySide.models[index]
+            let name = shortName(sideBySide.models[index])
             screen.put(name, in: column, row: column.y, style: theme.style(.title, bold: true), ellipsis: g.ellipsis)
             let footer: (String, ThemeKey)
             if let failure = sideBySide.failures[index] {
