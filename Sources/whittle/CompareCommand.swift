@@ -87,7 +87,7 @@ struct CompareCommand: ParsableCommand {
         let loaded = try models.map { try LoadedModel.load($0) }
         let base = loaded[0]
         try Comparator.checkTokenizers(base: base, variants: Array(loaded.dropFirst()))
-        let text = try EvaluationText.load(data: data, skipUnknown: skipUnknown, tokenizer: base.tokenizer,
+        let text = try ModelText.load(file: data, split: .validation, skipUnknown: skipUnknown, tokenizer: base.tokenizer,
                                            directories: [base.source])
         let showProgress = standardErrorIsTerminal && !json
         var speeds: [InferenceSpeed?] = Array(repeating: nil, count: loaded.count)

@@ -16,10 +16,14 @@ struct QuantizeCommand: ParsableCommand {
           whittle quantize --model runs/quick --type q4_0 --tensor-type ffn_down=q8_0 --tensor-type 'blk.0.*=q5_0' --out v/mixed
           whittle quantize --model sample-models/shakespeare-char-tiny --type q8_0 --embedding-type f16 --out v/q8 --json
           whittle quantize --model sample-models/shakespeare-char-tiny --plan plan.json --out v/planned
+          whittle quantize --model sample-models/shakespeare-char-small --type q4_0 --method gptq --out variants/small-q4_0-gptq
+          whittle quantize --model sample-models/shakespeare-char-small --type q4_0 --method awq --calibration-samples 256 --out v/awq
 
         Types: \(QuantizationPlan.storableFormats.map(\.rawValue).joined(separator: ", ")) (GGUF's block layouts and reference rounding, bit for bit). Only matrices and the token embedding (also the tied output head) are quantized; LayerNorms, biases and the position table stay f32. The embedding is q8_0 unless --embedding-type or a rule names it.
 
         --tensor-type PATTERN=TYPE works like llama.cpp's: the pattern is matched against GGUF names (blk.3.ffn_down.weight, token_embd.weight) and Whittle names (h.3.mlp.c_proj.weight, wte.weight), whole or as a run of dot-separated parts (ffn_down, h.3, mlp.c_fc), with * for any characters. When several rules match a tensor the last wins; a rule that matches nothing is an error. A plan file (--plan, JSON) holds {"type": "q4_0", "embedding_type": "q8_0", "tensor_types": {"ffn_down": "q8_0"}}; the command line overrides it.
+
+        Methods: rtn rounds each block to nearest (GGUF's reference, bit for bit). imatrix, gptq and awq read calibration text: --calibration-samples windows of the model's context (default 128), drawn with --calibration-seed from the train split of the dataset named in the base's config.toml, or from --calibration-data FILE; never from the validation split. imatrix weights each block's rounding by the mean squared input (llama.cpp's --imatrix); gptq rounds columns in order of importance and feeds each error forward through the inverse Hessian (damping 1%, lazy batches of 128); awq scales input channels by activation size (folded exactly into the LayerNorm before, or the value columns) and then rounds to nearest. Every method writes ordinary blocks of the chosen type: the variant runs on the same kernels and llama.cpp loads it.
 
         The output directory must not exist; it is written to a temporary directory and renamed, so it appears complete or not at all. It runs with `whittle generate --model DIR` and `whittle eval --model DIR` (and llama.cpp loads model.gguf). Exit codes: 64 bad settings, 65 bad model files, 74 I/O, 130 Ctrl-C.
         """)
@@ -30,8 +34,17 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: .long, help: "Type of the matrices (required unless the plan file gives one).")
     var type: String?
 
-    @Option(name: .long, help: "Rounding method: rtn (round to nearest). imatrix, gptq and awq are not built yet.")
+    @Option(name: .long, help: "Rounding method: rtn (round to nearest), imatrix (importance-weighted), gptq, awq (activation-aware scaling).")
     var method = "rtn"
+
+    @Option(name: .long, help: "Calibration windows (of the model's context) for imatrix, gptq and awq.")
+    var calibrationSamples = Quantizer.Calibration.defaultSamples
+
+    @Option(name: .long, help: "Calibration text file (default: the train split of the base's dataset; never the validation split).")
+    var calibrationData: String?
+
+    @Option(name: .long, help: "Seed that picks the calibration windows.")
+    var calibrationSeed: UInt64 = 1337
 
     @Option(name: .customLong("tensor-type"), help: ArgumentHelp("Per-tensor type, e.g. ffn_down=q8_0 (repeatable).", valueName: "PATTERN=TYPE"))
     var tensorTypes: [String] = []
@@ -52,8 +65,9 @@ struct QuantizeCommand: ParsableCommand {
         let signals = StopSignals()
         let command = (["whittle"] + CommandLine.arguments.dropFirst()).map(shellQuoted).joined(separator: " ")
         let outcome = try reportingErrors { () -> Quantizer.Outcome in
-            let request = Quantizer.Request(basePath: model, method: try QuantizationMethod.named(method), plan: try makePlan(),
-                                            output: out, whittleVersion: WhittleCommand.configuration.version, command: command)
+            let calibration = Quantizer.Calibration(file: calibrationData, samples: calibrationSamples, seed: calibrationSeed)
+            let request = Quantizer.Request(basePath: model, method: try RoundingMethod.named(method), plan: try makePlan(),
+                                            calibration: calibration, output: out, whittleVersion: WhittleCommand.configuration.version, command: command)
             return try Quantizer.run(request, progress: report, isCancelled: { signals.received != nil })
         }
         if json {
@@ -87,6 +101,8 @@ struct QuantizeCommand: ParsableCommand {
 
     func report(_ progress: Quantizer.Progress) {
         switch progress {
+        case .calibrating(let done, let total, let source):
+            if done == total || done % 32 == 0 { printError("calibrating on \(source): \(done)/\(total) windows") }
         case .quantizing(let tensor, let format, let index, let count):
             printError("[\(index)/\(count)] \(tensor) → \(format.rawValue)")
         case .writing(let path): printError("writing \(path)")

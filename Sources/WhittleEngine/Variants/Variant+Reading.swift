@@ -81,7 +81,7 @@ extension Variant {
             throw WhittleError.file("\(source): \(key) is an unknown pass '\(kindName)'", hint: "this Whittle knows quantize passes; a newer one may have written the file")
         }
         let methodName = try object.string("method")
-        guard let method = QuantizationMethod(rawValue: methodName) else {
+        guard let method = RoundingMethod(rawValue: methodName) else {
             throw WhittleError.file("\(source): \(key) has an unknown method '\(methodName)'", hint: damagedHint)
         }
         let defaultFormat = try object.format("type"), embeddingFormat = try object.format("embedding_type")
