@@ -26,6 +26,9 @@ public enum Quantizer {
         public var plan: QuantizationPlan
         /// Where calibration windows come from, used only by methods that need them.
         public var calibration: Calibration
+        /// With a plan chosen for a size (`--target-bpw`): the map it came from and the size asked for;
+        /// the map is stored in the variant as `sensitivity.json`.
+        public var sensitivity: (map: SensitivityMap, targetBitsPerWeight: Double)?
         public var output: String
         /// Recorded in `variant.json` and the model card.
         public var whittleVersion: String
@@ -59,6 +62,27 @@ public enum Quantizer {
         }
     }
 
+    /// A sensitivity scan of an fp32 base (`whittle quantize --scan`): `calibration.samples` windows of
+    /// `calibration`'s text (the base's train split unless a file is named), each tensor at each of `formats`.
+    public static func scan(basePath: String, calibration: Calibration, formats: [WeightFormat] = SensitivityScan.defaultFormats,
+                            progress: (SensitivityScan.Progress) -> Void = { _ in },
+                            isCancelled: () -> Bool = { false }) throws -> SensitivityMap {
+        let base = try LoadedModel.load(basePath)
+        let model = try floatModel(of: base)
+        let text = try ModelText.load(file: calibration.file, split: .train, tokenizer: base.tokenizer, directories: [base.source],
+                                      option: "--calibration-data")
+        return try SensitivityScan.run(model: model, tokens: text.tokens, source: text.source, samples: calibration.samples,
+                                       seed: calibration.seed, formats: formats, progress: progress, isCancelled: isCancelled)
+    }
+
+    static func floatModel(of base: LoadedModel) throws -> GPTModel {
+        guard let model = base.floatModel else {
+            throw WhittleError.config("\(base.source) holds already-quantized weights (\(base.weightsFile)); quantizing them again would compound rounding errors",
+                                      hint: "quantize from the fp32 model directory (config.json + model.safetensors) the variant was made from")
+        }
+        return model
+    }
+
     /// What was made.
     public struct Outcome: Sendable {
         public var directory: String
@@ -82,11 +106,9 @@ public enum Quantizer {
             throw WhittleError.config("'\(output)' already exists", hint: "choose another --out, or delete it first")
         }
         let base = try LoadedModel.load(request.basePath)
-        guard let model = base.floatModel else {
-            throw WhittleError.config("\(base.source) holds already-quantized weights (\(base.weightsFile)); quantizing them again would compound rounding errors",
-                                      hint: "quantize from the fp32 model directory (config.json + model.safetensors) the variant was made from")
-        }
+        let model = try floatModel(of: base)
         let formats = try request.plan.resolve(layout: model.layout)
+        if let sensitivity = request.sensitivity { try sensitivity.map.check(against: model.layout, source: "the sensitivity map") }
         let baseSHA = SHA256.hex(try FileIO.readFile(base.weightsFile))
         var statistics: CalibrationStatistics? = nil
         var calibrationSource: String? = nil
@@ -113,7 +135,11 @@ public enum Quantizer {
         let variant = Variant(
             base: Variant.Base(path: base.source, weightsFile: URL(fileURLWithPath: base.weightsFile).lastPathComponent, sha256: baseSHA),
             passes: [Variant.Pass(method: request.method, plan: request.plan, calibrationText: calibrationSource,
-                                  calibrationSamples: statistics?.samples, calibrationSeed: statistics?.seed)], plan: plan,
+                                  calibrationSamples: statistics?.samples, calibrationSeed: statistics?.seed,
+                                  targetBitsPerWeight: request.sensitivity?.targetBitsPerWeight,
+                                  predictedDivergence: request.sensitivity.flatMap { s in
+                                      s.map.predictedDivergence(s.map.assignment { formatOf[$0]! })
+                                  })], plan: plan,
             weightsFile: LoadedModel.ggufName, weightsFileBytes: gguf.count,
             bitsPerWeight: Double(store.payloadBytes * 8) / Double(model.parameterCount), parameterCount: model.parameterCount,
             whittleVersion: request.whittleVersion, command: request.command)
@@ -122,6 +148,9 @@ public enum Quantizer {
             (Variant.fileName, Array(variant.json().utf8)),
             ("README.md", Array(VariantCard.markdown(variant).utf8)),
         ]
+        if let sensitivity = request.sensitivity {
+            files.append((SensitivityMap.fileName, Array(try sensitivity.map.json().utf8)))
+        }
         let trainingConfig = base.source + "/" + trainingConfigName
         if FileIO.isDirectory(base.source), FileIO.exists(trainingConfig) {
             files.append((trainingConfigName, try FileIO.readFile(trainingConfig)))

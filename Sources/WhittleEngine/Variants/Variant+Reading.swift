@@ -97,9 +97,12 @@ extension Variant {
             guard case .number(let literal) = value else { return nil }
             return UInt64(literal)
         }
+        let target = try object.optional("target_bpw") { $0.doubleValue.flatMap { $0.isFinite && $0 > 0 ? $0 : nil } }
+        let predicted = try object.optional("predicted_kld") { $0.doubleValue.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } }
         try object.finish()
         return Pass(kind: kind, method: method, plan: QuantizationPlan(defaultFormat: defaultFormat, embeddingFormat: embeddingFormat, rules: rules),
-                    calibrationText: text, calibrationSamples: samples, calibrationSeed: seed)
+                    calibrationText: text, calibrationSamples: samples, calibrationSeed: seed, targetBitsPerWeight: target,
+                    predictedDivergence: predicted)
     }
 }
 

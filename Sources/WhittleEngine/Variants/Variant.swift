@@ -38,9 +38,15 @@ public struct Variant: Equatable, Sendable {
         public var calibrationText: String?
         public var calibrationSamples: Int?
         public var calibrationSeed: UInt64?
+        /// With `--target-bpw`: the size asked for and the KLD the sensitivity map predicted for the plan chosen.
+        public var targetBitsPerWeight: Double?
+        public var predictedDivergence: Double?
 
         public init(kind: Kind = .quantize, method: RoundingMethod, plan: QuantizationPlan, calibrationText: String? = nil,
-                    calibrationSamples: Int? = nil, calibrationSeed: UInt64? = nil) {
+                    calibrationSamples: Int? = nil, calibrationSeed: UInt64? = nil, targetBitsPerWeight: Double? = nil,
+                    predictedDivergence: Double? = nil) {
+            self.targetBitsPerWeight = targetBitsPerWeight
+            self.predictedDivergence = predictedDivergence
             self.kind = kind
             self.method = method
             self.plan = plan
@@ -114,6 +120,8 @@ public struct Variant: Equatable, Sendable {
                 .init("calibration_text", optional(pass.calibrationText)),
                 .init("calibration_samples", pass.calibrationSamples.map(JSONValue.int) ?? .null),
                 .init("calibration_seed", pass.calibrationSeed.map { .number(String($0)) } ?? .null),
+                .init("target_bpw", pass.targetBitsPerWeight.map(JSONValue.double) ?? .null),
+                .init("predicted_kld", pass.predictedDivergence.map(JSONValue.double) ?? .null),
             ])
         }
         return .object([
