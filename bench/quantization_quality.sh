@@ -14,12 +14,13 @@ make_variant() {   # name, quantize arguments...
 }
 make_variant q8_0 --type q8_0
 make_variant q5_0 --type q5_0
+make_variant q5_0-all --type q5_0 --embedding-type q5_0
 make_variant q4_0 --type q4_0
 make_variant q4_0-all --type q4_0 --embedding-type q4_0
 make_variant q4_0-imatrix --type q4_0 --method imatrix
 make_variant q4_0-awq --type q4_0 --method awq
 make_variant q4_0-gptq --type q4_0 --method gptq
-VARIANTS=(q8_0 q5_0 q4_0 q4_0-all q4_0-imatrix q4_0-awq q4_0-gptq)
+VARIANTS=(q8_0 q5_0 q5_0-all q4_0 q4_0-all q4_0-imatrix q4_0-awq q4_0-gptq)
 if [ "${3:-}" = "--target" ]; then
     [ -f "$OUT/scan.json" ] || "$W" quantize --model "$MODEL" --scan --json > "$OUT/scan.json" 2> "$OUT/scan.log"
     make_variant q5_0-gptq --type q5_0 --method gptq

@@ -131,10 +131,12 @@ public enum Rounding {
                 if method == .imatrix {
                     let importance = stats.meanSquare.map(Float.init)
                     let rowBytes = format.rowBytes(K)!
+                    var weights = [Float](repeating: 0, count: K)
                     rows.withUnsafeBufferPointer { w in
                         bytes.withUnsafeMutableBytes { out in
                             for r in 0..<outputs {
-                                ImportanceRounding.quantizeRow(format, w.baseAddress! + r * K, weights: importance,
+                                ImportanceRounding.elementWeights(importance, row: w.baseAddress! + r * K, into: &weights)
+                                ImportanceRounding.quantizeRow(format, w.baseAddress! + r * K, weights: weights,
                                                                into: out.baseAddress! + r * rowBytes, count: K)
                             }
                         }
