@@ -75,8 +75,8 @@ struct EvalCommand: ParsableCommand {
         let report = try reportingErrors { () -> Report in
             let loaded = try LoadedModel.load(model)
             let baseModel = try base.map { try LoadedModel.load($0) }
-            let text = try EvaluationText.load(data: data, skipUnknown: skipUnknown, tokenizer: (baseModel ?? loaded).tokenizer,
-                                               directories: [baseModel?.source, loaded.source].compactMap { $0 })
+            let text = try ModelText.load(file: data, split: .validation, skipUnknown: skipUnknown, tokenizer: (baseModel ?? loaded).tokenizer,
+                                           directories: [baseModel?.source, loaded.source].compactMap { $0 })
             var report = Report(model: loaded.source, base: baseModel?.source, data: text.source,
                                 parameters: loaded.parameterCount, contextLength: 0,
                                 skippedCharacters: text.skippedCharacters, fileBytes: loaded.weightsFileBytes,

@@ -1,6 +1,6 @@
 // `whittle quantize`: the tiny sample model quantized to q8_0 and q4_0 gives variant directories
-// that `eval` and `generate` run; bad settings (unknown type or method, a method not built yet,
-// rules that match nothing, rows that are not whole blocks, bad plan files, an existing --out, a
+// that `eval` and `generate` run; the calibrated methods record their calibration text; bad settings
+// (unknown type or method, bad calibration settings or text, rules that match nothing, rows that are not whole blocks, bad plan files, an existing --out, a
 // missing model) are refused with the right exit status, a message naming the problem, and nothing
 // written.
 
@@ -92,7 +92,7 @@ import Glibc
         let workspace = try Workspace()
         let help = try workspace.run("quantize", "--help")
         #expect(help.status == 0, "\(help.transcript)")
-        for fragment in ["Examples:", "--tensor-type", "--plan", "--embedding-type", "q4_0", "not built yet", "Exit codes"] {
+        for fragment in ["Examples:", "--tensor-type", "--plan", "--embedding-type", "q4_0", "gptq", "--calibration-samples", "validation split", "Exit codes"] {
             #expect(help.stdoutText.contains(fragment), "help lacks \(fragment)\n\(help.transcript)")
         }
     }
@@ -115,9 +115,41 @@ import Glibc
         try refuse(["--model", Self.sample, "--type", "int8"], mentioning: ["GGUF has no such type", "q8_0"])
     }
 
-    @Test func methodsNotBuiltYetSaySo() throws {
-        try refuse(["--model", Self.sample, "--type", "q4_0", "--method", "gptq"], mentioning: ["gptq method is not built yet", "--method rtn"])
+    /// GPTQ, imatrix and AWQ variants: calibration windows from a text file, recorded in variant.json; the
+    /// variant runs in eval.
+    @Test(arguments: ["gptq", "imatrix", "awq"])
+    func calibratedMethodsRecordTheirCalibration(_ method: String) throws {
+        let workspace = try Workspace()
+        let made = try workspace.run("quantize", "--model", Self.sample, "--type", "q4_0", "--method", method,
+                                     "--calibration-data", "corpus.txt", "--calibration-samples", "12", "--calibration-seed", "7",
+                                     "--out", "v", "--json")
+        try #require(made.status == 0, "\(made.transcript)")
+        #expect(made.stderr.contains("calibrating on corpus.txt: 12/12 windows"), "\(made.transcript)")
+        let variant = try #require(try JSONSerialization.jsonObject(with: workspace.read("v/variant.json")) as? [String: Any])
+        let pass = try #require((variant["passes"] as? [[String: Any]])?.first)
+        #expect(pass["method"] as? String == method)
+        #expect(pass["calibration_text"] as? String == "corpus.txt")
+        #expect(pass["calibration_samples"] as? Int == 12 && pass["calibration_seed"] as? Int == 7, "\(pass)")
+        let evaluated = try workspace.run("eval", "--model", "v", "--base", Self.sample, "--data", "corpus.txt", "--json")
+        #expect(evaluated.status == 0, "\(evaluated.transcript)")
+    }
+
+    @Test func badMethodAndCalibrationAreRefused() throws {
         try refuse(["--model", Self.sample, "--type", "q4_0", "--method", "best"], mentioning: ["unknown quantization method 'best'", "imatrix"])
+        try refuse(["--model", Self.sample, "--type", "q4_0", "--method", "gptq", "--calibration-data", "corpus.txt",
+                    "--calibration-samples", "0"], mentioning: ["calibration sample count must be at least 1"])
+        let workspace = try Workspace()
+        try workspace.write("short.txt", text: "to be or not")
+        try refuse(["--model", Self.sample, "--type", "q4_0", "--method", "awq", "--calibration-data", "short.txt"],
+                   workspace: workspace, status: 65, mentioning: ["short.txt", "one window of 64"])
+        // A model directory without a config.toml names no dataset, so there is no train split to calibrate on.
+        let bare = try Workspace()
+        try FileManager.default.createDirectory(atPath: bare.path("bare"), withIntermediateDirectories: true)
+        for file in ["config.json", "model.safetensors", "tokenizer.json"] {
+            try FileManager.default.copyItem(atPath: Self.sample + "/" + file, toPath: bare.path("bare/" + file))
+        }
+        try refuse(["--model", "bare", "--type", "q4_0", "--method", "imatrix"], workspace: bare,
+                   mentioning: ["no train split", "--calibration-data FILE"])
     }
 
     @Test func missingTypeAndBadRule() throws {

@@ -88,10 +88,9 @@ import Testing
             let error = #expect(throws: WhittleError.self, "\(bad)") { try QuantizationPlan.rule(bad) }
             #expect(error?.kind == .invalidConfig)
         }
-        let gptq = #expect(throws: WhittleError.self) { try QuantizationMethod.named("gptq") }
-        #expect(gptq?.message.contains("not built yet") == true)
-        let other = #expect(throws: WhittleError.self) { try QuantizationMethod.named("magic") }
-        #expect(other?.hint.contains("rtn") == true)
+        #expect(try RoundingMethod.named("GPTQ") == .gptq)
+        let other = #expect(throws: WhittleError.self) { try RoundingMethod.named("magic") }
+        #expect(other?.hint.contains("rtn") == true && other?.hint.contains("awq") == true)
     }
 
     @Test func testPlanFile_parsesAndRefusesStrictly() throws {

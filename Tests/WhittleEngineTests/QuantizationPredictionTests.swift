@@ -20,7 +20,8 @@ import WhittleTestSupport
 
     func expectPredictionMatches(_ model: GPTModel, tokenizer: CharTokenizer, plan: QuantizationPlan) throws {
         let prediction = try plan.predict(config: model.config, tokenizer: tokenizer, name: "variant-name")
-        let store = try Quantizer.quantize(model, formats: prediction.formats)
+        let formats = Dictionary(uniqueKeysWithValues: zip(model.layout.tensors.map(\.name), prediction.formats))
+        let store = try Rounding.quantize(model: model, plan: { formats[$0.name]! }, method: .rtn, calibration: nil).store
         let bytes = try GPT2GGUF.serialize(store: store, config: model.config, tokenizer: tokenizer, name: "variant-name")
         #expect(prediction.fileBytes == bytes.count, "\(plan)")
         #expect(prediction.weightBytes == store.payloadBytes, "\(plan)")

@@ -42,7 +42,8 @@ import WhittleTestSupport
         // In memory, straight from the quantizer, and from WeightStore's own quantization: same bytes, same logits.
         let float = try LoadedModel.load(base)
         let formats = try plan.resolve(layout: float.floatModel!.layout)
-        let direct = try Quantizer.quantize(float.floatModel!, formats: formats)
+        let direct = try Rounding.quantize(model: float.floatModel!, plan: { formats[float.floatModel!.layout.tensors.firstIndex(of: $0)!] },
+                                           method: .rtn, calibration: nil).store
         let reference = WeightStore(layout: float.floatModel!.layout, parameters: float.floatModel!.parameters.pointer) { tensor in
             formats[float.floatModel!.layout.tensors.firstIndex(of: tensor)!]
         }

@@ -99,15 +99,22 @@ import WhittleTestSupport
         #expect(frame(state).text.contains("pass cancelled; nothing was written"))
     }
 
-    @Test func testCompress_refusesMethodsNotBuiltAndQuantizedModels() {
+    @Test func testCompress_calibratedMethodsNeedSamplesAndQuantizedModelsAreRefused() {
         var state = Self.ready()
         state.compress.focus = .method
         _ = update(&state, .key(.right))
         #expect(state.compress.method == .imatrix)
-        if !QuantizationMethod.imatrix.isBuilt {
-            #expect(update(&state, .key(.function(5))).isEmpty)
-            #expect(state.compress.error?.contains("not built yet") == true)
+        state.compress.samples = TextField("0")
+        #expect(update(&state, .key(.function(5))).isEmpty)
+        #expect(state.compress.error == "imatrix needs a number of calibration windows of at least 1")
+        state.compress.samples = TextField("32")
+        guard case .quantize(let request)? = update(&state, .key(.function(5))).first else {
+            Issue.record("no pass requested: \(state.compress.error ?? "")")
+            return
         }
+        #expect(request.method == .imatrix && request.calibrationSamples == 32)
+        #expect(request.output == "variants/shakespeare-char-tiny-q4_0-imatrix")
+        state.compress.status = .idle
         var quantized = Self.inspection
         quantized.isFloat = false
         quantized.formatSummary = "q4_0"

@@ -110,8 +110,8 @@ public struct ComparisonReport: Codable, Equatable, Sendable {
         }
         let variants = Array(loaded.dropFirst())
         try Comparator.checkTokenizers(base: base, variants: variants)
-        let text = try EvaluationText.load(data: request.data, skipUnknown: request.skipUnknown, tokenizer: base.tokenizer,
-                                           directories: [base.source])
+        let text = try ModelText.load(file: request.data, split: .validation, skipUnknown: request.skipUnknown,
+                                      tokenizer: base.tokenizer, directories: [base.source])
         var speeds: [InferenceSpeed?] = Array(repeating: nil, count: loaded.count)
         if let speed = request.speed {
             for (i, model) in loaded.enumerated() {

@@ -76,7 +76,7 @@ public struct CalibrationStatistics: Sendable {
     /// bytes than `memoryLimit`; `.invalidData` when the split is shorter than one window.
     public static func collect(model: GPTModel, splits: TokenSplits, split: CalibrationSplit = .train, samples: Int,
                                seed: UInt64, contextLength: Int? = nil, memoryLimit: Int = 1 << 31,
-                               progress: ((Progress) -> Void)? = nil) throws -> CalibrationStatistics {
+                               progress: (Progress) -> Void = { _ in }) throws -> CalibrationStatistics {
         guard split != .validation else {
             throw WhittleError.config("calibration text cannot come from the validation split",
                                       hint: "calibrate on the train split (the default) or on a text of its own; validation text must stay unseen for evaluation")
@@ -86,9 +86,11 @@ public struct CalibrationStatistics: Sendable {
     }
 
     /// Collects statistics from windows of `tokens`, a calibration text called `name` (not the validation split).
+    /// `isCancelled` is polled between batches of windows (`.cancelled` is thrown).
     public static func collect(model: GPTModel, tokens: [Int32], name: String, samples: Int, seed: UInt64,
                                contextLength: Int? = nil, memoryLimit: Int = 1 << 31,
-                               progress: ((Progress) -> Void)? = nil) throws -> CalibrationStatistics {
+                               progress: (Progress) -> Void = { _ in },
+                               isCancelled: () -> Bool = { false }) throws -> CalibrationStatistics {
         let d = model.config.dimensions
         let T = contextLength ?? model.config.contextLength
         guard T >= 1, T <= d.maxT else {
@@ -123,6 +125,7 @@ public struct CalibrationStatistics: Sendable {
         var arena: ActivationArena? = nil
         var done = 0
         while done < samples {
+            guard !isCancelled() else { throw WhittleError(.cancelled, "calibration cancelled") }
             let B = min(batchWindows, samples - done)
             if arena?.B != B { arena = ActivationArena(dimensions: d, B: B, T: T) }
             let a = arena!
@@ -137,7 +140,7 @@ public struct CalibrationStatistics: Sendable {
                            hessian: &hessians[index], absolute: &absolute[index])
             }
             done += B
-            progress?(Progress(windowsDone: done, windows: samples))
+            progress(Progress(windowsDone: done, windows: samples))
         }
         let count = samples * T
         var layers: [String: LayerStatistics] = [:]

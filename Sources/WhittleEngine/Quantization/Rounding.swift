@@ -21,6 +21,15 @@ public enum RoundingMethod: String, CaseIterable, Equatable, Sendable, Codable {
 
     /// Whether the method reads calibration statistics.
     public var needsCalibration: Bool { self != .rtn }
+
+    /// Parses a method name (any case); an unknown name is a `.config` error listing the methods.
+    public static func named(_ name: String) throws -> RoundingMethod {
+        guard let method = RoundingMethod(rawValue: name.lowercased()) else {
+            throw WhittleError.config("unknown quantization method '\(name)'",
+                                      hint: "methods: \(allCases.map(\.rawValue).joined(separator: ", ")) (rtn needs no calibration text)")
+        }
+        return method
+    }
 }
 
 /// Settings of the rounding algorithms.
@@ -76,7 +85,8 @@ public enum Rounding {
     /// cannot factor a Hessian.
     public static func quantize(model: GPTModel, plan: (ParameterTensor) -> WeightFormat, method: RoundingMethod,
                                 calibration: CalibrationStatistics?, options: QuantizationOptions = QuantizationOptions(),
-                                progress: ((QuantizationProgress) -> Void)? = nil) throws -> QuantizationResult {
+                                progress: (QuantizationProgress) -> Void = { _ in },
+                                isCancelled: () -> Bool = { false }) throws -> QuantizationResult {
         let layout = model.layout
         let targets = layout.tensors.filter { $0.role == .tokenEmbedding || $0.role.isLinearWeight }
         for tensor in targets { try checkFits(tensor, plan(tensor)) }
@@ -92,7 +102,7 @@ public enum Rounding {
         }
         var done = 0
         let total = targets.count + (method == .awq ? targets.count : 0)
-        func report(_ name: String) { done += 1; progress?(QuantizationProgress(tensor: name, done: done, total: total)) }
+        func report(_ name: String) { done += 1; progress(QuantizationProgress(tensor: name, done: done, total: total)) }
 
         var source = model
         var inputScales: [String: [Float]] = [:], alphas: [String: Double] = [:]
@@ -108,6 +118,7 @@ public enum Rounding {
         var encoded: [String: [UInt8]] = [:]
         var applied: [String: RoundingMethod] = [:], dampings: [String: Double] = [:]
         for tensor in targets {
+            guard !isCancelled() else { throw WhittleError(.cancelled, "quantization cancelled") }
             let format = plan(tensor)
             let tied = tensor.role == .tokenEmbedding
             var used = RoundingMethod.rtn
@@ -120,10 +131,12 @@ public enum Rounding {
                 if method == .imatrix {
                     let importance = stats.meanSquare.map(Float.init)
                     let rowBytes = format.rowBytes(K)!
+                    var weights = [Float](repeating: 0, count: K)
                     rows.withUnsafeBufferPointer { w in
                         bytes.withUnsafeMutableBytes { out in
                             for r in 0..<outputs {
-                                ImportanceRounding.quantizeRow(format, w.baseAddress! + r * K, weights: importance,
+                                ImportanceRounding.elementWeights(importance, row: w.baseAddress! + r * K, into: &weights)
+                                ImportanceRounding.quantizeRow(format, w.baseAddress! + r * K, weights: weights,
                                                                into: out.baseAddress! + r * rowBytes, count: K)
                             }
                         }

@@ -41,6 +41,9 @@ public final class QuantizationSession: Sendable {
                     job.publish { snapshot in
                         snapshot.state = .running
                         switch progress {
+                        case .calibrating(let done, let total, let source):
+                            snapshot.progress = JobProgress(completed: done, total: total)
+                            snapshot.activity = "calibrating on \(source): \(done)/\(total) windows"
                         case .quantizing(let tensor, let format, let index, let count):
                             snapshot.progress = JobProgress(completed: index - 1, total: count)
                             snapshot.activity = "\(tensor) → \(format.rawValue)"

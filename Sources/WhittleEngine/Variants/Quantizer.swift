@@ -1,5 +1,7 @@
-// Making a quantized variant: load the fp32 base, resolve the plan against its tensors, round every
-// matrix and the token embedding to its type (round to nearest = GGUF's reference quantizers), and
+// Making a quantized variant: load the fp32 base, resolve the plan against its tensors, collect
+// calibration statistics when the method needs them (windows of the base's train split or of a text
+// file, never the validation split), round every matrix and the token embedding to its type with the
+// method (`Rounding`: round to nearest = GGUF's reference quantizers, imatrix, GPTQ, AWQ), and
 // publish the variant directory atomically — `model.gguf`, `variant.json`, the model card and the
 // base's `config.toml` (so `whittle eval` finds the same validation split) — written to a temporary
 // directory, fsynced and renamed, so an error or a cancel leaves nothing under the output name.
@@ -10,7 +12,9 @@ import Foundation
 public enum Quantizer {
     /// Where a quantization job is; reported in order, once the base is loaded and the plan checked.
     public enum Progress: Equatable, Sendable {
-        /// Tensor `index` (from 1) of `count` quantizable tensors is being rounded to `format`.
+        /// Calibration windows done of the total (methods that need calibration text).
+        case calibrating(done: Int, total: Int, source: String)
+        /// Step `index` (from 1) of `count`: a tensor being rounded to `format` (AWQ first scales each, then rounds each).
         case quantizing(tensor: String, format: WeightFormat, index: Int, count: Int)
         case writing(path: String)
     }
@@ -18,22 +22,65 @@ public enum Quantizer {
     /// What to make.
     public struct Request: Sendable {
         public var basePath: String
-        public var method: QuantizationMethod
+        public var method: RoundingMethod
         public var plan: QuantizationPlan
+        /// Where calibration windows come from, used only by methods that need them.
+        public var calibration: Calibration
+        /// With a plan chosen for a size (`--target-bpw`): the map it came from and the size asked for;
+        /// the map is stored in the variant as `sensitivity.json`.
+        public var sensitivity: (map: SensitivityMap, targetBitsPerWeight: Double)?
         public var output: String
         /// Recorded in `variant.json` and the model card.
         public var whittleVersion: String
         public var command: String
 
-        public init(basePath: String, method: QuantizationMethod = .rtn, plan: QuantizationPlan, output: String,
-                    whittleVersion: String, command: String) {
+        public init(basePath: String, method: RoundingMethod = .rtn, plan: QuantizationPlan,
+                    calibration: Calibration = Calibration(), output: String, whittleVersion: String, command: String) {
             self.basePath = basePath
             self.method = method
             self.plan = plan
+            self.calibration = calibration
             self.output = output
             self.whittleVersion = whittleVersion
             self.command = command
         }
+    }
+
+    /// Calibration text: `samples` windows of the model's context drawn with `seed` from `file`, or from the
+    /// train split of the dataset in the base's config.toml when `file` is nil.
+    public struct Calibration: Equatable, Sendable {
+        public var file: String?
+        public var samples: Int
+        public var seed: UInt64
+        /// GPTQ's customary 128 calibration sequences.
+        public static let defaultSamples = 128
+
+        public init(file: String? = nil, samples: Int = defaultSamples, seed: UInt64 = 1337) {
+            self.file = file
+            self.samples = samples
+            self.seed = seed
+        }
+    }
+
+    /// A sensitivity scan of an fp32 base (`whittle quantize --scan`): `calibration.samples` windows of
+    /// `calibration`'s text (the base's train split unless a file is named), each tensor at each of `formats`.
+    public static func scan(basePath: String, calibration: Calibration, formats: [WeightFormat] = SensitivityScan.defaultFormats,
+                            progress: (SensitivityScan.Progress) -> Void = { _ in },
+                            isCancelled: () -> Bool = { false }) throws -> SensitivityMap {
+        let base = try LoadedModel.load(basePath)
+        let model = try floatModel(of: base)
+        let text = try ModelText.load(file: calibration.file, split: .train, tokenizer: base.tokenizer, directories: [base.source],
+                                      option: "--calibration-data")
+        return try SensitivityScan.run(model: model, tokens: text.tokens, source: text.source, samples: calibration.samples,
+                                       seed: calibration.seed, formats: formats, progress: progress, isCancelled: isCancelled)
+    }
+
+    static func floatModel(of base: LoadedModel) throws -> GPTModel {
+        guard let model = base.floatModel else {
+            throw WhittleError.config("\(base.source) holds already-quantized weights (\(base.weightsFile)); quantizing them again would compound rounding errors",
+                                      hint: "quantize from the fp32 model directory (config.json + model.safetensors) the variant was made from")
+        }
+        return model
     }
 
     /// What was made.
@@ -58,22 +105,41 @@ public enum Quantizer {
         guard !FileIO.exists(output) else {
             throw WhittleError.config("'\(output)' already exists", hint: "choose another --out, or delete it first")
         }
-        _ = try QuantizationMethod.named(request.method.rawValue)   // refuses methods not built yet
         let base = try LoadedModel.load(request.basePath)
-        guard let model = base.floatModel else {
-            throw WhittleError.config("\(base.source) holds already-quantized weights (\(base.weightsFile)); quantizing them again would compound rounding errors",
-                                      hint: "quantize from the fp32 model directory (config.json + model.safetensors) the variant was made from")
-        }
+        let model = try floatModel(of: base)
         let formats = try request.plan.resolve(layout: model.layout)
+        if let sensitivity = request.sensitivity { try sensitivity.map.check(against: model.layout, source: "the sensitivity map") }
         let baseSHA = SHA256.hex(try FileIO.readFile(base.weightsFile))
-        let store = try quantize(model, formats: formats, progress: progress, isCancelled: isCancelled)
+        var statistics: CalibrationStatistics? = nil
+        var calibrationSource: String? = nil
+        if request.method.needsCalibration {
+            let c = request.calibration
+            let text = try ModelText.load(file: c.file, split: .train, tokenizer: base.tokenizer, directories: [base.source],
+                                          option: "--calibration-data")
+            calibrationSource = text.source
+            statistics = try CalibrationStatistics.collect(
+                model: model, tokens: text.tokens, name: text.source, samples: c.samples, seed: c.seed,
+                progress: { progress(.calibrating(done: $0.windowsDone, total: $0.windows, source: text.source)) },
+                isCancelled: isCancelled)
+        }
+        let formatOf = Dictionary(uniqueKeysWithValues: zip(model.layout.tensors.map(\.name), formats))
+        let result = try Rounding.quantize(
+            model: model, plan: { formatOf[$0.name]! }, method: request.method, calibration: statistics,
+            progress: { progress(.quantizing(tensor: $0.tensor, format: formatOf[$0.tensor]!, index: $0.done, count: $0.total)) },
+            isCancelled: isCancelled)
+        let store = result.store
         let name = URL(fileURLWithPath: output).lastPathComponent
         let gguf = try GPT2GGUF.serialize(store: store, config: model.config, tokenizer: base.tokenizer, name: name)
         let plan = zip(model.layout.tensors, formats).filter { QuantizationPlan.isQuantizable($0.0) }
             .map { Variant.PlanEntry(tensor: $0.0.name, format: $0.1) }
         let variant = Variant(
             base: Variant.Base(path: base.source, weightsFile: URL(fileURLWithPath: base.weightsFile).lastPathComponent, sha256: baseSHA),
-            passes: [Variant.Pass(method: request.method, plan: request.plan)], plan: plan,
+            passes: [Variant.Pass(method: request.method, plan: request.plan, calibrationText: calibrationSource,
+                                  calibrationSamples: statistics?.samples, calibrationSeed: statistics?.seed,
+                                  targetBitsPerWeight: request.sensitivity?.targetBitsPerWeight,
+                                  predictedDivergence: request.sensitivity.flatMap { s in
+                                      s.map.predictedDivergence(s.map.assignment { formatOf[$0]! })
+                                  })], plan: plan,
             weightsFile: LoadedModel.ggufName, weightsFileBytes: gguf.count,
             bitsPerWeight: Double(store.payloadBytes * 8) / Double(model.parameterCount), parameterCount: model.parameterCount,
             whittleVersion: request.whittleVersion, command: request.command)
@@ -82,6 +148,9 @@ public enum Quantizer {
             (Variant.fileName, Array(variant.json().utf8)),
             ("README.md", Array(VariantCard.markdown(variant).utf8)),
         ]
+        if let sensitivity = request.sensitivity {
+            files.append((SensitivityMap.fileName, Array(try sensitivity.map.json().utf8)))
+        }
         let trainingConfig = base.source + "/" + trainingConfigName
         if FileIO.isDirectory(base.source), FileIO.exists(trainingConfig) {
             files.append((trainingConfigName, try FileIO.readFile(trainingConfig)))
@@ -91,48 +160,5 @@ public enum Quantizer {
         try AtomicDirectory.publish(files: files, to: output)
         return Outcome(directory: output, variant: variant, baseWeightsFileBytes: base.weightsFileBytes,
                        seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-    }
-
-    /// Rounds `model`'s tensors to `formats` (one per tensor of its layout, as `QuantizationPlan.resolve`
-    /// returns) into a `WeightStore`. Matrices in a format other than f32 are stored output-major, as
-    /// `WeightStore(layout:parameters:format:)` stores them; the bytes are the same.
-    public static func quantize(_ model: GPTModel, formats: [WeightFormat], progress: (Progress) -> Void = { _ in },
-                                isCancelled: () -> Bool = { false }) throws -> WeightStore {
-        let layout = model.layout
-        precondition(formats.count == layout.tensors.count, "one format per tensor")
-        let stored = zip(layout.tensors, formats).map { tensor, format -> (format: WeightFormat, orientation: Orientation) in
-            let orientation: Orientation = tensor.shape.count == 1 ? .vector : (format == .f32 ? tensor.orientation : .outputMajor)
-            return (format, orientation)
-        }
-        let quantizable = layout.tensors.filter(QuantizationPlan.isQuantizable).count
-        var index = 0
-        return try WeightStore(layout: layout, stored: stored) { tensor, destination in
-            let source = layout.tensors.first { $0.name == tensor.name }!
-            if QuantizationPlan.isQuantizable(source) {
-                guard !isCancelled() else { throw WhittleError(.cancelled, "quantization cancelled; nothing was written") }
-                index += 1
-                progress(.quantizing(tensor: tensor.name, format: tensor.format, index: index, count: quantizable))
-            }
-            roundToNearest(model.parameters.pointer + source.offset, from: source, as: tensor, into: destination)
-        }
-    }
-
-    /// Writes one tensor's fp32 values in its stored format and orientation, row by row, with the
-    /// format's reference quantizer (GGUF's `quantize_row_*_ref`).
-    static func roundToNearest(_ values: UnsafePointer<Float>, from source: ParameterTensor, as stored: ParameterTensor,
-                               into destination: UnsafeMutableRawPointer) {
-        let rowLength = stored.shape.last!, rows = stored.count / rowLength
-        let rowBytes = stored.format.rowBytes(rowLength)!
-        let transposed = source.orientation == .inputMajor && stored.orientation == .outputMajor
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: rowLength) { row in
-            for r in 0..<rows {
-                if transposed {
-                    for k in 0..<rowLength { row[k] = values[k * rows + r] }
-                } else {
-                    row.baseAddress!.update(from: values + r * rowLength, count: rowLength)
-                }
-                stored.format.quantizeRow(row.baseAddress!, into: destination + r * rowBytes, count: rowLength)
-            }
-        }
     }
 }

@@ -81,7 +81,7 @@ extension Variant {
             throw WhittleError.file("\(source): \(key) is an unknown pass '\(kindName)'", hint: "this Whittle knows quantize passes; a newer one may have written the file")
         }
         let methodName = try object.string("method")
-        guard let method = QuantizationMethod(rawValue: methodName) else {
+        guard let method = RoundingMethod(rawValue: methodName) else {
             throw WhittleError.file("\(source): \(key) has an unknown method '\(methodName)'", hint: damagedHint)
         }
         let defaultFormat = try object.format("type"), embeddingFormat = try object.format("embedding_type")
@@ -97,9 +97,12 @@ extension Variant {
             guard case .number(let literal) = value else { return nil }
             return UInt64(literal)
         }
+        let target = try object.optional("target_bpw") { $0.doubleValue.flatMap { $0.isFinite && $0 > 0 ? $0 : nil } }
+        let predicted = try object.optional("predicted_kld") { $0.doubleValue.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } }
         try object.finish()
         return Pass(kind: kind, method: method, plan: QuantizationPlan(defaultFormat: defaultFormat, embeddingFormat: embeddingFormat, rules: rules),
-                    calibrationText: text, calibrationSamples: samples, calibrationSeed: seed)
+                    calibrationText: text, calibrationSamples: samples, calibrationSeed: seed, targetBitsPerWeight: target,
+                    predictedDivergence: predicted)
     }
 }
 

@@ -4,35 +4,6 @@
 // weights file and its size, a slot for measured metrics, and the Whittle version and command line.
 // Writing is `JSONValue` with members in a fixed order; reading is strict (`Variant+Reading.swift`).
 
-/// How a quantization pass rounds weights into blocks.
-public enum QuantizationMethod: String, CaseIterable, Equatable, Sendable {
-    /// Round to nearest: GGUF's reference quantizers.
-    case rtn
-    /// Importance-weighted rounding from calibration activations (llama.cpp's `--imatrix`).
-    case imatrix
-    /// GPTQ: error feedback through the inverse Hessian of calibration activations.
-    case gptq
-    /// Activation-aware scaling (AWQ-style).
-    case awq
-
-    /// Whether this build can run the method.
-    public var isBuilt: Bool { self == .rtn }
-
-    /// Parses a method name; unknown and not-yet-built methods are `.config` errors that say so.
-    public static func named(_ name: String) throws -> QuantizationMethod {
-        let built = allCases.filter(\.isBuilt).map(\.rawValue).joined(separator: ", ")
-        guard let method = QuantizationMethod(rawValue: name.lowercased()) else {
-            throw WhittleError.config("unknown quantization method '\(name)'",
-                                      hint: "methods: \(allCases.map(\.rawValue).joined(separator: ", ")); built so far: \(built)")
-        }
-        guard method.isBuilt else {
-            throw WhittleError.config("the \(method.rawValue) method is not built yet; only \(built) (round to nearest) is",
-                                      hint: "use --method rtn; \(allCases.filter { !$0.isBuilt }.map(\.rawValue).joined(separator: ", ")) come with the calibration work of the quantization issue")
-        }
-        return method
-    }
-}
-
 /// The lineage and measurements of a compressed model directory (`variant.json`).
 public struct Variant: Equatable, Sendable {
     /// The file's name in a variant directory.
@@ -60,16 +31,22 @@ public struct Variant: Equatable, Sendable {
         /// Only quantization exists so far; pruning and distillation add kinds.
         public enum Kind: String, Equatable, Sendable { case quantize }
         public var kind: Kind
-        public var method: QuantizationMethod
+        public var method: RoundingMethod
         /// The plan as the user gave it (default type, embedding type, rules in order).
         public var plan: QuantizationPlan
         /// Calibration text (a named split or file), its sample count and seed; nil for round-to-nearest.
         public var calibrationText: String?
         public var calibrationSamples: Int?
         public var calibrationSeed: UInt64?
+        /// With `--target-bpw`: the size asked for and the KLD the sensitivity map predicted for the plan chosen.
+        public var targetBitsPerWeight: Double?
+        public var predictedDivergence: Double?
 
-        public init(kind: Kind = .quantize, method: QuantizationMethod, plan: QuantizationPlan, calibrationText: String? = nil,
-                    calibrationSamples: Int? = nil, calibrationSeed: UInt64? = nil) {
+        public init(kind: Kind = .quantize, method: RoundingMethod, plan: QuantizationPlan, calibrationText: String? = nil,
+                    calibrationSamples: Int? = nil, calibrationSeed: UInt64? = nil, targetBitsPerWeight: Double? = nil,
+                    predictedDivergence: Double? = nil) {
+            self.targetBitsPerWeight = targetBitsPerWeight
+            self.predictedDivergence = predictedDivergence
             self.kind = kind
             self.method = method
             self.plan = plan
@@ -143,6 +120,8 @@ public struct Variant: Equatable, Sendable {
                 .init("calibration_text", optional(pass.calibrationText)),
                 .init("calibration_samples", pass.calibrationSamples.map(JSONValue.int) ?? .null),
                 .init("calibration_seed", pass.calibrationSeed.map { .number(String($0)) } ?? .null),
+                .init("target_bpw", pass.targetBitsPerWeight.map(JSONValue.double) ?? .null),
+                .init("predicted_kld", pass.predictedDivergence.map(JSONValue.double) ?? .null),
             ])
         }
         return .object([

@@ -37,6 +37,17 @@ public enum ImportanceRounding {
         return best
     }
 
+    /// Per-weight importances of one row, as llama.cpp weighs them: the input's mean squared activation
+    /// times √(σ² + xⱼ²), σ² the row's mean squared weight, so that among equally important inputs the
+    /// larger weights are kept more exactly.
+    public static func elementWeights(_ importance: [Float], row x: UnsafePointer<Float>, into weights: inout [Float]) {
+        let K = importance.count
+        var sumOfSquares: Float = 0
+        for j in 0..<K { sumOfSquares += x[j] * x[j] }
+        let sigma2 = sumOfSquares / Float(max(K, 1))
+        for j in 0..<K { weights[j] = importance[j] * (sigma2 + x[j] * x[j]).squareRoot() }
+    }
+
     /// Quantizes a row of `count` values (whole blocks) with per-input importances `w` into `row`.
     public static func quantizeRow(_ format: WeightFormat, _ x: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
                                    into row: UnsafeMutableRawPointer, count: Int) {

@@ -15,14 +15,18 @@ public enum CompressPass: String, CaseIterable, Equatable, Sendable {
 /// A quantization pass as the screen asks the host to run it.
 public struct QuantizeRequest: Equatable, Sendable {
     public var basePath: String
-    public var method: QuantizationMethod
+    public var method: RoundingMethod
     public var plan: QuantizationPlan
+    /// Calibration windows from the base's train split (methods that need them).
+    public var calibrationSamples: Int
     public var output: String
 
-    public init(basePath: String, method: QuantizationMethod, plan: QuantizationPlan, output: String) {
+    public init(basePath: String, method: RoundingMethod, plan: QuantizationPlan,
+                calibrationSamples: Int = Quantizer.Calibration.defaultSamples, output: String) {
         self.basePath = basePath
         self.method = method
         self.plan = plan
+        self.calibrationSamples = calibrationSamples
         self.output = output
     }
 }
@@ -85,9 +89,9 @@ public struct CompressState: Equatable, Sendable {
     public var pass: CompressPass = .quantize
     public var type: WeightFormat = .q4_0
     public var embedding: WeightFormat = QuantizationPlan.defaultEmbeddingFormat
-    public var method: QuantizationMethod = .rtn
+    public var method: RoundingMethod = .rtn
     /// Calibration windows for the calibrated methods.
-    public var samples = TextField("128")
+    public var samples = TextField(String(Quantizer.Calibration.defaultSamples))
     /// A bits-per-weight budget; when set, `type` is the largest type that fits it.
     public var target = TextField()
     public var output = TextField()
@@ -141,14 +145,13 @@ public struct CompressState: Equatable, Sendable {
         guard inspection.isFloat else {
             return .failure(FormError(message: "\(model) holds quantized weights (\(inspection.formatSummary)); passes start from fp32 weights"))
         }
-        do {
-            _ = try QuantizationMethod.named(method.rawValue)
-        } catch {
-            return .failure(FormError(message: (error as? WhittleError)?.message ?? "\(error)"))
+        guard let samples = Int(samples.text), samples >= 1 || !method.needsCalibration else {
+            return .failure(FormError(message: "\(method.rawValue) needs a number of calibration windows of at least 1"))
         }
         if case .failure(let error)? = prediction { return .failure(error) }
         let out = output.text.trimmingWhitespace()
         guard !out.isEmpty else { return .failure(FormError(message: "name the output directory")) }
-        return .success(QuantizeRequest(basePath: model, method: method, plan: plan, output: out))
+        return .success(QuantizeRequest(basePath: model, method: method, plan: plan, calibrationSamples: max(samples, 1),
+                                        output: out))
     }
 }

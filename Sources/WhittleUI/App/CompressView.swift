@@ -67,9 +67,15 @@ enum CompressView {
         case .type: choice(compress.type.rawValue, "the matrices (GGUF blocks, reference rounding)")
         case .embedding: choice(compress.embedding.rawValue, "the token embedding, also the tied output head")
         case .method:
-            let note = compress.method.isBuilt ? "round to nearest" : "not built yet in this engine; rtn is"
+            let note = switch compress.method {
+            case .rtn: "round to nearest"
+            case .imatrix: "importance-weighted block grids (calibrated)"
+            case .gptq: "error feedback through the inverse Hessian (calibrated)"
+            case .awq: "activation-aware scaling, then round to nearest (calibrated)"
+            }
             choice(compress.method.rawValue, note)
-        case .samples: text(compress.samples, 6, compress.method == .rtn ? "windows (rtn uses none)" : "calibration windows from the train split")
+        case .samples:
+            text(compress.samples, 6, compress.method.needsCalibration ? "calibration windows from the base's train split" : "windows (rtn uses none)")
         case .target: text(compress.target, 6, "bits per weight: picks the largest type that fits (empty: use the type)")
         case .output: text(compress.output, 40, "a new variant directory")
         }

@@ -91,7 +91,7 @@ func nudgeCompressField(up: Bool, _ state: inout AppState) {
         state.compress.type = step(state.compress.type, in: QuantizationPlan.storableFormats)
         state.compress.target = TextField()
     case .embedding: state.compress.embedding = step(state.compress.embedding, in: QuantizationPlan.storableFormats)
-    case .method: state.compress.method = step(state.compress.method, in: QuantizationMethod.allCases)
+    case .method: state.compress.method = step(state.compress.method, in: RoundingMethod.allCases)
     case .pass: state.compress.pass = step(state.compress.pass, in: CompressPass.allCases)
     case .model: return
     case .samples, .target, .output:

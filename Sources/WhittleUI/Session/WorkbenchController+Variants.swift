@@ -31,10 +31,12 @@ extension WorkbenchController {
         case .quantize(let request):
             let plan = request.plan
             let rules = plan.rules.map { " --tensor-type \($0.pattern)=\($0.format.rawValue)" }.joined()
+            let samples = request.method.needsCalibration ? " --calibration-samples \(request.calibrationSamples)" : ""
             let command = "whittle quantize --model \(request.basePath) --type \(plan.defaultFormat.rawValue)"
-                + " --embedding-type \(plan.embeddingFormat.rawValue)\(rules) --method \(request.method.rawValue)"
+                + " --embedding-type \(plan.embeddingFormat.rawValue)\(rules) --method \(request.method.rawValue)\(samples)"
                 + " --out \(request.output) (from the workbench's Compress screen)"
             pass = QuantizationSession(Quantizer.Request(basePath: request.basePath, method: request.method, plan: plan,
+                                                         calibration: Quantizer.Calibration(samples: request.calibrationSamples),
                                                          output: request.output, whittleVersion: whittleVersion,
                                                          command: command))
             passVersion = -1
