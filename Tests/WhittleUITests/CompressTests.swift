@@ -150,4 +150,46 @@ import WhittleTestSupport
         #expect(text.contains("predicted variant"))
         #expect(text.contains("bits/weight"))
     }
+
+    @Test func testCompress_theSensitivityMapIsWalkedAndEditedCellByCell() throws {
+        var state = Self.ready(width: 120, height: 50)
+        #expect(update(&state, .key(.function(6))) == [.scanSensitivity(basePath: Self.base, samples: 128)])
+        _ = update(&state, .scanProgress("h.0.attn.c_attn.weight at q4_0", 0.25))
+        #expect(frame(state).text.contains("25% scanning h.0.attn.c_attn.weight at q4_0"))
+        let map = try Quantizer.scan(basePath: Self.base, calibration: Quantizer.Calibration(samples: 2))
+        _ = update(&state, .scanFinished(map))
+        #expect(state.compress.focus == .map)
+        let uniform = try #require(state.compress.currentAssignment)
+        #expect(state.compress.predictedDivergence == map.predictedDivergence(uniform))
+        let before = try #require(try state.compress.prediction?.get())
+        var text = frame(state).text
+        #expect(text.contains("KLD (map)") && text.contains(String(format: "%.5f", map.predictedDivergence(uniform)!)))
+        #expect(text.contains(map.rows[0].tensor) && text.contains("[") && text.contains("q5_1"))
+
+        // Row 2 (a matrix), column q8_0: Enter makes that tensor q8_0; the file and the predicted KLD follow.
+        _ = update(&state, .key(.down))
+        let column = try #require(state.compress.mapFormats.firstIndex(of: .q8_0))
+        for _ in 0..<column { _ = update(&state, .key(.right)) }
+        _ = update(&state, .key(.enter))
+        #expect(state.compress.assignment?[1] == .q8_0)
+        #expect(state.compress.plan.rules.contains { $0.pattern == map.rows[1].tensor && $0.format == .q8_0 })
+        let after = try #require(try state.compress.prediction?.get())
+        #expect(after.fileBytes! > before.fileBytes!)
+        #expect(state.compress.predictedDivergence == map.predictedDivergence(state.compress.assignment!))
+        text = frame(state).text
+        #expect(text.contains("plan chosen per tensor"))
+
+        // A target picks the least-KLD plan within it on the map, and Apply sends the map with it.
+        while state.compress.focus != .target { _ = update(&state, .key(.tab)) }
+        for c in "5.5" { _ = update(&state, .key(.character(c))) }
+        let planned = try map.plan(targetBitsPerWeight: 5.5)
+        #expect(state.compress.assignment == planned)
+        #expect((try #require(try state.compress.prediction?.get())).bitsPerWeight <= 5.5)
+        guard case .quantize(let request)? = update(&state, .key(.function(5))).first else {
+            Issue.record("no pass: \(state.compress.error ?? "")")
+            return
+        }
+        #expect(request.sensitivity == map && request.targetBitsPerWeight == 5.5)
+        #expect(request.plan == map.quantizationPlan(planned))
+    }
 }

@@ -116,6 +116,11 @@ public enum Action: Equatable, Sendable {
     case passFinished(directory: String)
     case passFailed(String)
     case passCancelled
+    /// The sensitivity scan's progress, its map, or how it ended otherwise.
+    case scanProgress(String, Double)
+    case scanFinished(SensitivityMap)
+    case scanFailed(String)
+    case scanCancelled
 }
 
 /// Something `update` asks the host to do; the host runs it and reports back through Actions.
@@ -162,6 +167,8 @@ public enum Effect: Equatable, Sendable {
     case generateSideBySide(models: [String], prompt: String, count: Int, seed: UInt64)
     /// Run a quantization pass in an engine job.
     case quantize(QuantizeRequest)
-    /// Cancel the running pass (nothing is written).
+    /// Cancel the running pass or scan (nothing is written).
     case cancelPass
+    /// Scan the model's sensitivity (each tensor alone at each type) on calibration windows.
+    case scanSensitivity(basePath: String, samples: Int)
 }

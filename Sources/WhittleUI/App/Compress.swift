@@ -2,8 +2,10 @@
 // pass's settings — a quantization type for the matrices, one for the token embedding, a rounding
 // method with its calibration samples, or a target bits per weight that picks the type — the
 // prediction of what the plan makes (weights bytes, bits per weight, GGUF file size) computed before
-// anything runs, the output directory, and the running pass's progress. Pruning and distillation
-// passes join `CompressPass` when their engines land.
+// anything runs, the output directory, and the running pass's progress. With a sensitivity scan the
+// plan can also be chosen tensor by tensor on the map (tensors × types, KLD to the base), and a
+// target picks the least-KLD plan within it. Pruning and distillation passes join `CompressPass`
+// when their engines land.
 
 import WhittleEngine
 
@@ -19,14 +21,20 @@ public struct QuantizeRequest: Equatable, Sendable {
     public var plan: QuantizationPlan
     /// Calibration windows from the base's train split (methods that need them).
     public var calibrationSamples: Int
+    /// A plan chosen for a size on a sensitivity map: the map and the size (stored with the variant).
+    public var sensitivity: SensitivityMap?
+    public var targetBitsPerWeight: Double?
     public var output: String
 
     public init(basePath: String, method: RoundingMethod, plan: QuantizationPlan,
-                calibrationSamples: Int = Quantizer.Calibration.defaultSamples, output: String) {
+                calibrationSamples: Int = Quantizer.Calibration.defaultSamples, sensitivity: SensitivityMap? = nil,
+                targetBitsPerWeight: Double? = nil, output: String) {
         self.basePath = basePath
         self.method = method
         self.plan = plan
         self.calibrationSamples = calibrationSamples
+        self.sensitivity = sensitivity
+        self.targetBitsPerWeight = targetBitsPerWeight
         self.output = output
     }
 }
@@ -54,7 +62,7 @@ public enum PassStatus: Equatable, Sendable {
 public struct CompressState: Equatable, Sendable {
     /// The form's rows in Tab order.
     public enum Field: Int, CaseIterable, Equatable, Sendable {
-        case model, pass, type, embedding, method, samples, target, output
+        case model, pass, type, embedding, method, samples, target, output, map
 
         public var label: String {
             switch self {
@@ -66,6 +74,7 @@ public struct CompressState: Equatable, Sendable {
             case .samples: "calibration"
             case .target: "target bpw"
             case .output: "output"
+            case .map: "plan map"
             }
         }
 
@@ -100,11 +109,41 @@ public struct CompressState: Equatable, Sendable {
     public var status: PassStatus = .idle
     /// Why the form cannot apply (shown under it), or nil.
     public var error: String?
+    /// The sensitivity scan of `model` (tensors × types → KLD), its progress, and the plan chosen on it
+    /// cell by cell (one type per map row; nil: the type and embedding rows decide).
+    public var sensitivity: SensitivityMap?
+    public var scan: PassStatus = .idle
+    public var assignment: SensitivityMap.Assignment?
+    /// The map's cursor: a row (tensor) and a column (index into `mapFormats`).
+    public var mapRow = 0
+    public var mapColumn = 0
 
     public init() {}
 
-    /// The plan the form describes.
-    public var plan: QuantizationPlan { QuantizationPlan(defaultFormat: type, embeddingFormat: embedding) }
+    /// The map's columns: f32, then the scanned types from most to fewest bits.
+    public var mapFormats: [WeightFormat] {
+        guard let map = sensitivity else { return [] }
+        return [.f32] + map.formats.sorted { $0.bitsPerWeight > $1.bitsPerWeight }
+    }
+
+    /// The plan the form describes: the map's assignment when one was chosen, else the type rows'.
+    public var plan: QuantizationPlan {
+        if let map = sensitivity, let assignment { return map.quantizationPlan(assignment) }
+        return QuantizationPlan(defaultFormat: type, embeddingFormat: embedding)
+    }
+
+    /// The plan as one type per map row (the assignment, or what the type rows give each tensor).
+    public var currentAssignment: SensitivityMap.Assignment? {
+        guard let map = sensitivity else { return nil }
+        if let assignment { return assignment }
+        return map.assignment { $0 == "wte.weight" ? embedding : type }
+    }
+
+    /// The map's predicted KLD of the current plan (per-tensor KLDs added), when a scan exists.
+    public var predictedDivergence: Double? {
+        guard let map = sensitivity, let assignment = currentAssignment else { return nil }
+        return map.predictedDivergence(assignment)
+    }
 
     /// The variant directory a pass writes unless the user typed one: variants/<model>-<type>.
     public var defaultOutput: String {
@@ -151,7 +190,9 @@ public struct CompressState: Equatable, Sendable {
         if case .failure(let error)? = prediction { return .failure(error) }
         let out = output.text.trimmingWhitespace()
         guard !out.isEmpty else { return .failure(FormError(message: "name the output directory")) }
+        let target = assignment == nil ? nil : Double(self.target.text)
         return .success(QuantizeRequest(basePath: model, method: method, plan: plan, calibrationSamples: max(samples, 1),
+                                        sensitivity: target == nil ? nil : sensitivity, targetBitsPerWeight: target,
                                         output: out))
     }
 }

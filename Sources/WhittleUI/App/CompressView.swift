@@ -1,7 +1,9 @@
 // The Compress screen: the pass's form (model, pass, types, method and calibration samples, a target
-// bits per weight, the output directory), and next to it — before anything runs — what the plan
-// predicts against the base: the weights file's size, bits per weight and the weights' memory;
-// then the running pass's progress bar (F8 cancels, nothing is written) or how it ended.
+// bits per weight, the output directory), and under it — before anything runs — what the plan
+// predicts against the base: the weights file's size, bits per weight, the weights' memory and, with
+// a sensitivity scan, the predicted KLD; the running pass's progress bar (F8 cancels, nothing is
+// written) or how it ended; and the sensitivity map, tensors × types coloured by KLD, the plan's
+// cell in each row marked and the cursor walked with the arrows.
 
 import Foundation
 import WhittleEngine
@@ -20,13 +22,19 @@ enum CompressView {
             renderField(field, state, theme, row: Rect(x: area.x, y: y, width: area.width, height: 1), into: &screen)
             y += 1
         }
-        y += 1
-        renderPrediction(state, theme, area: Rect(x: area.x, y: y, width: area.width, height: 4), into: &screen)
-        y += 5
+        let predictionRows = compress.sensitivity == nil ? 4 : 5
+        renderPrediction(state, theme, area: Rect(x: area.x, y: y, width: area.width, height: predictionRows), into: &screen)
+        y += predictionRows
         guard y < area.maxY else { return }
-        renderStatus(state, theme, area: Rect(x: area.x, y: y, width: area.width, height: area.maxY - y), into: &screen)
-        if let error = compress.error, area.maxY - 1 > y + 2 {
-            screen.put(error, in: area, row: area.maxY - 1, style: theme.style(.error, bold: true), ellipsis: g.ellipsis)
+        renderStatus(state, theme, area: Rect(x: area.x, y: y, width: area.width, height: 1), into: &screen)
+        y += 1
+        var bottom = area.maxY
+        if let error = compress.error, bottom - 1 > y {
+            screen.put(error, in: area, row: bottom - 1, style: theme.style(.error, bold: true), ellipsis: g.ellipsis)
+            bottom -= 1
+        }
+        if compress.sensitivity != nil, bottom - y >= 2 {
+            renderMap(state, theme, area: Rect(x: area.x, y: y, width: area.width, height: bottom - y), into: &screen)
         }
     }
 
@@ -78,6 +86,25 @@ enum CompressView {
             text(compress.samples, 6, compress.method.needsCalibration ? "calibration windows from the base's train split" : "windows (rtn uses none)")
         case .target: text(compress.target, 6, "bits per weight: picks the largest type that fits (empty: use the type)")
         case .output: text(compress.output, 40, "a new variant directory")
+        case .map:
+            switch compress.scan {
+            case .running(let activity, let fraction):
+                let bar = Rect(x: value.x + 2, y: row.y, width: min(20, value.width / 3), height: 1)
+                Bars.meter(into: &screen, area: bar, fraction: fraction, style: theme.style(.ok), emptyStyle: theme.style(.divider), glyphs: g)
+                screen.put(String(format: " %3.0f%% scanning ", fraction * 100) + activity + " (F8 cancels)",
+                           in: Rect(x: bar.maxX, y: row.y, width: value.maxX - bar.maxX, height: 1), row: row.y,
+                           style: theme.style(.warning), ellipsis: g.ellipsis)
+            case .cancelling:
+                screen.put("  cancelling the scan...", in: value, row: row.y, style: theme.style(.warning), ellipsis: g.ellipsis)
+            case .failed(let message):
+                screen.put("  scan failed: " + message, in: value, row: row.y, style: theme.style(.error), ellipsis: g.ellipsis)
+            default:
+                let note = compress.sensitivity.map { map in
+                    "  \(map.rows.count) tensors × \(map.formats.count) types below; ↑↓←→ walk, Enter sets a tensor's type"
+                } ?? "  F6 scans: KLD of each tensor alone at each type, on calibration windows"
+                screen.put(state.useASCII ? note.replacingOccurrences(of: "×", with: "x").replacingOccurrences(of: "↑↓←→", with: "arrows") : note,
+                           in: value, row: row.y, style: theme.style(.inactiveForeground), ellipsis: g.ellipsis)
+            }
         }
     }
 
@@ -103,7 +130,10 @@ enum CompressView {
                  String(format: "%.2f%@ smaller", ratio, times) + " (\(p.fileBytes ?? 0) bytes)"),
                 ("bits/weight", String(format: "%.2f", base.bitsPerWeight), String(format: "%.2f", p.bitsPerWeight), ""),
                 ("memory", formatBytes(base.weightBytes), formatBytes(p.weightBytes), "weights held for inference"),
-            ]
+            ] + (compress.sensitivity == nil ? [] : [
+                ("KLD (map)", "0", compress.predictedDivergence.map { String(format: "%.5f", $0) } ?? "?",
+                 "the scan's per-tensor KLDs added" + (compress.assignment == nil ? "" : "; plan chosen per tensor")),
+            ])
             for (i, row) in rows.enumerated() {
                 let y = area.y + 1 + i
                 screen.put(row.0, x: area.x, y: y, style: label)
@@ -146,5 +176,48 @@ enum CompressView {
         screen.put(String(format: " %3.0f%% ", fraction * 100) + activity + "  (F8 cancels)",
                    in: Rect(x: bar.maxX, y: row.y, width: row.maxX - bar.maxX, height: 1), row: row.y,
                    style: theme.style(.warning), ellipsis: state.glyphs.ellipsis)
+    }
+
+    /// The sensitivity map: one row per tensor, one column per type, each cell the KLD to the base when
+    /// that tensor alone takes that type; the plan's type in each row in brackets, the cursor reversed.
+    static func renderMap(_ state: AppState, _ theme: Theme, area: Rect, into screen: inout Screen) {
+        let compress = state.compress
+        guard let map = compress.sensitivity, let assignment = compress.currentAssignment else { return }
+        let g = state.glyphs
+        let formats = compress.mapFormats
+        let cell = 9
+        let nameWidth = max(min(area.width - formats.count * cell, 24), 8)
+        var x = screen.put(String(repeating: " ", count: nameWidth), x: area.x, y: area.y, style: theme.base)
+        for format in formats {
+            x = screen.put(Table.aligned(format.rawValue, width: cell, alignment: .center, ellipsis: g.ellipsis), x: x, y: area.y,
+                           style: theme.style(.title, bold: true))
+        }
+        let visible = area.height - 1
+        let first = max(0, min(compress.mapRow - visible + 1, map.rows.count - visible))
+        let onMap = compress.focus == .map
+        for (line, index) in (first..<min(first + visible, map.rows.count)).enumerated() {
+            let row = map.rows[index]
+            let y = area.y + 1 + line
+            let selectedRow = onMap && index == compress.mapRow
+            screen.put(Table.aligned(row.tensor, width: nameWidth, alignment: .left, ellipsis: g.ellipsis), x: area.x, y: y,
+                       style: selectedRow ? theme.style(.highlight, bold: true) : theme.style(.inactiveForeground))
+            for (column, format) in formats.enumerated() {
+                let chosen = assignment[index] == format
+                let text: String
+                let key: ThemeKey
+                if let kld = row.kld(format) {
+                    let value = format == .f32 ? "0" : String(format: "%.1e", kld)
+                    text = chosen ? "[\(value)]" : value
+                    key = kld < 1e-4 ? .ok : kld < 1e-3 ? .warning : .error
+                } else {
+                    text = "-"
+                    key = .inactiveForeground
+                }
+                var style = theme.style(key, bold: chosen)
+                if selectedRow && column == compress.mapColumn { style = style.reversed() }
+                screen.put(Table.aligned(text, width: cell, alignment: .center, ellipsis: g.ellipsis),
+                           x: area.x + nameWidth + column * cell, y: y, style: style)
+            }
+        }
     }
 }

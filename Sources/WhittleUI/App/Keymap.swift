@@ -51,7 +51,7 @@ public enum Command: String, Equatable, Sendable, CaseIterable {
     case openCompare, openCompress
     case sortNext, sortPrevious, reverseSort, cyclePlotAxis, cycleQuality, editData, editPrompt, remeasure
     case addModel, removeModel, exportComparison
-    case applyPass, cancelPass, chooseOrApply
+    case applyPass, cancelPass, chooseOrApply, scanSensitivity
 }
 
 /// One row of the keymap.
@@ -182,13 +182,16 @@ public enum Keymap {
         KeyBinding([.right], .cursorRight, "cursor right", .compareField),
         KeyBinding([.home], .cursorHome, "cursor to start", .compareField),
         KeyBinding([.end], .cursorEnd, "cursor to end", .compareField),
-        KeyBinding([.tab, .down], .nextField, "next row", .compress, statusBar: true),
-        KeyBinding([.backTab, .up], .previousField, "previous row", .compress),
-        KeyBinding([.left], .decrease, "previous choice (type, embedding, method)", .compress),
+        KeyBinding([.tab], .nextField, "next row", .compress, statusBar: true),
+        KeyBinding([.backTab], .previousField, "previous row", .compress),
+        KeyBinding([.down], .moveDown, "next row (on the map: next tensor)", .compress),
+        KeyBinding([.up], .moveUp, "previous row (on the map: previous tensor)", .compress),
+        KeyBinding([.left], .decrease, "previous choice (type, embedding, method; on the map: type column)", .compress),
         KeyBinding([.right], .increase, "next choice", .compress),
-        KeyBinding([.enter], .chooseOrApply, "choose the model (model row) / apply the pass", .compress, statusBar: true),
+        KeyBinding([.enter], .chooseOrApply, "choose the model (model row) / this cell's type (map) / apply", .compress, statusBar: true),
         KeyBinding([.function(5)], .applyPass, "apply the pass (from any row)", .compress),
-        KeyBinding([.function(8)], .cancelPass, "cancel the running pass (nothing is written)", .compress, statusBar: true),
+        KeyBinding([.function(6)], .scanSensitivity, "sensitivity scan: KLD of each tensor at each type (the map)", .compress, statusBar: true),
+        KeyBinding([.function(8)], .cancelPass, "cancel the running pass or scan (nothing is written)", .compress, statusBar: true),
         KeyBinding([.function(3)], .openCompare, "Compare screen", .compress),
         KeyBinding([.function(1)], .help, "this help", .compress),
         KeyBinding([.escape], .toggleScreen, "back to the Train screen", .compress, statusBar: true),
@@ -291,7 +294,8 @@ public enum Keymap {
         case .editPrompt: "side by side"
         case .exportComparison: "export"
         case .chooseOrApply: "apply"
-        case .cancelPass: "cancel pass"
+        case .cancelPass: "cancel"
+        case .scanSensitivity: "scan"
         default: nil
         }
     }

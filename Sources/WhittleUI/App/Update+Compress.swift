@@ -19,6 +19,9 @@ func chooseCompressModel(_ path: String, _ state: inout AppState) -> [Effect] {
     state.compress.inspection = nil
     state.compress.inspectionError = nil
     state.compress.error = nil
+    state.compress.sensitivity = nil
+    state.compress.assignment = nil
+    state.compress.scan = .idle
     followDefaultOutput(&state)
     return [.inspectModel(path)]
 }
@@ -34,17 +37,26 @@ func performCompressCommand(_ command: Command, _ state: inout AppState) -> [Eff
     let fields = CompressState.Field.allCases
     let focus = state.compress.focus
     let index = fields.firstIndex(of: focus) ?? 0
+    let rows = state.compress.sensitivity?.rows.count ?? 0
     switch command {
-    case .nextField: state.compress.focus = fields[(index + 1) % fields.count]
-    case .previousField: state.compress.focus = fields[(index + fields.count - 1) % fields.count]
+    case .moveDown where focus == .map && state.compress.mapRow < rows - 1: state.compress.mapRow += 1
+    case .moveUp where focus == .map && state.compress.mapRow > 0: state.compress.mapRow -= 1
+    case .nextField, .moveDown: state.compress.focus = fields[(index + 1) % fields.count]
+    case .previousField, .moveUp: state.compress.focus = fields[(index + fields.count - 1) % fields.count]
     case .decrease, .increase: nudgeCompressField(up: command == .increase, &state)
     case .chooseOrApply where focus == .model:
         state.modal = .openModel(ModelPicker(entries: [], purpose: .compress))
         return [.listLibrary]
+    case .chooseOrApply where focus == .map: chooseMapCell(&state)
     case .chooseOrApply, .applyPass: return applyPass(&state)
+    case .scanSensitivity: return startScan(&state)
     case .cancelPass:
+        if state.compress.scan.isBusy {
+            state.compress.scan = .cancelling
+            return [.cancelPass]
+        }
         guard state.compress.status.isBusy else {
-            state.show("no pass running")
+            state.show("no pass or scan running")
             return []
         }
         state.compress.status = .cancelling
@@ -90,7 +102,15 @@ func nudgeCompressField(up: Bool, _ state: inout AppState) {
     case .type:
         state.compress.type = step(state.compress.type, in: QuantizationPlan.storableFormats)
         state.compress.target = TextField()
-    case .embedding: state.compress.embedding = step(state.compress.embedding, in: QuantizationPlan.storableFormats)
+        state.compress.assignment = nil
+    case .embedding:
+        state.compress.embedding = step(state.compress.embedding, in: QuantizationPlan.storableFormats)
+        state.compress.assignment = nil
+    case .map:
+        let columns = state.compress.mapFormats.count
+        guard columns > 0 else { return }
+        state.compress.mapColumn = (state.compress.mapColumn + (up ? 1 : columns - 1)) % columns
+        return
     case .method: state.compress.method = step(state.compress.method, in: RoundingMethod.allCases)
     case .pass: state.compress.pass = step(state.compress.pass, in: CompressPass.allCases)
     case .model: return
@@ -102,12 +122,56 @@ func nudgeCompressField(up: Bool, _ state: inout AppState) {
     followDefaultOutput(&state)
 }
 
-/// A typed target bits per weight picks the largest matrix type that fits it.
+/// Enter on the map: the cursor's type for the cursor's tensor (the plan becomes per tensor).
+func chooseMapCell(_ state: inout AppState) {
+    guard let map = state.compress.sensitivity, var assignment = state.compress.currentAssignment,
+          let format = state.compress.mapFormats[safe: state.compress.mapColumn],
+          map.rows.indices.contains(state.compress.mapRow) else { return }
+    let row = map.rows[state.compress.mapRow]
+    guard row.kld(format) != nil else {
+        state.compress.error = "\(format.rawValue) does not fit \(row.tensor) (rows of \(row.rowLength))"
+        return
+    }
+    assignment[state.compress.mapRow] = format
+    state.compress.assignment = assignment
+    state.compress.target = TextField()
+    state.compress.error = nil
+}
+
+/// F6: a sensitivity scan of the chosen fp32 model on calibration windows of its train split.
+func startScan(_ state: inout AppState) -> [Effect] {
+    guard !state.compress.scan.isBusy, !state.compress.status.isBusy else {
+        state.show("wait for the running pass or scan (F8 cancels it)")
+        return []
+    }
+    guard let model = state.compress.model, let inspection = state.compress.inspection, inspection.isFloat else {
+        state.compress.error = "a scan needs an fp32 model read first (the model row)"
+        return []
+    }
+    guard let samples = Int(state.compress.samples.text), samples >= 1 else {
+        state.compress.error = "the scan needs a number of calibration windows of at least 1 (the calibration row)"
+        return []
+    }
+    state.compress.error = nil
+    state.compress.scan = .running("starting", 0)
+    return [.scanSensitivity(basePath: model, samples: samples)]
+}
+
+/// A typed target bits per weight picks the least-KLD plan within it on the map, or else the largest
+/// matrix type that fits it.
 func applyTarget(_ state: inout AppState) {
     let text = state.compress.target.text
     guard !text.isEmpty else { return }
     guard let bits = Double(text), bits > 0 else {
         state.compress.error = "target bits per weight must be a number > 0"
+        return
+    }
+    if let map = state.compress.sensitivity {
+        do {
+            state.compress.assignment = try map.plan(targetBitsPerWeight: bits)
+        } catch {
+            state.compress.error = (error as? WhittleError)?.message ?? "\(error)"
+        }
         return
     }
     guard state.compress.inspection != nil else { return }
@@ -168,6 +232,22 @@ func updateCompress(_ state: inout AppState, _ action: Action) -> [Effect] {
     case .passCancelled:
         state.compress.status = .cancelled
         state.show("pass cancelled; nothing was written", ticks: 100)
+    case .scanProgress(let activity, let fraction):
+        if case .running = state.compress.scan { state.compress.scan = .running(activity, fraction) }
+    case .scanFinished(let map):
+        state.compress.scan = .idle
+        state.compress.sensitivity = map
+        state.compress.assignment = nil
+        state.compress.mapRow = 0
+        state.compress.mapColumn = 0
+        state.compress.focus = .map
+        state.show(String(format: "scanned %d tensors × %d types in %.1f s", map.rows.count, map.formats.count, map.seconds))
+    case .scanFailed(let message):
+        state.compress.scan = .failed(message)
+        state.show("scan failed: " + message, ticks: 100)
+    case .scanCancelled:
+        state.compress.scan = .cancelled
+        state.show("scan cancelled", ticks: 100)
     default: break
     }
     return []

@@ -92,7 +92,7 @@ public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
         updateCompare(&state, action)
         return []
     case .runDirectoryChanged, .modelInspected, .modelInspectionFailed, .passProgress, .passFinished, .passFailed,
-         .passCancelled:
+         .passCancelled, .scanProgress, .scanFinished, .scanFailed, .scanCancelled:
         return updateCompress(&state, action)
     case .runReplaced:
         state.runConfig = nil

@@ -1,7 +1,7 @@
 // The controller's side of the Compare and Compress screens: their effects become commands for the
 // engine's VariantLibrary (listing, reading a model, comparing, exporting, side-by-side generation,
-// checking which compared directories still exist) and QuantizationSession (one pass), and once a
-// frame their snapshots and events come back as Actions.
+// checking which compared directories still exist), QuantizationSession (one pass) and
+// SensitivityScanSession (one scan), and once a frame their snapshots and events come back as Actions.
 
 import Foundation
 import WhittleEngine
@@ -35,12 +35,20 @@ extension WorkbenchController {
             let command = "whittle quantize --model \(request.basePath) --type \(plan.defaultFormat.rawValue)"
                 + " --embedding-type \(plan.embeddingFormat.rawValue)\(rules) --method \(request.method.rawValue)\(samples)"
                 + " --out \(request.output) (from the workbench's Compress screen)"
-            pass = QuantizationSession(Quantizer.Request(basePath: request.basePath, method: request.method, plan: plan,
-                                                         calibration: Quantizer.Calibration(samples: request.calibrationSamples),
-                                                         output: request.output, whittleVersion: whittleVersion,
-                                                         command: command))
+            var quantize = Quantizer.Request(basePath: request.basePath, method: request.method, plan: plan,
+                                             calibration: Quantizer.Calibration(samples: request.calibrationSamples),
+                                             output: request.output, whittleVersion: whittleVersion, command: command)
+            if let map = request.sensitivity, let target = request.targetBitsPerWeight {
+                quantize.sensitivity = (map, target)
+            }
+            pass = QuantizationSession(quantize)
             passVersion = -1
-        case .cancelPass: pass?.cancel()
+        case .scanSensitivity(let basePath, let samples):
+            scan = SensitivityScanSession(basePath: basePath, calibration: Quantizer.Calibration(samples: samples))
+            scanVersion = -1
+        case .cancelPass:
+            pass?.cancel()
+            scan?.cancel()
         default: break
         }
     }
@@ -78,6 +86,22 @@ extension WorkbenchController {
                 }
             }
             if let text = pending { handle(.sideBySideOutput(index: text.index, text.text)) }
+        }
+        if let scan {
+            let snapshot = scan.snapshot()
+            if snapshot.version != scanVersion {
+                scanVersion = snapshot.version
+                if snapshot.state == .running, let activity = snapshot.activity {
+                    handle(.scanProgress(activity, snapshot.progress.fraction))
+                }
+            }
+            for event in scan.takeEvents() {
+                switch event {
+                case .finished(let map): handle(.scanFinished(map))
+                case .failed(let message): handle(.scanFailed(message))
+                case .cancelled: handle(.scanCancelled)
+                }
+            }
         }
         if let pass {
             let snapshot = pass.snapshot()

@@ -52,6 +52,9 @@ public final class WorkbenchController {
     /// The running (or last) compression pass.
     var pass: QuantizationSession?
     var passVersion = -1
+    /// The running (or last) sensitivity scan.
+    var scan: SensitivityScanSession?
+    var scanVersion = -1
     var variantLibraryVersion = -1
     /// Frames until the Compare screen next checks that its models still exist.
     var missingCheckCountdown = 0
@@ -107,7 +110,7 @@ public final class WorkbenchController {
             guard let library else { return handle(.newRunChecked(.invalid("starting runs is not available here"))) }
             library.send(.check(request))
         case .listLibrary, .inspectModel, .compare, .checkModels, .exportComparison, .generateSideBySide, .quantize,
-             .cancelPass:
+             .cancelPass, .scanSensitivity:
             performVariantEffect(effect)
         case .replaceRun(let replacement, let saveCurrent):
             guard let library else { return handle(.engineMessage("switching runs is not available here")) }
@@ -211,7 +214,9 @@ public final class WorkbenchController {
         experiments?.stop()
         library?.stop()
         pass?.cancel()
+        scan?.cancel()
         pass?.waitUntilEnded(timeoutSeconds: 10)
+        scan?.waitUntilEnded(timeoutSeconds: 10)
         variantLibrary?.stop()
     }
 }
