@@ -338,7 +338,8 @@ else
     fail "e did not open the Experiments screen"
 fi
 
-# Compress and Compare: w opens Compress; choose the sample model, see the prediction, apply a Q4_0
+# Compress and Compare: w opens Compress; choose the sample model, see the prediction, run a
+# sensitivity scan and change two cells of the plan (the predicted size changes), apply a Q4_0 GPTQ
 # pass into $WORK, see the variant measured in Compare, sort by decode time, the Pareto plot against
 # latency, side by side generation, a cancelled pass leaving nothing, a deleted variant marked; the
 # screens at 200x60 and 80x24.
@@ -367,12 +368,44 @@ if wait_for 'whittle +compress' 5 && wait_for 'calibration' 5; then
         fail "no prediction for the sample model"
     fi
     save_capture 06d-compress
-    keys BTab
-    set_output "$VARIANTS/tiny-q4_0"
+    # 16 calibration windows (the calibration row), then F6: the sensitivity scan and its map.
+    for _ in 1 2 3 4 5; do keys Down; done
+    for _ in 1 2 3 4; do keys BSpace; done
+    keys -l '16'
+    keys F6
+    if wait_for 'tensors .{1,2} 7 types below' 120; then
+        pass "F6 scans the model: the tensors x types map"
+        before=$(capture | grep -Eo '\([0-9]+ bytes\)' | head -1)
+        keys Down
+        for _ in 1 2 3; do keys Right; done
+        keys Enter
+        keys Down
+        keys Right
+        keys Enter
+        if wait_for 'plan chosen per tensor' 5 && sleep 0.3 && after=$(capture | grep -Eo '\([0-9]+ bytes\)' | head -1) \
+            && [ -n "$after" ] && [ "$after" != "$before" ]; then
+            pass "two cells of the plan changed on the map: predicted size $before -> $after"
+        else
+            fail "changing cells on the map did not change the predicted size ($before -> ${after:-?})"
+        fi
+        save_capture 06d-sensitivity-map
+    else
+        fail "the sensitivity scan did not finish"
+    fi
+    # A Q4_0 GPTQ pass: method two choices right of rtn, the type row back at q4_0 (the plan uniform again).
+    for _ in 1 2 3 4; do keys BTab; done
+    keys Right Right
+    keys BTab BTab
+    keys Left Right
+    for _ in 1 2 3 4 5; do keys Tab; done
+    set_output "$VARIANTS/tiny-q4_0-gptq"
     keys F5
-    if wait_for 'whittle +compare' 30 && wait_for 'speed on 1 thread' 120 && wait_for 'tiny-q4_0' 5; then
-        pass "a Q4_0 pass made the variant, which opens in Compare measured against its base"
-        [ -s "$VARIANTS/tiny-q4_0/model.gguf" ] && pass "the variant directory holds model.gguf" || fail "no $VARIANTS/tiny-q4_0/model.gguf"
+    if wait_for 'whittle +compare' 60 && wait_for 'speed on 1 thread' 120 && wait_for 'tiny-q4_0-gptq' 5; then
+        pass "a Q4_0 GPTQ pass made the variant, which opens in Compare measured against its base"
+        [ -s "$VARIANTS/tiny-q4_0-gptq/model.gguf" ] && pass "the variant directory holds model.gguf" \
+            || fail "no $VARIANTS/tiny-q4_0-gptq/model.gguf"
+        grep -q '"method": "gptq"' "$VARIANTS/tiny-q4_0-gptq/variant.json" && pass "its variant.json records gptq" \
+            || fail "variant.json does not record gptq"
         wait_for '[0-9.]+.{1,2} smaller' 5 && pass "Compare says how much smaller, in words" || fail "no smaller? words"
     else
         fail "the pass or its comparison did not finish"
@@ -403,7 +436,7 @@ if wait_for 'whittle +compress' 5 && wait_for 'calibration' 5; then
         fail "the pass was not cancelled"
     fi
     keys F3
-    rm -rf "$VARIANTS/tiny-q4_0"
+    rm -rf "$VARIANTS/tiny-q4_0-gptq"
     wait_for 'deleted from outside' 10 && pass "a variant deleted from outside is marked" || fail "the deletion was not noticed"
     keys p
     "${TMUX_CMD[@]}" resize-window -t "$SESSION" -x 200 -y 60
