@@ -181,4 +181,27 @@ import WhittleEngine
         #expect(screen.text.contains("d loss"))
         #expect(screen.text.contains("Pareto front"))
     }
+
+    @Test func testCompare_perTensorErrorsOfTheSelectedVariantWorstFirst() {
+        var state = Self.measured()
+        #expect(update(&state, .key(.character("t"))).isEmpty, "the base has nothing to measure against")
+        state.compare.selected = 2
+        let rows = CompareFixture.report.models
+        #expect(update(&state, .key(.character("t"))) == [.measureTensorErrors(base: rows[0].model, variant: rows[2].model)])
+        #expect(frame(state).text.contains("measuring..."))
+        _ = update(&state, .tensorErrorsMeasured(variant: rows[2].model, [
+            TensorError(tensor: "h.0.attn.c_attn.weight", format: .q4_0, relativeError: 2.5e-3),
+            TensorError(tensor: "wte.weight", format: .q8_0, relativeError: 4.0e-5),
+            TensorError(tensor: "h.3.mlp.c_fc.weight", format: .q4_0, relativeError: 6.1e-3),
+        ]))
+        let lines = frame(state).lines
+        let worst = lines.firstIndex { $0.contains("h.3.mlp.c_fc.weight") && $0.contains("6.10e-03") }
+        let next = lines.firstIndex { $0.contains("h.0.attn.c_attn.weight") && $0.contains("2.50e-03") }
+        let last = lines.firstIndex { $0.contains("wte.weight") && $0.contains("4.00e-05") }
+        #expect(worst != nil && next != nil && last != nil && worst! < next! && next! < last!)
+        _ = update(&state, .tensorErrorsFailed(variant: "other", "ignored"))
+        #expect(state.compare.tensorErrors?.failure == nil)
+        _ = update(&state, .key(.character("p")))
+        #expect(state.compare.tensorErrors == nil, "p returns to the plot")
+    }
 }

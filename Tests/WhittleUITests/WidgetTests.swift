@@ -83,7 +83,7 @@ import Testing
     }
 
     @Test func testOverlays_helpListsEverySection() {
-        var screen = Screen(width: 80, height: 120)
+        var screen = Screen(width: 80, height: Keymap.helpLineCount(ascii: false) + 8)
         let total = Overlays.help(
             into: &screen, area: screen.bounds, sections: Keymap.helpSections(ascii: false), scroll: 0,
             style: .plain, borderStyle: .plain, titleStyle: .plain, keyStyle: .plain, glyphs: .unicode)

@@ -341,8 +341,8 @@ fi
 # Compress and Compare: w opens Compress; choose the sample model, see the prediction, run a
 # sensitivity scan and change two cells of the plan (the predicted size changes), apply a Q4_0 GPTQ
 # pass into $WORK, see the variant measured in Compare, sort by decode time, the Pareto plot against
-# latency, side by side generation, a cancelled pass leaving nothing, a deleted variant marked; the
-# screens at 200x60 and 80x24.
+# latency, side by side generation, the per-tensor errors, a cancelled pass leaving nothing, a deleted
+# variant marked; the screens at 200x60 and 80x24.
 VARIANTS="$WORK/variants"
 # set_output PATH: the Compress form's output row (focused) replaced by PATH.
 set_output() {
@@ -425,6 +425,13 @@ if wait_for 'whittle +compress' 5 && wait_for 'calibration' 5; then
         fail "side by side generation did not finish"
     fi
     save_capture 06g-side-by-side
+    keys t
+    if wait_for 'weight error per tensor' 5 && wait_for 'blk|h\.[0-9]\.(attn|mlp)\.[a-z_]+\.weight +q4_0 .*[0-9]\.[0-9]+e-[0-9]+' 30; then
+        pass "t shows the selected variant's weight error per tensor, worst first"
+    else
+        fail "no per-tensor error view"
+    fi
+    save_capture 06g-tensor-errors
     keys w
     set_output "$VARIANTS/cancelled"
     keys F5 F8

@@ -1,6 +1,7 @@
 // The workbench's Compare and Compress work that reads files or evaluates, as one job: listing
 // models, runs and variants, inspecting a model (its shape and tokenizer, for predicting what a
-// plan makes of it), checking which variant directories still exist, comparing models exactly as
+// plan makes of it), checking which variant directories still exist, a variant's per-tensor weight
+// errors against its base, comparing models exactly as
 // `whittle compare` does (`ComparisonReport.measure`), exporting the report as `whittle compare`
 // prints it, and generating from several models side by side (same prompt and seed). Commands run
 // one after another on the job's thread; each is answered by events, so a host's UI thread never
@@ -72,6 +73,8 @@ public final class VariantLibrary: Sendable {
         case export(ComparisonReport, directory: String)
         /// The same prompt and settings through every model, one after another.
         case generate(models: [String], prompt: String, count: Int, settings: SamplingSettings)
+        /// Each quantizable tensor's weight error of `variant` against `base`.
+        case tensorErrors(base: String, variant: String)
         case stop
     }
 
@@ -86,6 +89,7 @@ public final class VariantLibrary: Sendable {
         case generated(index: Int, text: String)
         case generationFinished(index: Int, GenerationStats)
         case generationFailed(index: Int, String)
+        case tensorErrors(variant: String, Result<[TensorError], WhittleError>)
     }
 
     public struct Snapshot: JobSnapshot {
@@ -142,6 +146,11 @@ public final class VariantLibrary: Sendable {
                 try wrapping { ModelInspection(try LoadedModel.load(path), path: path) }
             }))
         case .check(let paths): job.report(.missing(paths.filter { !FileIO.exists($0) }))
+        case .tensorErrors(let base, let variant):
+            job.publish { $0.activity = "measuring the tensors of \(variant)" }
+            job.report(.tensorErrors(variant: variant, Result { () throws(WhittleError) in
+                try wrapping { try TensorErrors.measure(base: try LoadedModel.load(base), variant: try LoadedModel.load(variant)) }
+            }))
         case .compare(let request):
             let result = Result { () throws(WhittleError) in
                 try wrapping {

@@ -36,20 +36,23 @@ extension Variant {
     /// The stored format of every quantizable tensor (matrices, token embedding), by Whittle name.
     static func storedFormats(_ weights: ModelWeights) -> [(name: String, format: WeightFormat)] {
         weights.layout.tensors.filter(QuantizationPlan.isQuantizable).compactMap { tensor in
-            let operand: WeightOperand?
-            switch tensor.role {
-            case .tokenEmbedding: operand = weights.tokenEmbedding
-            case .weight(let site):
-                let block = weights.blocks[tensor.layer!]
-                switch site {
-                case .qkv: operand = block.qkv.weight
-                case .attentionOutput: operand = block.attentionOutput.weight
-                case .mlpUp: operand = block.mlpUp.weight
-                case .mlpDown: operand = block.mlpDown.weight
-                }
-            default: operand = nil
+            operand(of: tensor, in: weights).map { (tensor.name, $0.format) }
+        }
+    }
+
+    /// The operand the forward pass reads for a quantizable tensor (a matrix or the token embedding).
+    static func operand(of tensor: ParameterTensor, in weights: ModelWeights) -> WeightOperand? {
+        switch tensor.role {
+        case .tokenEmbedding: return weights.tokenEmbedding
+        case .weight(let site):
+            let block = weights.blocks[tensor.layer!]
+            switch site {
+            case .qkv: return block.qkv.weight
+            case .attentionOutput: return block.attentionOutput.weight
+            case .mlpUp: return block.mlpUp.weight
+            case .mlpDown: return block.mlpDown.weight
             }
-            return operand.map { (tensor.name, $0.format) }
+        default: return nil
         }
     }
 }

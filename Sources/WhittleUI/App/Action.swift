@@ -111,6 +111,9 @@ public enum Action: Equatable, Sendable {
     case sideBySideOutput(index: Int, String)
     case sideBySideFinished(index: Int, GenerationSummary)
     case sideBySideFailed(index: Int, String)
+    /// The per-tensor weight errors of `variant`, or why they could not be measured.
+    case tensorErrorsMeasured(variant: String, [TensorError])
+    case tensorErrorsFailed(variant: String, String)
     /// The running pass's progress, and how it ended.
     case passProgress(String, Double)
     case passFinished(directory: String)
@@ -163,6 +166,8 @@ public enum Effect: Equatable, Sendable {
     case checkModels([String])
     /// Write compare.md, compare.csv and compare.json.
     case exportComparison(ComparisonReport)
+    /// Measure each quantizable tensor's weight error of `variant` against `base`.
+    case measureTensorErrors(base: String, variant: String)
     /// Generate the same prompt with the same seed through each model.
     case generateSideBySide(models: [String], prompt: String, count: Int, seed: UInt64)
     /// Run a quantization pass in an engine job.

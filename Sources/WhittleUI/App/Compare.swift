@@ -23,6 +23,16 @@ public struct SideBySide: Equatable, Sendable {
     public var isRunning: Bool { zip(summaries, failures).contains { $0 == nil && $1 == nil } }
 }
 
+/// Which tensors of a variant lost most.
+public struct TensorErrorView: Equatable, Sendable {
+    public var model: String
+    /// nil while measuring.
+    public var errors: [TensorError]?
+    public var failure: String?
+
+    public init(model: String) { self.model = model }
+}
+
 /// The Compare screen's state.
 public struct CompareState: Equatable, Sendable {
     /// The table's sortable columns, in display order.
@@ -80,6 +90,9 @@ public struct CompareState: Equatable, Sendable {
     public var prompt = TextField("ROMEO:")
     public var editingPrompt = false
     public var sideBySide: SideBySide?
+    /// The selected variant's per-tensor weight errors against the base (shown instead of the plot),
+    /// or why they could not be measured; `model` is the variant asked about.
+    public var tensorErrors: TensorErrorView?
     /// Model paths that no longer exist on disk (deleted from outside while open).
     public var missing: [String] = []
 

@@ -38,6 +38,8 @@ enum CompareView {
         let bottom = Rect(x: area.x, y: y + 1, width: area.width, height: area.maxY - y - 1)
         if let sideBySide = compare.sideBySide {
             renderSideBySide(sideBySide, state, theme, area: bottom, into: &screen)
+        } else if let errors = compare.tensorErrors {
+            renderTensorErrors(errors, state, theme, area: bottom, into: &screen)
         } else {
             renderPlot(state, report, theme, area: bottom, into: &screen)
         }
@@ -282,6 +284,40 @@ enum CompareView {
                          xLabel: { byLatency ? String(format: "%.3f ms", $0) : formatBytes(Int($0)) },
                          yLabel: { String(format: compare.quality == .loss ? "%.4f" : "%.5f", $0) },
                          frontStyle: theme.style(.marker), labelStyle: theme.style(.graphText), glyphs: state.glyphs)
+    }
+
+    // MARK: - Per-tensor errors
+
+    /// The selected variant's tensors, worst first: name, stored format, a bar and ‖W − Ŵ‖² / ‖W‖².
+    static func renderTensorErrors(_ view: TensorErrorView, _ state: AppState, _ theme: Theme, area: Rect, into screen: inout Screen) {
+        let g = state.glyphs
+        let measure = state.useASCII ? "|W - W'|^2 / |W|^2" : "‖W − Ŵ‖² / ‖W‖²"
+        screen.put("\(shortName(view.model)): weight error per tensor, \(measure) against the base, worst first (p: plot)",
+                   in: area, row: area.y, style: theme.style(.title, bold: true), ellipsis: g.ellipsis)
+        let body = Rect(x: area.x, y: area.y + 1, width: area.width, height: area.height - 1)
+        if let failure = view.failure {
+            screen.put("cannot measure: " + failure, in: body, row: body.y, style: theme.style(.error, bold: true), ellipsis: g.ellipsis)
+            return
+        }
+        guard let errors = view.errors else {
+            screen.put("measuring...", in: body, row: body.y, style: theme.style(.warning))
+            return
+        }
+        let sorted = errors.sorted { $0.relativeError > $1.relativeError }
+        let worst = max(sorted.first?.relativeError ?? 0, 1e-30)
+        let nameWidth = min(24, body.width / 3)
+        for (i, error) in sorted.prefix(body.height).enumerated() {
+            let y = body.y + i
+            var x = screen.put(Table.aligned(error.tensor, width: nameWidth, alignment: .left, ellipsis: g.ellipsis), x: body.x, y: y,
+                               style: theme.base)
+            x = screen.put(" " + Table.aligned(error.format.rawValue, width: 5, alignment: .left, ellipsis: g.ellipsis) + " ",
+                           x: x, y: y, style: theme.style(.inactiveForeground))
+            let value = String(format: "%.2e", error.relativeError)
+            let bar = Rect(x: x, y: y, width: max(body.maxX - x - value.count - 1, 0), height: 1)
+            Bars.meter(into: &screen, area: bar, fraction: error.relativeError / worst, style: theme.style(i < 3 ? .error : .warning),
+                       emptyStyle: theme.base, glyphs: g)
+            screen.put(value, x: bar.maxX + 1, y: y, style: theme.base)
+        }
     }
 
     // MARK: - Side by side

@@ -50,7 +50,7 @@ public enum Command: String, Equatable, Sendable, CaseIterable {
     case openExperiments, startExperiments, exportExperiments, cancelExperiments
     case openCompare, openCompress
     case sortNext, sortPrevious, reverseSort, cyclePlotAxis, cycleQuality, editData, editPrompt, remeasure
-    case addModel, removeModel, exportComparison
+    case addModel, removeModel, exportComparison, showTensorErrors
     case applyPass, cancelPass, chooseOrApply, scanSensitivity
 }
 
@@ -170,6 +170,7 @@ public enum Keymap {
         KeyBinding([ch("a")], .addModel, "add a model or variant (the first is the base)", .compare, statusBar: true),
         KeyBinding([.delete], .removeModel, "remove the selected model from the comparison", .compare),
         KeyBinding([ch("g")], .editPrompt, "generate side by side: same prompt and seed through every model", .compare, statusBar: true),
+        KeyBinding([ch("t")], .showTensorErrors, "per-tensor weight error of the selected variant (which tensors lost most)", .compare),
         KeyBinding([.function(2), ch("x")], .exportComparison, "export compare.md/csv/json into variants/", .compare, statusBar: true),
         KeyBinding([ch("w")], .openCompress, "Compress screen", .compare),
         KeyBinding([.function(1), ch("?")], .help, "this help", .compare),

@@ -22,6 +22,19 @@ func performCompareCommand(_ command: Command, _ state: inout AppState) -> [Effe
     case .cyclePlotAxis:
         state.compare.plotAxis = state.compare.plotAxis == .fileBytes ? .decodeLatency : .fileBytes
         state.compare.sideBySide = nil
+        state.compare.tensorErrors = nil
+    case .showTensorErrors:
+        guard let rows = state.compare.report?.models, let row = rows[safe: state.compare.selected], !row.isBase else {
+            state.show("select a variant first (the base has nothing to measure against)")
+            return []
+        }
+        guard !state.compare.isMissing(row.model) else {
+            state.show("\(row.model) was deleted from disk")
+            return []
+        }
+        state.compare.sideBySide = nil
+        state.compare.tensorErrors = TensorErrorView(model: row.model)
+        return [.measureTensorErrors(base: rows[0].model, variant: row.model)]
     case .cycleQuality: state.compare.quality = state.compare.quality == .loss ? .kld : .loss
     case .editData: state.compare.editingData = true
     case .editPrompt:
@@ -121,6 +134,7 @@ func startSideBySide(_ state: inout AppState) -> [Effect] {
         return []
     }
     state.compare.sideBySide = SideBySide(models: models, prompt: prompt)
+    state.compare.tensorErrors = nil
     return [.generateSideBySide(models: models, prompt: prompt, count: 160, seed: 1337)]
 }
 
@@ -149,6 +163,10 @@ func updateCompare(_ state: inout AppState, _ action: Action) {
         if state.compare.sideBySide?.summaries.indices.contains(index) == true { state.compare.sideBySide?.summaries[index] = summary }
     case .sideBySideFailed(let index, let message):
         if state.compare.sideBySide?.failures.indices.contains(index) == true { state.compare.sideBySide?.failures[index] = message }
+    case .tensorErrorsMeasured(let variant, let errors):
+        if state.compare.tensorErrors?.model == variant { state.compare.tensorErrors?.errors = errors }
+    case .tensorErrorsFailed(let variant, let message):
+        if state.compare.tensorErrors?.model == variant { state.compare.tensorErrors?.failure = message }
     default: break
     }
 }

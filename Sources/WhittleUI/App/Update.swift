@@ -88,7 +88,7 @@ public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
         }
         return []
     case .comparisonProgress, .comparisonFinished, .comparisonFailed, .modelsMissing, .sideBySideOutput,
-         .sideBySideFinished, .sideBySideFailed:
+         .sideBySideFinished, .sideBySideFailed, .tensorErrorsMeasured, .tensorErrorsFailed:
         updateCompare(&state, action)
         return []
     case .runDirectoryChanged, .modelInspected, .modelInspectionFailed, .passProgress, .passFinished, .passFailed,

@@ -24,6 +24,7 @@ extension WorkbenchController {
         case .inspectModel(let path): variants.send(.inspect(path: path))
         case .compare(let request): variants.send(.compare(request))
         case .checkModels(let paths): variants.send(.check(paths: paths))
+        case .measureTensorErrors(let base, let variant): variants.send(.tensorErrors(base: base, variant: variant))
         case .exportComparison(let report): variants.send(.export(report, directory: variantsRoot))
         case .generateSideBySide(let models, let prompt, let count, let seed):
             variants.send(.generate(models: models, prompt: prompt, count: count,
@@ -147,6 +148,8 @@ extension WorkbenchController {
                 promptTokens: stats.promptTokens, generatedTokens: stats.generatedTokens,
                 prefillTokensPerSecond: stats.prefillTokensPerSecond, decodeMillisecondsPerToken: stats.decodeMillisecondsPerToken)))
         case .generationFailed(let index, let message): handle(.sideBySideFailed(index: index, message))
+        case .tensorErrors(let variant, .success(let errors)): handle(.tensorErrorsMeasured(variant: variant, errors))
+        case .tensorErrors(let variant, .failure(let error)): handle(.tensorErrorsFailed(variant: variant, error.message))
         }
     }
 

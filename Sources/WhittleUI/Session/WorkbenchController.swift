@@ -110,7 +110,7 @@ public final class WorkbenchController {
             guard let library else { return handle(.newRunChecked(.invalid("starting runs is not available here"))) }
             library.send(.check(request))
         case .listLibrary, .inspectModel, .compare, .checkModels, .exportComparison, .generateSideBySide, .quantize,
-             .cancelPass, .scanSensitivity:
+             .cancelPass, .scanSensitivity, .measureTensorErrors:
             performVariantEffect(effect)
         case .replaceRun(let replacement, let saveCurrent):
             guard let library else { return handle(.engineMessage("switching runs is not available here")) }
