@@ -57,8 +57,8 @@ public struct Variant: Equatable, Sendable {
 
     /// One compression step, with its parameters.
     public struct Pass: Equatable, Sendable {
-        /// Only quantization exists so far; pruning and distillation add kinds.
-        public enum Kind: String, Equatable, Sendable { case quantize }
+        /// Quantization, or distillation into a smaller student (`DistillationPass`); pruning adds a kind.
+        public enum Kind: String, Equatable, Sendable { case quantize, distill }
         public var kind: Kind
         public var method: QuantizationMethod
         /// The plan as the user gave it (default type, embedding type, rules in order).
@@ -67,9 +67,12 @@ public struct Variant: Equatable, Sendable {
         public var calibrationText: String?
         public var calibrationSamples: Int?
         public var calibrationSeed: UInt64?
+        /// Distill passes: the teacher and the recipe (`method` and `plan` then say nothing: `Pass.distill`).
+        public var distillation: DistillationPass?
 
         public init(kind: Kind = .quantize, method: QuantizationMethod, plan: QuantizationPlan, calibrationText: String? = nil,
-                    calibrationSamples: Int? = nil, calibrationSeed: UInt64? = nil) {
+                    calibrationSamples: Int? = nil, calibrationSeed: UInt64? = nil, distillation: DistillationPass? = nil) {
+            self.distillation = distillation
             self.kind = kind
             self.method = method
             self.plan = plan
@@ -134,7 +137,8 @@ public struct Variant: Equatable, Sendable {
     public func jsonValue() -> JSONValue {
         func optional(_ text: String?) -> JSONValue { text.map(JSONValue.string) ?? .null }
         let passes: [JSONValue] = self.passes.map { pass in
-            .object([
+            if let distillation = pass.distillation { return distillation.jsonValue() }
+            return .object([
                 .init("pass", .string(pass.kind.rawValue)),
                 .init("method", .string(pass.method.rawValue)),
                 .init("type", .string(pass.plan.defaultFormat.rawValue)),
