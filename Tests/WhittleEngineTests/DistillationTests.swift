@@ -177,6 +177,27 @@ import WhittleTestSupport
         #expect(error?.message.contains("teacher") == true && error?.message.contains("changed") == true)
     }
 
+    @Test func testDistillation_aQuantizedTeacherRunsOnItsOwnKernels() throws {
+        let directory = TemporaryDirectory()
+        var config = try TinyTraining.config(in: directory.path)
+        config.embeddingWidth = 32   // whole q8_0 blocks
+        let run = try TrainingRun.start(config: config, directory: directory.path("teacher"))
+        while !run.trainer.isFinished { try run.step() }
+        run.close()
+        let plan = QuantizationPlan(defaultFormat: .q8_0, embeddingFormat: .q8_0, rules: [])
+        _ = try Quantizer.run(Quantizer.Request(basePath: directory.path("teacher"), plan: plan, output: directory.path("q8"),
+                                                whittleVersion: "test", command: "whittle quantize (test)"))
+        var student = Self.student(config, teacher: directory.path("q8"))
+        student.embeddingWidth = 16
+        let distilled = try TrainingRun.start(config: student, directory: directory.path("student"))
+        #expect(distilled.trainer.teacher?.model.floatModel == nil)
+        #expect(distilled.trainer.teacher?.reference.weightsFile == LoadedModel.ggufName)
+        for _ in 0..<3 {
+            let record = try distilled.step()
+            #expect(record.loss.isFinite && record.divergence! > 0)
+        }
+    }
+
     @Test func testTeacherLayers_copyEveryKthBlockAndTheEmbeddings() throws {
         let directory = TemporaryDirectory()
         let (teacher, config) = try Self.teacherRun(in: directory, layers: 4)
