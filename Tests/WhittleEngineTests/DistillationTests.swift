@@ -177,6 +177,21 @@ import WhittleTestSupport
         #expect(error?.message.contains("teacher") == true && error?.message.contains("changed") == true)
     }
 
+    @Test func testDistillation_liveEditsChangeTheLossButNotTheTeacher() throws {
+        let directory = TemporaryDirectory()
+        let (teacher, config) = try Self.teacherRun(in: directory)
+        let run = try TrainingRun.start(config: Self.student(config, teacher: teacher), directory: directory.path("student"))
+        let before = try run.step()
+        try run.trainer.update { $0.distillAlpha = 1; $0.distillTemperature = 1; $0.workers = 2 }
+        let after = try run.step()
+        // alpha = 1, T = 1: the objective is the KL alone (the teacher side was rebuilt for two workers).
+        #expect(abs(after.loss - after.divergence!) < 1e-5 && before.crossEntropy != nil)
+        #expect(throws: WhittleError.self) { try run.trainer.update { $0.teacher = "none" } }
+        #expect(run.trainer.config.teacher == teacher)
+        try run.trainer.update { $0.distillHiddenWeight = 1 }   // the widths match: the cosine term switches on
+        #expect(try run.step().hiddenCosine != nil)
+    }
+
     @Test func testDistillation_aQuantizedTeacherRunsOnItsOwnKernels() throws {
         let directory = TemporaryDirectory()
         var config = try TinyTraining.config(in: directory.path)
