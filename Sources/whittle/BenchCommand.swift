@@ -116,7 +116,8 @@ struct BenchTrainCommand: ParsableCommand {
         try settings.validate()
         let data = try TrainingRun.prepareData(settings)
         try settings.checkBudget(model: settings.modelConfig(vocabularySize: data.tokenizer.vocabularySize), confirmedLong: force)
-        let trainer = try Trainer(config: settings, tokenizer: data.tokenizer, data: data.splits)
+        let teacher = settings.isDistillation ? try Teacher.load(settings, tokenizer: data.tokenizer) : nil
+        let trainer = try Trainer(config: settings, tokenizer: data.tokenizer, data: data.splits, teacher: teacher)
         // Cores the run can keep busy: workers × BLAS threads, at most the machine's cores.
         let threads = min(settings.workers * settings.blasThreads, ProcessInfo.processInfo.activeProcessorCount)
         let peak: Double

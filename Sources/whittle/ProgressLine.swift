@@ -27,8 +27,9 @@ final class ProgressLine {
         let width = 24
         let filled = min(width, width * record.step / max(total, 1))
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-        let line = String(format: "\r%6d/%d %@ loss %.4f  %6.1f ms/step  %@ tok/s  ETA %@\u{1B}[K",
-                          record.step, total, bar, record.loss, milliseconds, formatCount(Int(tokens)), formatDuration(remaining))
+        let line = String(format: "\r%6d/%d %@ loss %.4f%@  %6.1f ms/step  %@ tok/s  ETA %@\u{1B}[K",
+                          record.step, total, bar, record.loss, distillationTerms(record), milliseconds,
+                          formatCount(Int(tokens)), formatDuration(remaining))
         printError(line, terminator: "")
         visible = true
     }
@@ -37,6 +38,13 @@ final class ProgressLine {
         if enabled && visible { printError("\r\u{1B}[K", terminator: "") }
         printError(text)
         visible = false
+    }
+
+    /// " (ce 1.23 kl 0.45 cos 0.12)" for a distillation step, "" otherwise.
+    func distillationTerms(_ record: StepRecord) -> String {
+        guard let ce = record.crossEntropy, let kl = record.divergence else { return "" }
+        let hidden = record.hiddenCosine.map { String(format: " cos %.3f", $0) } ?? ""
+        return String(format: " (ce %.3f kl %.3f%@)", ce, kl, hidden)
     }
 
     func finish() {

@@ -70,6 +70,10 @@ struct TrainCommand: ParsableCommand {
             printError("data       \(c.datasetPath): \(formatCount(trainer.data.train.count)) train / \(formatCount(trainer.data.validation.count)) validation tokens, vocabulary \(trainer.tokenizer.vocabularySize)")
             printError("optimizer  \(c.optimizer.displayName): \(formatCount(trainer.optimizerState.byteCount)) bytes of state")
             printError("precision  \(HalfMatmul.pathDescription(c.precision))\(Trainer.usesLossScaler(c) ? "; dynamic loss scaling from 2^16" : "")")
+            if let teacher = trainer.teacher {
+                let t = teacher.model.config
+                printError("teacher    \(teacher.reference.path) (\(t.layerCount) layers, width \(t.embeddingWidth), \(teacher.reference.weightsFile) sha256 \(teacher.reference.sha256.prefix(12))…): alpha \(c.distillAlpha), T \(c.distillTemperature), \(c.distillLoss.rawValue), hidden weight \(c.distillHiddenWeight), student_init \(c.studentInit.rawValue)")
+            }
             printError("training   steps \(trainer.step + 1)...\(c.maxIterations), batch \(c.batchSize)×\(c.gradientAccumulationSteps), lr \(c.learningRate) (\(c.schedule.rawValue)), \(plural(c.workers, "worker")) × \(plural(c.blasThreads, "BLAS thread"))")
         }
         for note in run.notes + trainer.notes { printError("note       \(note)") }
@@ -88,7 +92,8 @@ struct TrainCommand: ParsableCommand {
                 progress.update(record, history: trainer.history)
                 if let evaluation = record.evaluation, !quiet {
                     progress.printAbove(String(format: "step %d: train loss %.4f, val loss %.4f", record.step,
-                                               evaluation.train, evaluation.validation))
+                                               evaluation.train, evaluation.validation)
+                                        + (record.divergence == nil ? "" : "; objective \(String(format: "%.4f", record.loss))" + progress.distillationTerms(record)))
                 }
                 if let warning = record.warning { progress.printAbove("warning: " + warning) }
             }

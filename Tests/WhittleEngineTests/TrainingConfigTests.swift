@@ -276,7 +276,10 @@ import WhittleTestSupport
         }
         #expect(names.contains("optimizer") && names.contains("momentum"))
         #expect(names.contains("precision") && names.contains("loss_scaling"))
-        #expect(names.count == 34)
+        for name in ["teacher", "distill_alpha", "distill_temperature", "distill_loss", "distill_hidden_weight", "student_init"] {
+            #expect(names.contains(name), "missing distillation key \(name)")
+        }
+        #expect(names.count == 40)
     }
 
     @Test func testKeys_valueForKeyAndSetValueForKey() throws {

@@ -17,10 +17,12 @@ struct TrainerState: Codable {
     var history: [StepRecord]
     /// fp16 runs with loss scaling: the scaler's state (absent otherwise).
     var lossScaler: LossScaler? = nil
+    /// Distillation runs: the teacher's path and the SHA-256 of its weights file (absent otherwise).
+    var teacher: TeacherReference? = nil
 
     enum CodingKeys: String, CodingKey {
         case format, version, step, dataGenerator = "data_generator", evaluationGenerator = "evaluation_generator",
-             corpusSHA256 = "corpus_sha256", history, lossScaler = "loss_scaler"
+             corpusSHA256 = "corpus_sha256", history, lossScaler = "loss_scaler", teacher
     }
 }
 
@@ -83,7 +85,8 @@ extension Trainer {
         let optimizer = try optimizerFile()
         let state = TrainerState(step: step, dataGenerator: Checkpoint.hex(dataGenerator),
                                  evaluationGenerator: Checkpoint.hex(evaluationGenerator),
-                                 corpusSHA256: corpusSHA256, history: history, lossScaler: lossScaler)
+                                 corpusSHA256: corpusSHA256, history: history, lossScaler: lossScaler,
+                                 teacher: teacher?.reference)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try ModelDirectory.files(model: model, tokenizer: tokenizer, dropout: config.dropout,

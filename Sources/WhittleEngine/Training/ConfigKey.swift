@@ -99,7 +99,7 @@ public enum ConfigValueType: Equatable, Sendable, CustomStringConvertible {
 public struct ConfigKey: Sendable {
     /// Where a key belongs in listings and in written config files.
     public enum Group: String, CaseIterable, Sendable {
-        case model, data, optimisation, evaluation, execution
+        case model, data, optimisation, evaluation, execution, distillation
 
         /// Heading used in the help listing and in written config files.
         public var title: String {
@@ -109,6 +109,7 @@ public struct ConfigKey: Sendable {
             case .optimisation: return "Optimisation"
             case .evaluation: return "Evaluation and checkpoints"
             case .execution: return "Execution"
+            case .distillation: return "Distillation"
             }
         }
     }

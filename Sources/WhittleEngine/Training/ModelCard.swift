@@ -35,6 +35,9 @@ public enum ModelCard {
         lines.append("| optimizer | \(c.optimizer.displayName)\(c.optimizer.settings.contains(.momentum) ? " (momentum \(c.momentum))" : ""), lr \(c.learningRate) (\(c.warmupIterations) warmup, \(c.schedule.rawValue) to \(c.minLearningRate)), betas (\(c.beta1), \(c.beta2)), weight decay \(c.weightDecay), clip \(c.gradientClip) |")
         lines.append("| seed | \(c.seed) |")
         lines.append("| execution | \(c.workers) worker(s) × \(c.blasThreads) BLAS thread(s) per worker, \(c.precision.rawValue) |")
+        if let teacher = trainer.teacher {
+            lines.append("| distilled from | `\(teacher.reference.path)` (\(teacher.reference.weightsFile) SHA-256 `\(teacher.reference.sha256)`): \(c.distillAlpha) · T² · \(c.distillLoss == .forwardKL ? "KL(teacher ‖ student)" : "KL(student ‖ teacher)") + \(1 - c.distillAlpha) · CE, T = \(c.distillTemperature), hidden weight \(c.distillHiddenWeight), student_init \(c.studentInit.rawValue) |")
+        }
         lines.append("")
         lines.append("## Measured")
         lines.append("")

@@ -19,13 +19,15 @@ public struct RunSummary: Codable, Equatable, Sendable {
     /// The whole validation split, as `whittle eval` reports it.
     public var validation: EvaluationResult
     public var ledger: TrainingSession.MemoryLedger
+    /// Distillation runs: the teacher, the loss settings and each term's mean over the last steps.
+    public var distillation: DistillationSummary?
 
     public static let fileName = "summary.json"
 
     enum CodingKeys: String, CodingKey {
         case steps, tokensPerStep = "tokens_per_step", medianMilliseconds = "median_ms",
              tokensPerSecond = "tokens_per_s", trainingSeconds = "training_s", wallSeconds = "wall_s",
-             lastEstimate = "last_estimate", validation, ledger
+             lastEstimate = "last_estimate", validation, ledger, distillation
     }
 
     /// Reads a run directory's summary.
@@ -46,5 +48,45 @@ extension Trainer {
     var medianStepMilliseconds: Double {
         let steady = history.dropFirst(min(10, history.count / 10)).map(\.milliseconds).sorted()
         return steady.isEmpty ? 0 : steady[steady.count / 2]
+    }
+}
+
+/// What a distillation run's summary adds: where the teacher came from, the loss, and the terms.
+public struct DistillationSummary: Codable, Equatable, Sendable {
+    public var teacher: TeacherReference
+    public var alpha: Float
+    public var temperature: Float
+    public var loss: DistillationDirection
+    public var hiddenWeight: Float
+    public var studentInit: StudentInit
+    /// Means over the last `termSteps` steps: objective, cross-entropy, KL at T, 1 − cos (when weighted).
+    public var termSteps: Int
+    public var objective: Double
+    public var crossEntropy: Double
+    public var divergence: Double
+    public var hiddenCosine: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case teacher, alpha, temperature, loss, hiddenWeight = "hidden_weight", studentInit = "student_init",
+             termSteps = "term_steps", objective, crossEntropy = "ce", divergence = "kl", hiddenCosine = "hidden_cos"
+    }
+}
+
+extension Trainer {
+    /// The distillation part of the run summary (nil without a teacher): terms averaged over the last
+    /// tenth of the steps (at least 1, at most 100).
+    var distillationSummary: DistillationSummary? {
+        guard let teacher else { return nil }
+        let recent = history.suffix(max(1, min(100, history.count / 10))).filter { $0.divergence != nil }
+        func mean(_ value: (StepRecord) -> Float?) -> Double {
+            let values = recent.compactMap(value)
+            return values.isEmpty ? 0 : values.reduce(0) { $0 + Double($1) } / Double(values.count)
+        }
+        let c = config
+        return DistillationSummary(teacher: teacher.reference, alpha: c.distillAlpha, temperature: c.distillTemperature,
+                                   loss: c.distillLoss, hiddenWeight: c.distillHiddenWeight, studentInit: c.studentInit,
+                                   termSteps: recent.count, objective: mean(\.loss), crossEntropy: mean(\.crossEntropy),
+                                   divergence: mean(\.divergence),
+                                   hiddenCosine: c.distillHiddenWeight > 0 ? mean(\.hiddenCosine) : nil)
     }
 }

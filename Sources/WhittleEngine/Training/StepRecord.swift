@@ -18,12 +18,18 @@ public struct StepRecord: Equatable, Codable, Sendable {
     public var lossScale: Float?
     /// True when the loss scaler skipped the update because a gradient overflowed.
     public var skipped: Bool?
+    /// Distillation runs (`loss` is then the whole objective): the cross-entropy term, KL at the
+    /// temperature (before alpha·T²), and the mean 1 − cos of the final hidden states when weighted.
+    public var crossEntropy: Float?
+    public var divergence: Float?
+    public var hiddenCosine: Float?
 
     public var tokensPerSecond: Double { milliseconds > 0 ? Double(tokens) / (milliseconds / 1000) : 0 }
 
     enum CodingKeys: String, CodingKey {
         case step, loss, learningRate = "lr", gradientNorm = "grad_norm", milliseconds = "ms", tokens, evaluation = "eval", warning,
-             flushedGradients = "flushed", lossScale = "loss_scale", skipped
+             flushedGradients = "flushed", lossScale = "loss_scale", skipped, crossEntropy = "ce", divergence = "kl",
+             hiddenCosine = "hidden_cos"
     }
 }
 

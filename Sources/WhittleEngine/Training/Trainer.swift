@@ -33,12 +33,16 @@ public final class Trainer: @unchecked Sendable {
     var dataGenerator: RandomGenerator
     /// Draws the batches of periodic loss estimates, separately so evaluation never shifts training data.
     var evaluationGenerator: RandomGenerator
+    /// Distillation runs: the teacher, and its side of every worker (`Trainer+Distillation.swift`).
+    public let teacher: Teacher?
+    private(set) var teacherWorkers: [TeacherWorker]
 
     /// Starts a new run: validates the config, initialises the model from `config.seed`, or copies
     /// `initialModel`'s weights (its shape must be the config's). Blocks take the per-block shapes of
     /// `initialModel`, or `layerShapes` (a resumed run's, from its checkpoint), when the model has them.
+    /// A `teacher` (loaded by `Teacher.load` for `config.teacher`) makes it a distillation run.
     public init(config: TrainingConfig, tokenizer: CharTokenizer, data: TokenSplits, initialModel: GPTModel? = nil,
-                layerShapes: [LayerShape]? = nil) throws {
+                layerShapes: [LayerShape]? = nil, teacher: Teacher? = nil) throws {
         try config.validate()
         try TokenSplits.checkLongEnough(data, contextLength: config.contextLength)
         var initGenerator = RandomGenerator(seed: config.seed)
@@ -62,6 +66,9 @@ public final class Trainer: @unchecked Sendable {
         gradients = FloatBuffer(count: model.parameterCount)
         optimizerState = OptimizerState(kind: config.optimizer, layout: model.layout)
         workers = Self.makeWorkers(config, dimensions: model.config.dimensions, gradients: gradients)
+        precondition((teacher != nil) == config.isDistillation, "a distillation run has its teacher loaded")
+        self.teacher = teacher
+        teacherWorkers = Self.makeTeacherWorkers(teacher, students: workers, config: config)
         halfParameters = config.precision.isHalf ? HalfBuffer(count: model.parameterCount) : nil
         weights = Self.weights(of: model, halfCopy: halfParameters, precision: config.precision)
         lossScaler = Self.usesLossScaler(config) ? LossScaler() : nil
@@ -85,6 +92,7 @@ public final class Trainer: @unchecked Sendable {
         gradients.zero()   // the other workers' buffers were zeroed by the last reduction
         roundHalfParameters()
         for worker in workers { worker.arena.flushedGradients = 0 }
+        resetDistillationTerms()
         var lossSum: Double = 0
         for microStep in 0..<micro {
             drawBatch(from: data.train, generator: &dataGenerator)
@@ -97,6 +105,11 @@ public final class Trainer: @unchecked Sendable {
         let rate = LearningRateSchedule(config).rate(at: step)
         var record = StepRecord(step: step + 1, loss: loss, learningRate: rate, gradientNorm: 0, milliseconds: 0,
                                 tokens: micro * config.batchSize * config.contextLength)
+        if let terms = distillationTerms(microSteps: micro) {
+            record.crossEntropy = terms.crossEntropy
+            record.divergence = terms.divergence
+            record.hiddenCosine = terms.hiddenCosine
+        }
         if config.precision.isHalf { record.flushedGradients = workers.reduce(0) { $0 + $1.arena.flushedGradients } }
         if var scaler = lossScaler {
             record.lossScale = scale
@@ -198,7 +211,10 @@ public final class Trainer: @unchecked Sendable {
                 let worker = workers[index]
                 worker.load(source, starts: batchStarts)
                 worker.loss = GPT.forward(weights: weights, arena: worker.arena, withTargets: true)!
-                if backward {
+                if backward, let teacher {
+                    worker.loss = distillationBackward(worker: worker, teacherWorker: teacherWorkers[index], teacher: teacher,
+                                                       lossScale: lossScale * Float(worker.arena.B) / batchSize)
+                } else if backward {
                     GPT.backward(weights: weights, gradients: worker.gradients.pointer, arena: worker.arena,
                                  lossScale: lossScale * Float(worker.arena.B) / batchSize)
                 }
@@ -249,6 +265,7 @@ public final class Trainer: @unchecked Sendable {
             throw WhittleError.config("the model shape (n_layer, n_head, n_embd, block_size, bias) cannot change during a run",
                                       hint: "start a new run, or init_from this run's checkpoint with the new shape")
         }
+        try checkDistillationChange(candidate)
         let note = candidate.optimizer == config.optimizer ? nil : switchOptimizer(to: candidate.optimizer)
         // Batch size, workers, checkpointing and dropout decide the activation arenas: rebuild them here,
         // at a step boundary (the weights, optimizer state and data cursor carry on unchanged).
@@ -257,6 +274,7 @@ public final class Trainer: @unchecked Sendable {
             || candidate.precision != config.precision
         if arenasChange {
             workers = Self.makeWorkers(candidate, dimensions: model.config.dimensions, gradients: gradients)
+            teacherWorkers = Self.makeTeacherWorkers(teacher, students: workers, config: candidate)
             batchStarts = Array(repeating: 0, count: candidate.batchSize)
         }
         if candidate.precision.isHalf != config.precision.isHalf {

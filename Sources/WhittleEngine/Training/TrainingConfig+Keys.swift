@@ -48,6 +48,16 @@ extension TrainingConfig {
                 "storage of activations and matmul inputs (master weights, gradients, optimizer state stay fp32); bf16 uses the CPU's AVX512-BF16 dot products when present, else widens to fp32"),
         .bool("loss_scaling", .execution, \.lossScaling,
               "fp16 only: dynamic loss scale (start 2^16, x2 after 2000 clean steps, x0.5 and skip the step on inf/NaN)"),
+
+        .string("teacher", .distillation, \.teacher,
+                "none, or a model, run or variant directory (or .gguf) whose logits the student learns from; same tokenizer as the data"),
+        .float("distill_alpha", .distillation, \.distillAlpha, "weight in [0, 1] of T²·KL; cross-entropy gets 1 − alpha"),
+        .float("distill_temperature", .distillation, \.distillTemperature, "softmax temperature T > 0 of teacher and student in the KL term"),
+        .choice("distill_loss", .distillation, \.distillLoss, "forward_kl = KL(teacher ‖ student) (Hinton), reverse_kl = KL(student ‖ teacher) (MiniLLM)"),
+        .float("distill_hidden_weight", .distillation, \.distillHiddenWeight,
+               "weight ≥ 0 of 1 − cos(student, teacher) on the final hidden state (needs n_embd equal to the teacher's; 0: off)"),
+        .choice("student_init", .distillation, \.studentInit,
+                "scratch, or teacher_layers: embeddings, final LayerNorm and every k-th block copied from an fp32 teacher of the same n_embd and n_head"),
     ]
 
     /// Key names, in table order.

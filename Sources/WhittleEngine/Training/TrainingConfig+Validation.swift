@@ -38,6 +38,7 @@ extension TrainingConfig {
                   "blas_threads must be between 1 and \(Self.threadLimit) (got \(blasThreads))",
                   hint: "use at most the number of cores")
         try validateCheckpointing()
+        try validateDistillation()
     }
 
     private func validateOptimisation() throws {

@@ -53,6 +53,14 @@ public struct TrainingConfig: Equatable, Codable, Sendable {
     /// Dynamic loss scaling for fp16 runs (PyTorch GradScaler semantics); bf16 and fp32 never scale.
     public var lossScaling = true               // loss_scaling
 
+    // Distillation (`TrainingConfig+Distillation.swift`): a teacher other than "none" makes it a distillation run.
+    public var teacher = "none"                 // teacher
+    public var distillAlpha: Float = 0.5        // distill_alpha
+    public var distillTemperature: Float = 2    // distill_temperature
+    public var distillLoss = DistillationDirection.forwardKL  // distill_loss
+    public var distillHiddenWeight: Float = 0   // distill_hidden_weight
+    public var studentInit = StudentInit.scratch  // student_init
+
     public init() {}
 
     /// The model shape this run trains, given the tokenizer's vocabulary size.

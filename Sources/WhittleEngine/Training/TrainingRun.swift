@@ -85,7 +85,10 @@ public final class TrainingRun: @unchecked Sendable {
         let data = try prepareData(config, tokenizer: initialTokenizer)
         try config.checkBudget(model: initial?.config ?? config.modelConfig(vocabularySize: data.tokenizer.vocabularySize),
                                confirmedLong: confirmedLong)
-        let trainer = try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits, initialModel: initial)
+        let teacher = config.isDistillation ? try Teacher.load(config, tokenizer: data.tokenizer) : nil
+        let trainer = try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits, initialModel: initial,
+                                  teacher: teacher)
+        if config.studentInit == .teacherLayers { try teacher!.initialise(trainer.model) }
         let lock = try createAndLock(directory)
         // Checked again under the lock: another process may have started a run here in the meantime.
         guard !Checkpoint.holdsRun(directory) else {
@@ -153,7 +156,19 @@ public final class TrainingRun: @unchecked Sendable {
         // Per-block shapes (pruned or narrowed blocks) live in the checkpoint's config.json, not in config.toml.
         let saved = try ModelConfig(huggingFaceJSON: try FileIO.readFile(checkpoint + "/" + ModelDirectory.configName))
         try config.checkBudget(model: saved, fromStep: state.step, confirmedLong: confirmedLong)
-        let trainer = try Trainer(config: config, tokenizer: tokenizer, data: data.splits, layerShapes: saved.layerShapes)
+        let teacher = config.isDistillation ? try Teacher.load(config, tokenizer: tokenizer) : nil
+        if let teacher {
+            guard let savedTeacher = state.teacher else {
+                throw WhittleError.config("the run was trained without a teacher; --set teacher=\(config.teacher) cannot turn it into a distillation run",
+                                          hint: "start a new run with the teacher (init_from = \"\(checkpoint)\" keeps these weights)")
+            }
+            try teacher.checkUnchanged(from: savedTeacher)
+        } else if let savedTeacher = state.teacher {
+            throw WhittleError.config("the run distils from \(savedTeacher.path); --set teacher=none would change its loss",
+                                      hint: "resume without changing teacher, or start a new run")
+        }
+        let trainer = try Trainer(config: config, tokenizer: tokenizer, data: data.splits, layerShapes: saved.layerShapes,
+                                  teacher: teacher)
         try trainer.restore(from: checkpoint, state: state, savedOptimizer: savedOptimizer)
         let log = try openLog(directory, keepingStepsThrough: state.step)
         return TrainingRun(directory: directory, trainer: trainer, corpusSHA256: data.sha256, log: log, lock: lock, resumed: true)
@@ -179,7 +194,10 @@ public final class TrainingRun: @unchecked Sendable {
         let data = try prepareData(config, tokenizer: initialTokenizer)
         try config.checkBudget(model: initial?.config ?? config.modelConfig(vocabularySize: data.tokenizer.vocabularySize),
                                confirmedLong: confirmedLong)
-        let trainer = try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits, initialModel: initial)
+        let teacher = config.isDistillation ? try Teacher.load(config, tokenizer: data.tokenizer) : nil
+        let trainer = try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits, initialModel: initial,
+                                  teacher: teacher)
+        if config.studentInit == .teacherLayers { try teacher!.initialise(trainer.model) }
         try FileIO.writeFile(Array(config.tomlString().utf8), to: path, sync: true)
         let log = try openLog(directory, keepingStepsThrough: 0)
         let run = TrainingRun(directory: directory, trainer: trainer, corpusSHA256: data.sha256, log: log, lock: lock, resumed: false)
@@ -259,7 +277,7 @@ public final class TrainingRun: @unchecked Sendable {
             wallSeconds: resumed ? nil : Double(DispatchTime.now().uptimeNanoseconds - startedAt) / 1e9,
             lastEstimate: trainer.history.last(where: { $0.evaluation != nil })?.evaluation,
             validation: try Evaluator.evaluate(model: trainer.model, tokens: trainer.data.validation),
-            ledger: TrainingSession.ledger(of: trainer))
+            ledger: TrainingSession.ledger(of: trainer), distillation: trainer.distillationSummary)
     }
 
     func modelCard(evaluation: EvaluationResult) throws -> String {

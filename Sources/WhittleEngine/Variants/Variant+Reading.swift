@@ -78,7 +78,12 @@ extension Variant {
         var object = try StrictObject(value, key: key, source: source)
         let kindName = try object.string("pass")
         guard let kind = Pass.Kind(rawValue: kindName) else {
-            throw WhittleError.file("\(source): \(key) is an unknown pass '\(kindName)'", hint: "this Whittle knows quantize passes; a newer one may have written the file")
+            throw WhittleError.file("\(source): \(key) is an unknown pass '\(kindName)'", hint: "this Whittle knows quantize and distill passes; a newer one may have written the file")
+        }
+        if kind == .distill {
+            let distillation = try DistillationPass.read(&object)
+            try object.finish()
+            return Pass.distill(distillation)
         }
         let methodName = try object.string("method")
         guard let method = RoundingMethod(rawValue: methodName) else {

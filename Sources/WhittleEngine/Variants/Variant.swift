@@ -28,8 +28,8 @@ public struct Variant: Equatable, Sendable {
 
     /// One compression step, with its parameters.
     public struct Pass: Equatable, Sendable {
-        /// Only quantization exists so far; pruning and distillation add kinds.
-        public enum Kind: String, Equatable, Sendable { case quantize }
+        /// Quantization, or distillation into a smaller student (`DistillationPass`); pruning adds a kind.
+        public enum Kind: String, Equatable, Sendable { case quantize, distill }
         public var kind: Kind
         public var method: RoundingMethod
         /// The plan as the user gave it (default type, embedding type, rules in order).
@@ -41,12 +41,15 @@ public struct Variant: Equatable, Sendable {
         /// With `--target-bpw`: the size asked for and the KLD the sensitivity map predicted for the plan chosen.
         public var targetBitsPerWeight: Double?
         public var predictedDivergence: Double?
+        /// Distill passes: the teacher and the recipe (`method` and `plan` then say nothing: `Pass.distill`).
+        public var distillation: DistillationPass?
 
         public init(kind: Kind = .quantize, method: RoundingMethod, plan: QuantizationPlan, calibrationText: String? = nil,
                     calibrationSamples: Int? = nil, calibrationSeed: UInt64? = nil, targetBitsPerWeight: Double? = nil,
-                    predictedDivergence: Double? = nil) {
+                    predictedDivergence: Double? = nil, distillation: DistillationPass? = nil) {
             self.targetBitsPerWeight = targetBitsPerWeight
             self.predictedDivergence = predictedDivergence
+            self.distillation = distillation
             self.kind = kind
             self.method = method
             self.plan = plan
@@ -111,7 +114,8 @@ public struct Variant: Equatable, Sendable {
     public func jsonValue() -> JSONValue {
         func optional(_ text: String?) -> JSONValue { text.map(JSONValue.string) ?? .null }
         let passes: [JSONValue] = self.passes.map { pass in
-            .object([
+            if let distillation = pass.distillation { return distillation.jsonValue() }
+            return .object([
                 .init("pass", .string(pass.kind.rawValue)),
                 .init("method", .string(pass.method.rawValue)),
                 .init("type", .string(pass.plan.defaultFormat.rawValue)),

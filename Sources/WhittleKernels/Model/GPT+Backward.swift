@@ -21,11 +21,20 @@ struct GradientRounding {
     }
 }
 
+/// Where backward's gradient starts.
+public enum LossHead {
+    /// Cross-entropy against `arena.targets` (language modelling).
+    case crossEntropy
+    /// Another loss already wrote d(lossScale · loss)/dlogits into `arena.logits` (distillation); `hidden`,
+    /// when given, is d(lossScale · loss)/dx_L ([B·T, C], the final residual), added before ln_f's backward.
+    case given(hidden: UnsafePointer<Float>?)
+}
+
 extension GPT {
     /// Accumulates d(lossScale · mean loss)/dθ into `gradients` (laid out like `weights.layout`'s fp32 arena).
     /// Requires a preceding `forward(withTargets: true)` on the same arena and fp32 weights (or their 16-bit copy).
     public static func backward(weights w: ModelWeights, gradients g: UnsafeMutablePointer<Float>, arena a: ActivationArena,
-                                lossScale: Float = 1, path: KernelPath = .fast) {
+                                lossScale: Float = 1, path: KernelPath = .fast, lossHead: LossHead = .crossEntropy) {
         let layout = w.layout, d = w.dimensions
         let B = a.B, T = a.T, C = d.C, V = d.V, N = B * T
         precondition(path == .fast || (a.half == nil && a.dropout == nil), "the reference path runs fp32 arenas without dropout")
@@ -38,12 +47,19 @@ extension GPT {
             drop.apply(a.projected.pointer, count: N * C, width: C, T: T, layer: l, site: site)
             return UnsafePointer(a.projected.pointer)
         }
-        // Loss head: dlogits overwrites the logits buffer.
-        CrossEntropy.backward(dlogits: a.logits.pointer, probs: a.probsOut.pointer, targets: a.targets, N: N, V: V,
-                              scale: lossScale / Float(N))
+        // Loss head: dlogits overwrites the logits buffer (or is already there).
+        var hidden: UnsafePointer<Float>?
+        switch lossHead {
+        case .crossEntropy:
+            CrossEntropy.backward(dlogits: a.logits.pointer, probs: a.probsOut.pointer, targets: a.targets, N: N, V: V,
+                                  scale: lossScale / Float(N))
+        case .given(let given):
+            hidden = given
+        }
         linearBackward(path, dinp: dln, dweight: g + layout.wte, dbias: nil,
                        dout: rounding.operand(a.logits.pointer, count: N * V), inp: a.lnfOut, weight: w.head, arena: a)
         a.dResidual.zero()
+        if let hidden { dres.update(from: hidden, count: N * C) }
         LayerNorm.backward(dinp: dres, dweight: g + layout.lnfWeight, dbias: layout.lnfBias.map { g + $0 },
                            dout: dln, inp: a.residuals[d.L].pointer, weight: w.finalNorm.gain,
                            mean: a.lnfMean.pointer, rstd: a.lnfRstd.pointer, N: N, C: C)
