@@ -65,15 +65,14 @@ public enum Quantizer {
                                       hint: "quantize from the fp32 model directory (config.json + model.safetensors) the variant was made from")
         }
         let formats = try request.plan.resolve(layout: model.layout)
-        let baseSHA = SHA256.hex(try FileIO.readFile(base.weightsFile))
+        let lineage = try PruningJob.lineage(of: base)   // a pruned base passes its lineage on (prune, then quantize)
         let store = try quantize(model, formats: formats, progress: progress, isCancelled: isCancelled)
         let name = URL(fileURLWithPath: output).lastPathComponent
         let gguf = try GPT2GGUF.serialize(store: store, config: model.config, tokenizer: base.tokenizer, name: name)
         let plan = zip(model.layout.tensors, formats).filter { QuantizationPlan.isQuantizable($0.0) }
             .map { Variant.PlanEntry(tensor: $0.0.name, format: $0.1) }
         let variant = Variant(
-            base: Variant.Base(path: base.source, weightsFile: URL(fileURLWithPath: base.weightsFile).lastPathComponent, sha256: baseSHA),
-            passes: [Variant.Pass(method: request.method, plan: request.plan)], plan: plan,
+            base: lineage.base, passes: lineage.passes + [Variant.Pass(method: request.method, plan: request.plan)], plan: plan,
             weightsFile: LoadedModel.ggufName, weightsFileBytes: gguf.count,
             bitsPerWeight: Double(store.payloadBytes * 8) / Double(model.parameterCount), parameterCount: model.parameterCount,
             whittleVersion: request.whittleVersion, command: request.command)

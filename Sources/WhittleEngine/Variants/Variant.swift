@@ -1,6 +1,6 @@
 // A variant's lineage, `variant.json`: the base model and the SHA-256 of its weights file, every
-// pass that made it with its parameters (for now one `quantize` pass; calibration fields are there
-// for the methods that need text, null for round-to-nearest), the per-tensor plan as stored, the
+// pass that made it with its parameters (`quantize` and `prune` passes, in order from the base;
+// calibration fields are there for the methods that need text, null otherwise), the per-tensor plan as stored, the
 // weights file and its size, a slot for measured metrics, and the Whittle version and command line.
 // Writing is `JSONValue` with members in a fixed order; reading is strict (`Variant+Reading.swift`).
 
@@ -57,25 +57,50 @@ public struct Variant: Equatable, Sendable {
 
     /// One compression step, with its parameters.
     public struct Pass: Equatable, Sendable {
-        /// Only quantization exists so far; pruning and distillation add kinds.
-        public enum Kind: String, Equatable, Sendable { case quantize }
-        public var kind: Kind
-        public var method: QuantizationMethod
-        /// The plan as the user gave it (default type, embedding type, rules in order).
-        public var plan: QuantizationPlan
-        /// Calibration text (a named split or file), its sample count and seed; nil for round-to-nearest.
+        /// Quantization or pruning; distillation adds a kind.
+        public enum Kind: String, Equatable, Sendable { case quantize, prune }
+        /// A quantize pass's method and plan, or a prune pass's plan.
+        public enum Settings: Equatable, Sendable {
+            case quantize(method: QuantizationMethod, plan: QuantizationPlan)
+            case prune(PruningPlan)
+        }
+        public var settings: Settings
+        /// Calibration text (a named split or file), its sample count and seed; nil without calibration.
         public var calibrationText: String?
         public var calibrationSamples: Int?
         public var calibrationSeed: UInt64?
 
-        public init(kind: Kind = .quantize, method: QuantizationMethod, plan: QuantizationPlan, calibrationText: String? = nil,
+        public var kind: Kind {
+            switch settings {
+            case .quantize: .quantize
+            case .prune: .prune
+            }
+        }
+
+        /// A quantize pass.
+        public init(method: QuantizationMethod, plan: QuantizationPlan, calibrationText: String? = nil,
                     calibrationSamples: Int? = nil, calibrationSeed: UInt64? = nil) {
-            self.kind = kind
-            self.method = method
-            self.plan = plan
+            self.init(settings: .quantize(method: method, plan: plan), calibrationText: calibrationText,
+                      calibrationSamples: calibrationSamples, calibrationSeed: calibrationSeed)
+        }
+
+        public init(settings: Settings, calibrationText: String? = nil, calibrationSamples: Int? = nil, calibrationSeed: UInt64? = nil) {
+            self.settings = settings
             self.calibrationText = calibrationText
             self.calibrationSamples = calibrationSamples
             self.calibrationSeed = calibrationSeed
+        }
+
+        /// A quantize pass's method and plan (nil for other kinds).
+        public var quantization: (method: QuantizationMethod, plan: QuantizationPlan)? {
+            if case .quantize(let method, let plan) = settings { return (method, plan) }
+            return nil
+        }
+
+        /// A prune pass's plan (nil for other kinds).
+        public var pruning: PruningPlan? {
+            if case .prune(let plan) = settings { return plan }
+            return nil
         }
     }
 
@@ -134,16 +159,31 @@ public struct Variant: Equatable, Sendable {
     public func jsonValue() -> JSONValue {
         func optional(_ text: String?) -> JSONValue { text.map(JSONValue.string) ?? .null }
         let passes: [JSONValue] = self.passes.map { pass in
-            .object([
-                .init("pass", .string(pass.kind.rawValue)),
-                .init("method", .string(pass.method.rawValue)),
-                .init("type", .string(pass.plan.defaultFormat.rawValue)),
-                .init("embedding_type", .string(pass.plan.embeddingFormat.rawValue)),
-                .init("tensor_types", .object(pass.plan.rules.map { .init($0.pattern, .string($0.format.rawValue)) })),
+            let calibration: [JSONValue.Member] = [
                 .init("calibration_text", optional(pass.calibrationText)),
                 .init("calibration_samples", pass.calibrationSamples.map(JSONValue.int) ?? .null),
                 .init("calibration_seed", pass.calibrationSeed.map { .number(String($0)) } ?? .null),
-            ])
+            ]
+            switch pass.settings {
+            case .quantize(let method, let plan):
+                return .object([
+                    .init("pass", .string(pass.kind.rawValue)),
+                    .init("method", .string(method.rawValue)),
+                    .init("type", .string(plan.defaultFormat.rawValue)),
+                    .init("embedding_type", .string(plan.embeddingFormat.rawValue)),
+                    .init("tensor_types", .object(plan.rules.map { .init($0.pattern, .string($0.format.rawValue)) })),
+                ] + calibration)
+            case .prune(let plan):
+                return .object([
+                    .init("pass", .string(pass.kind.rawValue)),
+                    .init("method", .string(plan.method.rawValue)),
+                    .init("sparsity", .double(plan.sparsity)),
+                    .init("pattern", plan.pattern.map { .string($0.description) } ?? .null),
+                    .init("structured", plan.structured.map { .string($0.rawValue) } ?? .null),
+                    .init("scope", .string(plan.scope.rawValue)),
+                    .init("include_embedding", .bool(plan.includeEmbedding)),
+                ] + calibration)
+            }
         }
         return .object([
             .init("format", .string(Self.formatName)),
