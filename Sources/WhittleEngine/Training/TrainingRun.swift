@@ -76,16 +76,17 @@ public final class TrainingRun: @unchecked Sendable {
         var config = config
         var initial: GPTModel?
         var initialTokenizer: CharTokenizer?
+        var mask: SparsityMask?   // a pruned model's mask, kept through training
         if config.initFrom != "scratch" {
-            let loaded = try ModelDirectory.load(config.initFrom)
-            (initial, initialTokenizer) = (loaded.model, loaded.tokenizer)
+            let loaded = try ModelDirectory.loadWithMask(config.initFrom)
+            (initial, initialTokenizer, mask) = (loaded.model, loaded.tokenizer, loaded.mask)
             config.adoptShape(of: loaded.model.config)
             try config.validate()
         }
         let data = try prepareData(config, tokenizer: initialTokenizer)
         try config.checkBudget(model: initial?.config ?? config.modelConfig(vocabularySize: data.tokenizer.vocabularySize),
                                confirmedLong: confirmedLong)
-        let trainer = try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits, initialModel: initial)
+        let trainer = try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits, initialModel: initial, mask: mask)
         let lock = try createAndLock(directory)
         // Checked again under the lock: another process may have started a run here in the meantime.
         guard !Checkpoint.holdsRun(directory) else {
@@ -171,15 +172,16 @@ public final class TrainingRun: @unchecked Sendable {
         try config.validate()
         var initial: GPTModel?
         var initialTokenizer: CharTokenizer?
+        var mask: SparsityMask?   // a pruned model's mask, kept through training
         if config.initFrom != "scratch" {
-            let loaded = try ModelDirectory.load(config.initFrom)
-            (initial, initialTokenizer) = (loaded.model, loaded.tokenizer)
+            let loaded = try ModelDirectory.loadWithMask(config.initFrom)
+            (initial, initialTokenizer, mask) = (loaded.model, loaded.tokenizer, loaded.mask)
             config.adoptShape(of: loaded.model.config)
         }
         let data = try prepareData(config, tokenizer: initialTokenizer)
         try config.checkBudget(model: initial?.config ?? config.modelConfig(vocabularySize: data.tokenizer.vocabularySize),
                                confirmedLong: confirmedLong)
-        let trainer = try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits, initialModel: initial)
+        let trainer = try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits, initialModel: initial, mask: mask)
         try FileIO.writeFile(Array(config.tomlString().utf8), to: path, sync: true)
         let log = try openLog(directory, keepingStepsThrough: 0)
         let run = TrainingRun(directory: directory, trainer: trainer, corpusSHA256: data.sha256, log: log, lock: lock, resumed: false)
