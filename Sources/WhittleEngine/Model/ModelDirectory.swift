@@ -39,8 +39,8 @@ public enum ModelDirectory {
 
     /// Writes a model directory atomically (temporary directory, fsync, rename).
     public static func save(model: GPTModel, tokenizer: CharTokenizer, to path: String,
-                            extraFiles: [(name: String, bytes: [UInt8])] = []) throws {
-        try AtomicDirectory.publish(files: try files(model: model, tokenizer: tokenizer) + extraFiles, to: path)
+                            extraFiles: [(name: String, bytes: [UInt8])] = [], mask: SparsityMask? = nil) throws {
+        try AtomicDirectory.publish(files: try files(model: model, tokenizer: tokenizer, mask: mask) + extraFiles, to: path)
     }
 
     /// Loads a model directory, a checkpoint directory, or a run directory (its newest complete checkpoint).
