@@ -117,7 +117,7 @@ struct PruneCommand: ParsableCommand {
                      Double(outcome.baseWeightsFileBytes) / Double(max(variant.weightsFileBytes, 1))))
         print(String(format: "bits/weight %.3f (every parameter as stored)", variant.bitsPerWeight))
         if variant.passes.last?.pruning?.structured == nil {
-            print("speed       runs on the dense kernels: not faster than the base (Whittle has no sparse kernel that wins here)")
+            print("speed       runs on the dense kernels: not faster than the base (sparse kernels lose to dense OpenBLAS here; docs/PERFORMANCE.md)")
         }
         print(String(format: "time        %.2f s", outcome.seconds))
     }
