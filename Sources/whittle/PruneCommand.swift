@@ -103,7 +103,7 @@ struct PruneCommand: ParsableCommand {
         let variant = outcome.variant
         print("variant     \(outcome.directory)")
         print("base        \(variant.base.path) (\(variant.base.weightsFile) sha256 \(variant.base.sha256.prefix(16))…)")
-        print("passes      \(variant.passes.map { pass in pass.pruning.map { "prune: " + PruningText.settings($0) } ?? "quantize" }.joined(separator: " → "))")
+        print("passes      \(variant.passes.map(PruningText.line).joined(separator: " → "))")
         if let removed = outcome.removed {
             for (l, units) in removed.enumerated() { print("  block \(l): removed \(units.map(String.init).joined(separator: ", "))") }
         }
@@ -116,7 +116,7 @@ struct PruneCommand: ParsableCommand {
                      variant.weightsFile, formatCount(outcome.baseWeightsFileBytes),
                      Double(outcome.baseWeightsFileBytes) / Double(max(variant.weightsFileBytes, 1))))
         print(String(format: "bits/weight %.3f (every parameter as stored)", variant.bitsPerWeight))
-        if variant.passes.last?.pruning?.structured == nil {
+        if outcome.removed == nil {
             print("speed       runs on the dense kernels: not faster than the base (sparse kernels lose to dense OpenBLAS here; docs/PERFORMANCE.md)")
         }
         print(String(format: "time        %.2f s", outcome.seconds))
