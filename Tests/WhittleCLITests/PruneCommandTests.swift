@@ -36,6 +36,7 @@ import WhittleTestSupport
         #expect(evaluated.status == 0 && evaluated.stdoutText.contains("\"kld\""), "\(evaluated.transcript)")
         let compared = try workspace.run("compare", "run", "v", "--csv")
         #expect(compared.status == 0 && compared.stdoutText.contains("v,"), "\(compared.transcript)")
+        #expect(compared.stdoutText.contains("no: pruned weights are stored sparse but computed dense"), "\(compared.transcript)")
         let generated = try workspace.run("generate", "--model", "v", "--prompt", "the ", "--tokens", "20", "--temperature", "0")
         #expect(generated.status == 0 && generated.stdoutText.count > 20, "\(generated.transcript)")
 
