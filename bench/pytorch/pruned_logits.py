@@ -4,8 +4,8 @@ that structured-pruned and exported directories load and compute what Whittle co
     python3 bench/pytorch/pruned_logits.py DIR OUT.json [--tokens 0,5,3,...]
 
 Loads DIR with GPT2LMHeadModel.from_pretrained (transformers 4.x applies config.json's
-pruned_heads; 5.x needs the dense export), runs the token ids (default: the first 64 ids of
-"ROMEO:\\nBut soft" style text given as ids 0..63 modulo the vocabulary) and writes
+pruned_heads; 5.x needs the dense export), runs the token ids (default: 64 ids (7i + 3) mod the
+vocabulary size) and writes
 {"transformers": version, "tokens": [...], "logits": [[...], ...]} (fp32). Never a dependency of
 Whittle: it only produces a fixture the Swift tests compare against."""
 import json
