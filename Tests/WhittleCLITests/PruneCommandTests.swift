@@ -6,6 +6,9 @@
 import Foundation
 import Testing
 import WhittleTestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct PruneCommandTests {
     func json(_ result: RunResult) throws -> [String: Any] {
@@ -81,6 +84,24 @@ import WhittleTestSupport
         let variant = try #require(try json(neurons)["variant"] as? [String: Any])
         #expect((variant["passes"] as? [[String: Any]])?.count == 2)
         #expect(String(decoding: try workspace.read("sn/config.json"), as: UTF8.self).contains("\"n_inner\": 48"))
+    }
+
+    /// Ctrl-C during a prune: the output appears complete or not at all.
+    @Test func interruptLeavesNothingHalfWritten() throws {
+        let workspace = try Workspace()
+        let launched = try workspace.launch(["prune", "--model", Repository.path("sample-models/shakespeare-char-tiny"), "--method", "sparsegpt",
+                                             "--sparsity", "0.5", "--calibration-samples", "64", "--calibration-data", "corpus.txt", "--out", "out"])
+        Thread.sleep(forTimeInterval: 0.8)
+        kill(launched.pid, SIGINT)
+        let result = launched.finish()
+        #expect(result.status == 0 || result.status == 130, "\(result.transcript)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: workspace.url.path).sorted()
+        if result.status == 130 {
+            #expect(names == ["config.toml", "corpus.txt"], "\(names)\n\(result.transcript)")
+        } else {
+            let verified = try workspace.run("eval", "--model", "out", "--data", "corpus.txt")
+            #expect(verified.status == 0, "\(verified.transcript)")
+        }
     }
 
     func refuse(_ arguments: [String], status: Int32 = 64, mentioning: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {

@@ -97,6 +97,43 @@ import WhittleTestSupport
         #expect(try ModelDirectory.loadWithMask(directory.path + "/dense").mask == nil)
     }
 
+    /// A sparse weights file that lies (bitmap length, bits past the end, value count, a NaN) is refused.
+    @Test func testSparseFile_hostileBitmapsAndValueCountsAreRefused() throws {
+        let directory = TemporaryDirectory()
+        let base = try model()
+        let result = try Pruner.prune(base, plan: PruningPlan(method: .magnitude, sparsity: 0.5), calibration: nil)
+        let tokenizer = CharTokenizer(text: "abcdefghijklm")
+        let name = "transformer.h.0.mlp.c_proj.weight"
+        let good = try ModelDirectory.sparseWeights(model: result.model, mask: result.mask, metadata: [:])
+        let file = try SafetensorsFile(bytes: good)
+        func rewrite(_ change: (inout [SafetensorsWriter.RawTensor]) -> Void) throws -> [UInt8] {
+            var tensors = try file.tensorNames.map { tensorName -> SafetensorsWriter.RawTensor in
+                let info = file.info(tensorName)!
+                return .init(name: tensorName, dataType: info.dataType, shape: info.shape, bytes: Array(try file.rawBytes(tensorName)))
+            }
+            change(&tensors)
+            return try SafetensorsWriter.serialize(tensors)
+        }
+        let kept = tensorsIndex(file, name + ".kept"), values = tensorsIndex(file, name + ".values")
+        let cases: [(String, [UInt8])] = [
+            ("U8 of shape", try rewrite { $0[kept].bytes.removeLast(); $0[kept].shape = [$0[kept].bytes.count] }),
+            ("must hold", try rewrite { $0[kept].bytes[0] ^= 0x01 }),
+            ("must hold", try rewrite { $0[values].bytes.removeLast(4); $0[values].shape = [$0[values].bytes.count / 4] }),
+            ("non-finite", try rewrite { $0[values].bytes.replaceSubrange(0..<4, with: [0, 0, 0xC0, 0x7F]) }),
+            ("unexpected tensor", try rewrite { $0.append(.init(name: "extra", dataType: .u8, shape: [1], bytes: [0])) }),
+        ]
+        for (index, (fragment, bytes)) in cases.enumerated() {
+            let path = directory.path + "/bad\(index)"
+            try ModelDirectory.save(model: result.model, tokenizer: tokenizer, to: path, mask: result.mask)
+            try FileIO.writeFile(bytes, to: path + "/" + ModelDirectory.sparseWeightsName, sync: false)
+            try FileManager.default.removeItem(atPath: path + "/" + AtomicDirectory.manifestName)
+            let error = #expect(throws: WhittleError.self, "\(fragment)") { try ModelDirectory.loadWithMask(path) }
+            #expect(error?.kind == .invalidFile && error?.message.contains(fragment) == true, "\(error?.message ?? "")")
+        }
+    }
+
+    func tensorsIndex(_ file: SafetensorsFile, _ name: String) -> Int { file.tensorNames.firstIndex(of: name)! }
+
     @Test func testRecovery_prunedWeightsStayZeroAndTheMaskSurvivesCheckpointAndResume() throws {
         let directory = TemporaryDirectory()
         var config = try TinyTraining.config(in: directory.path)
