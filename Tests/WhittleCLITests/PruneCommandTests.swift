@@ -134,5 +134,14 @@ import Glibc
         let result = try workspace.launch(["export", "--model", Repository.path("sample-models/shakespeare-char-tiny"), "--format", "onnx",
                                            "--out", "out"]).finish()
         expectRefused(result, status: 64, mentioning: ["unknown export format 'onnx'"], workspace: workspace, unchanged: before)
+        // Quantized weights have no Hugging Face float form; pruning them is refused too.
+        let quantized = try workspace.run("quantize", "--model", Repository.path("sample-models/shakespeare-char-tiny"), "--type", "q8_0", "--out", "q")
+        try #require(quantized.status == 0, "\(quantized.transcript)")
+        let withQuantized = workspace.tree()
+        let export = try workspace.launch(["export", "--model", "q", "--format", "hf", "--out", "out"]).finish()
+        expectRefused(export, status: 64, mentioning: ["holds quantized weights", "float"], workspace: workspace, unchanged: withQuantized)
+        let prune = try workspace.launch(["prune", "--model", "q", "--method", "magnitude", "--sparsity", "0.5", "--out", "out"]).finish()
+        expectRefused(prune, status: 64, mentioning: ["holds quantized weights", "then quantize the pruned variant"], workspace: workspace,
+                      unchanged: withQuantized)
     }
 }
