@@ -41,7 +41,7 @@ public enum PruningText {
             let importance = plan.method.traits.structuredImportance ?? ""
             return "A structurally pruned variant made by Whittle \(variant.whittleVersion): \(percent(plan.sparsity)) of every block's \(unit == .heads ? "attention heads" : "MLP neurons") removed, the least important first by \(plan.method.rawValue)'s score (\(importance)). The matrices are physically smaller (\(variant.parameterCount.formatted()) parameters), so the file is smaller and every product does less work; `\(variant.weightsFile)` is a plain Hugging Face GPT-2 directory (`n_inner` for the MLP width, `pruned_heads` naming each block's highest-numbered heads for blocks that lost heads: transformers 4.x shrinks those layers when it loads; transformers 5 ignores the key, so use `whittle export --format hf` for a dense copy it loads). `variant.json` holds the lineage."
         }
-        let target = plan.pattern.map { "the pattern \($0) (\($0.keep) of every \($0.group) consecutive inputs of a row kept)" }
+        let target = plan.pattern.map { "all but \($0.keep) of every \($0.group) consecutive weights of each row (the \($0) pattern)" }
             ?? "\(percent(plan.sparsity)) of the weights\(plan.scope == .global ? " (one threshold over every matrix)" : "")"
         let stored = variant.weightsFile == ModelDirectory.sparseWeightsName
             ? "The weights are stored as `\(variant.weightsFile)`: each pruned matrix a bitmap of kept weights (1 bit per weight) plus the kept values in fp32, \(variant.weightsFileBytes.formatted()) bytes against \(dense.formatted()) for the same parameters dense in fp32 (\(percent(Double(variant.weightsFileBytes) / Double(max(dense, 1)))))."
