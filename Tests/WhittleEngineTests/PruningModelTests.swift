@@ -175,6 +175,31 @@ import WhittleTestSupport
         #expect(pruned.mask.holds(in: second.trainer.model.parameters.pointer))
     }
 
+    /// The mask holds whatever the run's features: 16-bit activations, two workers, activation
+    /// checkpointing, and optimizers whose steps would move a zero weight (Lion's sign, momentum).
+    @Test(arguments: [(Precision.bf16, OptimizerKind.lion), (.fp16, .momentum), (.fp32, .adamw8bit)])
+    func testRecovery_maskHoldsWithEveryTrainingFeature(_ precision: Precision, _ optimizer: OptimizerKind) throws {
+        let directory = TemporaryDirectory()
+        var config = try TinyTraining.config(in: directory.path, workers: 2)
+        let data = try TrainingRun.prepareData(config)
+        var generator = RandomGenerator(seed: 8)
+        let dense = try GPTModel.initialized(config: ModelConfig(layerCount: 2, headCount: 2, embeddingWidth: 16, contextLength: 16,
+                                                                 vocabularySize: data.tokenizer.vocabularySize), generator: &generator)
+        let pruned = try Pruner.prune(dense, plan: PruningPlan(method: .magnitude, sparsity: 0.5, pattern: SparsityPattern(keep: 2, group: 4)),
+                                      calibration: nil)
+        config.precision = precision
+        config.optimizer = optimizer
+        config.checkpointing = "true"
+        config.maxIterations = 4
+        let trainer = try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits, initialModel: pruned.model, mask: pruned.mask)
+        let before = trainer.model.parameters.array
+        for _ in 0..<4 {
+            try trainer.trainStep()
+            #expect(pruned.mask.holds(in: trainer.model.parameters.pointer), "\(precision) \(optimizer)")
+        }
+        #expect(trainer.model.parameters.array != before)   // the kept weights did train
+    }
+
     @Test func testVariant_prunePassRoundTripsThroughTheStrictReader() throws {
         let plans = [PruningPlan(method: .sparsegpt, sparsity: 0.5, pattern: SparsityPattern(keep: 2, group: 4)),
                      PruningPlan(method: .magnitude, sparsity: 0.5, scope: .global, includeEmbedding: true),
