@@ -23,13 +23,14 @@ test: deps
 	Tests/e2e/tui.sh
 
 # Kernel micro-benchmarks (single thread, against OpenBLAS), built into .build/bench/:
-#   make bench-kernels && .build/bench/sgemm && .build/bench/bf16_gemm && .build/bench/bf16_microkernel
+#   make bench-kernels && .build/bench/sgemm && .build/bench/bf16_gemm && .build/bench/bf16_microkernel && .build/bench/sparse_gemv
 KERNEL_CFLAGS := -O3 -march=native -fno-math-errno -ISources/CKernels/include
 bench-kernels: deps
 	mkdir -p .build/bench
 	clang $(KERNEL_CFLAGS) bench/sgemm.c Sources/CKernels/gemm_f32.c -lopenblas -lm -o .build/bench/sgemm
 	clang $(KERNEL_CFLAGS) bench/bf16_gemm.c Sources/CKernels/gemm_bf16.c -lopenblas -lm -o .build/bench/bf16_gemm
 	clang $(KERNEL_CFLAGS) bench/bf16_microkernel.c -o .build/bench/bf16_microkernel
+	clang $(KERNEL_CFLAGS) bench/sparse_gemv.c -lopenblas -lm -o .build/bench/sparse_gemv
 
 clean:
 	rm -rf .build

@@ -15,8 +15,9 @@ struct TrainCommand: ParsableCommand {
           whittle train --config configs/shakespeare-char-cpu.toml --set max_iters=500 --out runs/quick
           whittle train --resume runs/quick --set max_iters=1000
           whittle train --config configs/shakespeare-char-cpu.toml --set init_from=sample-models/shakespeare-char-tiny --set max_iters=200
+          whittle train --init-from variants/small-wanda50 --set max_iters=500 --out runs/recover   # recovery fine-tuning, mask kept
 
-        The run directory holds config.toml (the exact settings), log.jsonl (one JSON line per step, with "eval" on evaluation steps) and ckpt-NNNNNN/ checkpoints (every checkpoint_interval steps and at the end). Ctrl-C, SIGTERM or SIGHUP (a closed SSH session) stops at the next step boundary and saves a checkpoint; a second signal abandons the save. `--resume DIR` continues the newest checkpoint; a run that stopped before its first checkpoint restarts there from step 0. Only one process writes a run directory at a time. A run that fits in memory but is estimated to take over an hour asks for --force. Config keys: `whittle train --list-keys`.
+        The run directory holds config.toml (the exact settings), log.jsonl (one JSON line per step, with "eval" on evaluation steps) and ckpt-NNNNNN/ checkpoints (every checkpoint_interval steps and at the end). Ctrl-C, SIGTERM or SIGHUP (a closed SSH session) stops at the next step boundary and saves a checkpoint; --init-from DIR starts from a model's weights (without --config, with the settings of DIR/config.toml, which variants carry); from a pruned variant the pruned weights stay exactly zero through every step (their gradients and optimizer state too), checkpoints included; a second signal abandons the save. `--resume DIR` continues the newest checkpoint; a run that stopped before its first checkpoint restarts there from step 0. Only one process writes a run directory at a time. A run that fits in memory but is estimated to take over an hour asks for --force. Config keys: `whittle train --list-keys`.
 
         \(exitCodeHelp)
         """)
@@ -26,6 +27,9 @@ struct TrainCommand: ParsableCommand {
 
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a config key, e.g. --set learning_rate=3e-4 (repeatable).", valueName: "key=value"))
     var overrides: [String] = []
+
+    @Option(name: .customLong("init-from"), help: "Start from this model's weights (init_from); a pruned variant's mask is kept.")
+    var initFrom: String?
 
     @Option(name: .long, help: "Run directory to create (default: runs/<config name>-<date>-<time>).")
     var out: String?
@@ -44,8 +48,11 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         if listKeys { return }
-        if config == nil && resume == nil {
-            throw ValidationError("give --config FILE to start a run or --resume DIR to continue one")
+        if config == nil && resume == nil && initFrom == nil {
+            throw ValidationError("give --config FILE (or --init-from DIR) to start a run or --resume DIR to continue one")
+        }
+        if resume != nil && initFrom != nil {
+            throw ValidationError("--init-from cannot be used with --resume; a resumed run continues its own weights")
         }
         if config != nil && resume != nil {
             throw ValidationError("--config and --resume cannot be combined; a resumed run uses its own config.toml (change keys with --set)")
@@ -75,6 +82,9 @@ struct TrainCommand: ParsableCommand {
                 printError("teacher    \(teacher.reference.path) (\(t.layerCount) layers, width \(t.embeddingWidth), \(teacher.reference.weightsFile) sha256 \(teacher.reference.sha256.prefix(12))…): alpha \(c.distillAlpha), T \(c.distillTemperature), \(c.distillLoss.rawValue), hidden weight \(c.distillHiddenWeight), student_init \(c.studentInit.rawValue)")
             }
             printError("training   steps \(trainer.step + 1)...\(c.maxIterations), batch \(c.batchSize)×\(c.gradientAccumulationSteps), lr \(c.learningRate) (\(c.schedule.rawValue)), \(plural(c.workers, "worker")) × \(plural(c.blasThreads, "BLAS thread"))")
+        }
+        if let mask = trainer.mask, !quiet {
+            printError("pruned     \(formatCount(mask.prunedCount)) of \(formatCount(mask.maskedCount)) weights in \(mask.entries.count) tensors held at zero (mask from \(trainer.config.initFrom))")
         }
         for note in run.notes + trainer.notes { printError("note       \(note)") }
         let signals = StopSignals()
@@ -118,11 +128,13 @@ struct TrainCommand: ParsableCommand {
         if let resume {
             return try TrainingRun.resume(directory: resume, overrides: overrides, confirmedLong: force)
         }
-        var settings = try TrainingConfig.load(path: config!)
-        try settings.apply(overrides: overrides)
+        let configPath = try config ?? Self.configOf(model: initFrom!)
+        var settings = try TrainingConfig.load(path: configPath)
+        try settings.apply(overrides: overrides + (initFrom.map { ["init_from=\($0)"] } ?? []))
         try settings.validate()
         if let out { return try TrainingRun.start(config: settings, directory: out, confirmedLong: force) }
-        let name = URL(fileURLWithPath: config!).deletingPathExtension().lastPathComponent
+        let name = config.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
+            ?? URL(fileURLWithPath: initFrom!).lastPathComponent
         let directory = try RunDirectory.claim(name: name)
         do {
             return try TrainingRun.start(config: settings, directory: directory, confirmedLong: force)
@@ -130,6 +142,18 @@ struct TrainCommand: ParsableCommand {
             RunDirectory.releaseIfEmpty(directory)
             throw error
         }
+    }
+}
+
+extension TrainCommand {
+    /// The settings a model directory carries (`config.toml`: runs' checkpoints and variants have it).
+    static func configOf(model directory: String) throws -> String {
+        let path = directory + "/" + Checkpoint.configName
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw WhittleError.config("\(directory) has no config.toml to take the run's settings from",
+                                      hint: "add --config FILE (the model's shape comes from its weights either way)")
+        }
+        return path
     }
 }
 

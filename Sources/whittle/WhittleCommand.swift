@@ -9,7 +9,8 @@ struct WhittleCommand: ParsableCommand {
         abstract: "A terminal workbench for training and compressing small language models on the CPU.",
         version: "0.1.0",
         subcommands: [WorkbenchCommand.self, TrainCommand.self, EvalCommand.self, CompareCommand.self, GenerateCommand.self,
-                      QuantizeCommand.self, DistillCommand.self, BenchCommand.self, SweepCommand.self],
+                      QuantizeCommand.self, PruneCommand.self, DistillCommand.self, ExportCommand.self, BenchCommand.self,
+                      SweepCommand.self],
         defaultSubcommand: WorkbenchCommand.self
     )
 }

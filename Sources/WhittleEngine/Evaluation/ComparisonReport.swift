@@ -140,6 +140,11 @@ public struct ComparisonReport: Codable, Equatable, Sendable {
         for i in rows.indices.dropFirst() {
             rows[i].smaller = Verdict.smaller(base: rows[0].fileBytes, variant: rows[i].fileBytes)
             if let b = rows[0].speed, let v = rows[i].speed { rows[i].faster = Verdict.faster(base: b, variant: v) }
+            // A pruned variant stored sparse computes dense on the base's shapes: it cannot be faster, whatever the timer says.
+            if let measured = rows[i].faster, loaded[i].weightsFile.hasSuffix(ModelDirectory.sparseWeightsName), loaded[i].config == base.config {
+                let figures = measured.split(separator: ":", maxSplits: 1).last.map(String.init) ?? measured
+                rows[i].faster = "no: pruned weights are stored sparse but computed dense on the base's shapes (measured\(figures): noise)"
+            }
         }
         return ComparisonReport(data: text.source, skippedCharacters: text.skippedCharacters,
                                 contextLength: comparison.contextLength, windows: comparison.windows,

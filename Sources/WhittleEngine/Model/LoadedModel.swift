@@ -64,7 +64,7 @@ public final class LoadedModel: @unchecked Sendable {
             return try loadGGUF(path + "/" + ggufName, source: path)
         }
         let loaded = try ModelDirectory.load(path)
-        let file = loaded.directory + "/" + ModelDirectory.weightsName
+        let file = try ModelDirectory.weightsFile(in: loaded.directory)
         return LoadedModel(model: loaded.model, tokenizer: loaded.tokenizer, source: loaded.directory, weightsFile: file,
                            weightsFileBytes: try fileSize(file))
     }

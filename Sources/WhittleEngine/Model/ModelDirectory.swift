@@ -14,8 +14,16 @@ public enum ModelDirectory {
     static let derivedSuffixes = [".attn.bias", ".attn.masked_bias"]
 
     /// The files of a model directory.
+    /// With a `mask`, the weights are `model.sparse.safetensors` (pruned tensors as bitmap + kept values).
     public static func files(model: GPTModel, tokenizer: CharTokenizer, dropout: Float = 0,
-                             metadata: [String: String] = [:]) throws -> [(name: String, bytes: [UInt8])] {
+                             metadata: [String: String] = [:], mask: SparsityMask? = nil) throws -> [(name: String, bytes: [UInt8])] {
+        if let mask, !mask.entries.isEmpty {
+            return [
+                (configName, model.config.huggingFaceJSON(dropout: Double(dropout))),
+                (sparseWeightsName, try sparseWeights(model: model, mask: mask, metadata: metadata)),
+                (tokenizerName, tokenizer.tokenizerJSON()),
+            ]
+        }
         let tensors = model.layout.tensors.map { tensor in
             (name: namePrefix + tensor.name, shape: tensor.shape,
              values: Array(UnsafeBufferPointer(start: model.parameters.pointer + tensor.offset, count: tensor.count)))
@@ -31,12 +39,19 @@ public enum ModelDirectory {
 
     /// Writes a model directory atomically (temporary directory, fsync, rename).
     public static func save(model: GPTModel, tokenizer: CharTokenizer, to path: String,
-                            extraFiles: [(name: String, bytes: [UInt8])] = []) throws {
-        try AtomicDirectory.publish(files: try files(model: model, tokenizer: tokenizer) + extraFiles, to: path)
+                            extraFiles: [(name: String, bytes: [UInt8])] = [], mask: SparsityMask? = nil) throws {
+        try AtomicDirectory.publish(files: try files(model: model, tokenizer: tokenizer, mask: mask) + extraFiles, to: path)
     }
 
     /// Loads a model directory, a checkpoint directory, or a run directory (its newest complete checkpoint).
     public static func load(_ path: String, budget: ResourceBudget = .current()) throws -> (model: GPTModel, tokenizer: CharTokenizer, directory: String) {
+        let loaded = try loadWithMask(path, budget: budget)
+        return (loaded.model, loaded.tokenizer, loaded.directory)
+    }
+
+    /// `load`, and the pruning mask when the weights are stored sparse (`model.sparse.safetensors`).
+    public static func loadWithMask(_ path: String, budget: ResourceBudget = .current()) throws
+        -> (model: GPTModel, tokenizer: CharTokenizer, directory: String, mask: SparsityMask?) {
         let directory = try resolve(path)
         if FileManager.default.fileExists(atPath: directory + "/" + AtomicDirectory.manifestName) {
             try AtomicDirectory.verify(directory)
@@ -47,7 +62,7 @@ public enum ModelDirectory {
             throw WhittleError.file("\(directory): tokenizer.json has \(tokenizer.vocabularySize) symbols but config.json says vocab_size = \(config.vocabularySize)",
                                     hint: "the files come from different models; re-export the model")
         }
-        let weightsPath = try requireFile(directory, weightsName)
+        let weightsPath = try weightsFile(in: directory)
         // Held to the memory budget before a tensor is read: the weights config.json implies, plus the file's own bytes.
         let fileBytes = (try? FileManager.default.attributesOfItem(atPath: weightsPath)[.size] as? Int) ?? 0
         try budget.check(config.approximateWeightBytes + Double(fileBytes),
@@ -56,8 +71,12 @@ public enum ModelDirectory {
                                            kind: .invalidFile)
         let model = try GPTModel(config: config)
         let weights = try SafetensorsFile(path: weightsPath)
-        try fill(model, from: weights, source: weightsPath)
-        return (model, tokenizer, directory)
+        guard weightsPath.hasSuffix(sparseWeightsName) else {
+            try fill(model, from: weights, source: weightsPath)
+            return (model, tokenizer, directory, nil)
+        }
+        let mask = try fillSparse(model, from: weights, source: weightsPath)
+        return (model, tokenizer, directory, mask)
     }
 
     /// Copies every tensor of the layout from `weights`, checking names, shapes and values.

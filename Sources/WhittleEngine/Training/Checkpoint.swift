@@ -90,7 +90,7 @@ extension Trainer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try ModelDirectory.files(model: model, tokenizer: tokenizer, dropout: config.dropout,
-                                        metadata: ["step": String(step)])
+                                        metadata: ["step": String(step)], mask: mask)
             + [(Checkpoint.optimizerName, optimizer),
                (Checkpoint.stateName, [UInt8](try encoder.encode(state))),
                (Checkpoint.configName, Array(config.tomlString().utf8))]
@@ -129,7 +129,7 @@ extension Trainer {
     /// another optimizer (changed on purpose with `--set optimizer=…`), the state switches as a live
     /// edit would and `notes` says so.
     func restore(from directory: String, state: TrainerState, savedOptimizer: OptimizerKind? = nil) throws {
-        let loaded = try ModelDirectory.load(directory)
+        let loaded = try ModelDirectory.loadWithMask(directory)
         guard loaded.model.config == model.config else {
             throw WhittleError.file("\(directory): the checkpoint's model shape differs from its config.toml",
                                     hint: "the checkpoint is damaged; resume from an earlier one")
@@ -137,6 +137,7 @@ extension Trainer {
         model.parameters.copy(from: loaded.model.parameters)
         try restoreOptimizer(from: directory + "/" + Checkpoint.optimizerName, trainerStep: state.step,
                              savedOptimizer: savedOptimizer ?? config.optimizer)
+        try keep(loaded.mask)   // a pruned run's mask is its checkpoint's sparse weights file
         let source = directory + "/" + Checkpoint.stateName
         step = state.step
         history = state.history

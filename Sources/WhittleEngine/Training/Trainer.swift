@@ -23,6 +23,8 @@ public final class Trainer: @unchecked Sendable {
     public internal(set) var lossScaler: LossScaler?
     /// The optimizer's state (its kind is `config.optimizer`); replaced when the optimizer changes.
     public internal(set) var optimizerState: OptimizerState
+    /// Pruned weights kept at exactly zero (a recovery run from a pruned model), or nil (`Trainer+Mask.swift`).
+    public internal(set) var mask: SparsityMask?
     /// Messages about the run's optimizer state (switches, resumes with another optimizer), oldest first.
     public internal(set) var notes: [String] = []
     /// Data-parallel workers, each with its own activations and gradients for a slice of the batch.
@@ -42,7 +44,7 @@ public final class Trainer: @unchecked Sendable {
     /// `initialModel`, or `layerShapes` (a resumed run's, from its checkpoint), when the model has them.
     /// A `teacher` (loaded by `Teacher.load` for `config.teacher`) makes it a distillation run.
     public init(config: TrainingConfig, tokenizer: CharTokenizer, data: TokenSplits, initialModel: GPTModel? = nil,
-                layerShapes: [LayerShape]? = nil, teacher: Teacher? = nil) throws {
+                layerShapes: [LayerShape]? = nil, mask: SparsityMask? = nil, teacher: Teacher? = nil) throws {
         try config.validate()
         try TokenSplits.checkLongEnough(data, contextLength: config.contextLength)
         var initGenerator = RandomGenerator(seed: config.seed)
@@ -76,6 +78,7 @@ public final class Trainer: @unchecked Sendable {
         dataGenerator = RandomGenerator(seed: config.seed &+ 1)
         evaluationGenerator = RandomGenerator(seed: config.seed &+ 2)
         BLAS.setThreadCount(config.blasThreads)
+        try keep(mask)
     }
 
     /// Whether the run has reached `max_iters`.
@@ -101,6 +104,7 @@ public final class Trainer: @unchecked Sendable {
         }
         setDropout(microStep: nil)
         var unclippedNorm = reduceWorkerGradients()
+        if let mask { unclippedNorm = maskGradients(mask) }
         let loss = Float(lossSum / Double(micro))
         let rate = LearningRateSchedule(config).rate(at: step)
         var record = StepRecord(step: step + 1, loss: loss, learningRate: rate, gradientNorm: 0, milliseconds: 0,
@@ -135,6 +139,7 @@ public final class Trainer: @unchecked Sendable {
         optimizerState.update(parameters: model.parameters.pointer, gradients: gradients.pointer,
                               hyperparameters: config.optimizerHyperparameters(learningRate: rate),
                               threads: config.workers)
+        if let mask { holdPruned(mask) }
         record.gradientNorm = Float(norm)
         return finish(&record, start: start)
     }

@@ -76,9 +76,10 @@ public final class TrainingRun: @unchecked Sendable {
         var config = config
         var initial: GPTModel?
         var initialTokenizer: CharTokenizer?
+        var mask: SparsityMask?   // a pruned model's mask, kept through training
         if config.initFrom != "scratch" {
-            let loaded = try ModelDirectory.load(config.initFrom)
-            (initial, initialTokenizer) = (loaded.model, loaded.tokenizer)
+            let loaded = try ModelDirectory.loadWithMask(config.initFrom)
+            (initial, initialTokenizer, mask) = (loaded.model, loaded.tokenizer, loaded.mask)
             config.adoptShape(of: loaded.model.config)
             try config.validate()
         }
@@ -87,7 +88,7 @@ public final class TrainingRun: @unchecked Sendable {
                                confirmedLong: confirmedLong)
         let teacher = config.isDistillation ? try Teacher.load(config, tokenizer: data.tokenizer) : nil
         let trainer = try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits, initialModel: initial,
-                                  teacher: teacher)
+                                  mask: mask, teacher: teacher)
         if config.studentInit == .teacherLayers { try teacher!.initialise(trainer.model) }
         let lock = try createAndLock(directory)
         // Checked again under the lock: another process may have started a run here in the meantime.
@@ -186,9 +187,10 @@ public final class TrainingRun: @unchecked Sendable {
         try config.validate()
         var initial: GPTModel?
         var initialTokenizer: CharTokenizer?
+        var mask: SparsityMask?   // a pruned model's mask, kept through training
         if config.initFrom != "scratch" {
-            let loaded = try ModelDirectory.load(config.initFrom)
-            (initial, initialTokenizer) = (loaded.model, loaded.tokenizer)
+            let loaded = try ModelDirectory.loadWithMask(config.initFrom)
+            (initial, initialTokenizer, mask) = (loaded.model, loaded.tokenizer, loaded.mask)
             config.adoptShape(of: loaded.model.config)
         }
         let data = try prepareData(config, tokenizer: initialTokenizer)
@@ -196,7 +198,7 @@ public final class TrainingRun: @unchecked Sendable {
                                confirmedLong: confirmedLong)
         let teacher = config.isDistillation ? try Teacher.load(config, tokenizer: data.tokenizer) : nil
         let trainer = try Trainer(config: config, tokenizer: data.tokenizer, data: data.splits, initialModel: initial,
-                                  teacher: teacher)
+                                  mask: mask, teacher: teacher)
         if config.studentInit == .teacherLayers { try teacher!.initialise(trainer.model) }
         try FileIO.writeFile(Array(config.tomlString().utf8), to: path, sync: true)
         let log = try openLog(directory, keepingStepsThrough: 0)

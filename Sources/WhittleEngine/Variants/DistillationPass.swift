@@ -20,6 +20,11 @@ public struct DistillationPass: Equatable, Sendable {
     /// The run directory that trained the student.
     public var run: String
 
+    /// One line of settings: "teacher sample-models/…, alpha 0.5, T 2.0, forward_kl, init teacher_layers, 600 steps".
+    public var settingsLine: String {
+        "teacher \(teacher.path), alpha \(alpha), T \(temperature), \(loss.rawValue)\(hiddenWeight > 0 ? ", hidden weight \(hiddenWeight)" : ""), init \(studentInit.rawValue), \(steps) steps"
+    }
+
     func jsonValue() -> JSONValue {
         .object([
             .init("pass", .string(Variant.Pass.Kind.distill.rawValue)),
@@ -62,15 +67,6 @@ public struct DistillationPass: Equatable, Sendable {
     }
 }
 
-extension Variant.Pass {
-    /// A distill pass. `method` and `plan` belong to quantize passes: here they are fixed (rtn, f32)
-    /// and never written; the student's stored formats are the variant's plan (all f32).
-    public static func distill(_ distillation: DistillationPass) -> Variant.Pass {
-        Variant.Pass(kind: .distill, method: .rtn, plan: QuantizationPlan(defaultFormat: .f32, embeddingFormat: .f32, rules: []),
-                     distillation: distillation)
-    }
-}
-
 extension Variant {
     /// The subdirectory of a distillation run that holds its student as a variant.
     public static let studentDirectoryName = "student"
@@ -94,7 +90,7 @@ extension Variant {
             seed: c.seed, run: run.directory)
         let plan = model.layout.tensors.filter(QuantizationPlan.isQuantizable).map { PlanEntry(tensor: $0.name, format: .f32) }
         let variant = Variant(base: Base(path: teacher.reference.path, weightsFile: teacher.reference.weightsFile, sha256: teacher.reference.sha256),
-                              passes: [.distill(pass)], plan: plan, weightsFile: ModelDirectory.weightsName,
+                              passes: [Variant.Pass(settings: .distill(pass))], plan: plan, weightsFile: ModelDirectory.weightsName,
                               weightsFileBytes: weights.count, bitsPerWeight: 32, parameterCount: model.parameterCount,
                               whittleVersion: whittleVersion, command: command)
         let card = try FileIO.readFile(run.directory + "/" + Checkpoint.directoryName(step: trainer.step) + "/README.md")

@@ -109,7 +109,7 @@ public enum Quantizer {
         let model = try floatModel(of: base)
         let formats = try request.plan.resolve(layout: model.layout)
         if let sensitivity = request.sensitivity { try sensitivity.map.check(against: model.layout, source: "the sensitivity map") }
-        let baseSHA = SHA256.hex(try FileIO.readFile(base.weightsFile))
+        let lineage = try PruningJob.lineage(of: base)   // a pruned base passes its lineage on (prune, then quantize)
         var statistics: CalibrationStatistics? = nil
         var calibrationSource: String? = nil
         if request.method.needsCalibration {
@@ -133,8 +133,8 @@ public enum Quantizer {
         let plan = zip(model.layout.tensors, formats).filter { QuantizationPlan.isQuantizable($0.0) }
             .map { Variant.PlanEntry(tensor: $0.0.name, format: $0.1) }
         let variant = Variant(
-            base: Variant.Base(path: base.source, weightsFile: URL(fileURLWithPath: base.weightsFile).lastPathComponent, sha256: baseSHA),
-            passes: [Variant.Pass(method: request.method, plan: request.plan, calibrationText: calibrationSource,
+            base: lineage.base,
+            passes: lineage.passes + [Variant.Pass(method: request.method, plan: request.plan, calibrationText: calibrationSource,
                                   calibrationSamples: statistics?.samples, calibrationSeed: statistics?.seed,
                                   targetBitsPerWeight: request.sensitivity?.targetBitsPerWeight,
                                   predictedDivergence: request.sensitivity.flatMap { s in

@@ -15,7 +15,7 @@ extension Variant {
         let path = directory + "/" + fileName
         guard FileIO.exists(path) else {
             throw WhittleError.file("\(directory) has no \(fileName), so it is not a variant directory",
-                                    hint: "variant directories are made by `whittle quantize --out DIR`")
+                                    hint: "variant directories are made by `whittle quantize --out DIR` and `whittle prune --out DIR`")
         }
         if FileIO.exists(directory + "/" + AtomicDirectory.manifestName) { try AtomicDirectory.verify(directory) }
         let size = try LoadedModel.fileSize(path)
@@ -78,23 +78,29 @@ extension Variant {
         var object = try StrictObject(value, key: key, source: source)
         let kindName = try object.string("pass")
         guard let kind = Pass.Kind(rawValue: kindName) else {
-            throw WhittleError.file("\(source): \(key) is an unknown pass '\(kindName)'", hint: "this Whittle knows quantize and distill passes; a newer one may have written the file")
+            throw WhittleError.file("\(source): \(key) is an unknown pass '\(kindName)'", hint: "this Whittle knows quantize, prune and distill passes; a newer one may have written the file")
         }
-        if kind == .distill {
+        let settings: Pass.Settings
+        switch kind {
+        case .distill:
             let distillation = try DistillationPass.read(&object)
             try object.finish()
-            return Pass.distill(distillation)
-        }
-        let methodName = try object.string("method")
-        guard let method = RoundingMethod(rawValue: methodName) else {
-            throw WhittleError.file("\(source): \(key) has an unknown method '\(methodName)'", hint: damagedHint)
-        }
-        let defaultFormat = try object.format("type"), embeddingFormat = try object.format("embedding_type")
-        let rules = try object.members("tensor_types").map { member -> QuantizationPlan.Rule in
-            guard let name = member.value.stringValue, let format = WeightFormat(rawValue: name) else {
-                throw WhittleError.file("\(source): \(key).tensor_types '\(member.key)' is not a known type name", hint: damagedHint)
+            return Pass(settings: .distill(distillation))
+        case .quantize:
+            let methodName = try object.string("method")
+            guard let method = RoundingMethod(rawValue: methodName) else {
+                throw WhittleError.file("\(source): \(key) has an unknown method '\(methodName)'", hint: damagedHint)
             }
-            return QuantizationPlan.Rule(pattern: member.key, format: format)
+            let defaultFormat = try object.format("type"), embeddingFormat = try object.format("embedding_type")
+            let rules = try object.members("tensor_types").map { member -> QuantizationPlan.Rule in
+                guard let name = member.value.stringValue, let format = WeightFormat(rawValue: name) else {
+                    throw WhittleError.file("\(source): \(key).tensor_types '\(member.key)' is not a known type name", hint: damagedHint)
+                }
+                return QuantizationPlan.Rule(pattern: member.key, format: format)
+            }
+            settings = .quantize(method: method, plan: QuantizationPlan(defaultFormat: defaultFormat, embeddingFormat: embeddingFormat, rules: rules))
+        case .prune:
+            settings = .prune(try pruningPlan(&object, method: try object.string("method"), key: key, source: source))
         }
         let text = try object.optional("calibration_text") { $0.stringValue }
         let samples = try object.optional("calibration_samples") { $0.intValue.flatMap { $0 >= 0 ? $0 : nil } }
@@ -105,9 +111,36 @@ extension Variant {
         let target = try object.optional("target_bpw") { $0.doubleValue.flatMap { $0.isFinite && $0 > 0 ? $0 : nil } }
         let predicted = try object.optional("predicted_kld") { $0.doubleValue.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } }
         try object.finish()
-        return Pass(kind: kind, method: method, plan: QuantizationPlan(defaultFormat: defaultFormat, embeddingFormat: embeddingFormat, rules: rules),
-                    calibrationText: text, calibrationSamples: samples, calibrationSeed: seed, targetBitsPerWeight: target,
-                    predictedDivergence: predicted)
+        var pass = Pass(settings: settings, calibrationText: text, calibrationSamples: samples, calibrationSeed: seed)
+        pass.targetBitsPerWeight = target
+        pass.predictedDivergence = predicted
+        return pass
+    }
+
+    /// A prune pass's plan members; the plan must validate.
+    static func pruningPlan(_ object: inout StrictObject, method methodName: String, key: String, source: String) throws -> PruningPlan {
+        guard let method = PruningMethod(rawValue: methodName) else {
+            throw WhittleError.file("\(source): \(key) has an unknown pruning method '\(methodName)'", hint: damagedHint)
+        }
+        let sparsity = try object.number("sparsity")
+        let pattern = try object.optional("pattern") { $0.stringValue.flatMap { try? SparsityPattern.parse($0) } }
+        let structured = try object.optional("structured") { $0.stringValue.flatMap(PruningPlan.StructuredUnit.init(rawValue:)) }
+        let scopeName = try object.string("scope")
+        guard let scope = PruningPlan.Scope(rawValue: scopeName) else {
+            throw WhittleError.file("\(source): \(key) has an unknown scope '\(scopeName)'", hint: damagedHint)
+        }
+        let embedding = try object.value("include_embedding")
+        guard let includeEmbedding = embedding.boolValue else {
+            throw WhittleError.file("\(source): \(key).include_embedding must be true or false", hint: damagedHint)
+        }
+        let plan = PruningPlan(method: method, sparsity: sparsity, pattern: pattern, structured: structured, scope: scope,
+                               includeEmbedding: includeEmbedding)
+        do {
+            try plan.validate()
+        } catch let error as WhittleError {
+            throw WhittleError.file("\(source): \(key) is not a valid prune pass: \(error.message)", hint: damagedHint)
+        }
+        return plan
     }
 }
 

@@ -1,6 +1,6 @@
 // A variant's lineage, `variant.json`: the base model and the SHA-256 of its weights file, every
-// pass that made it with its parameters (for now one `quantize` pass; calibration fields are there
-// for the methods that need text, null for round-to-nearest), the per-tensor plan as stored, the
+// pass that made it with its parameters (`quantize`, `prune` and `distill` passes, in order from the base;
+// calibration fields are there for the methods that need text, null otherwise), the per-tensor plan as stored, the
 // weights file and its size, a slot for measured metrics, and the Whittle version and command line.
 // Writing is `JSONValue` with members in a fixed order; reading is strict (`Variant+Reading.swift`).
 
@@ -28,34 +28,63 @@ public struct Variant: Equatable, Sendable {
 
     /// One compression step, with its parameters.
     public struct Pass: Equatable, Sendable {
-        /// Quantization, or distillation into a smaller student (`DistillationPass`); pruning adds a kind.
-        public enum Kind: String, Equatable, Sendable { case quantize, distill }
-        public var kind: Kind
-        public var method: RoundingMethod
-        /// The plan as the user gave it (default type, embedding type, rules in order).
-        public var plan: QuantizationPlan
-        /// Calibration text (a named split or file), its sample count and seed; nil for round-to-nearest.
+        public enum Kind: String, Equatable, Sendable { case quantize, prune, distill }
+        /// A quantize pass's method and plan, a prune pass's plan, or a distill pass's teacher and recipe.
+        public enum Settings: Equatable, Sendable {
+            case quantize(method: RoundingMethod, plan: QuantizationPlan)
+            case prune(PruningPlan)
+            case distill(DistillationPass)
+        }
+        public var settings: Settings
+        /// Calibration text (a named split or file), its sample count and seed; nil without calibration.
         public var calibrationText: String?
         public var calibrationSamples: Int?
         public var calibrationSeed: UInt64?
-        /// With `--target-bpw`: the size asked for and the KLD the sensitivity map predicted for the plan chosen.
+        /// Quantize passes with `--target-bpw`: the size asked for and the KLD the sensitivity map predicted for the plan chosen.
         public var targetBitsPerWeight: Double?
         public var predictedDivergence: Double?
-        /// Distill passes: the teacher and the recipe (`method` and `plan` then say nothing: `Pass.distill`).
-        public var distillation: DistillationPass?
 
-        public init(kind: Kind = .quantize, method: RoundingMethod, plan: QuantizationPlan, calibrationText: String? = nil,
+        public var kind: Kind {
+            switch settings {
+            case .quantize: .quantize
+            case .prune: .prune
+            case .distill: .distill
+            }
+        }
+
+        /// A quantize pass.
+        public init(method: RoundingMethod, plan: QuantizationPlan, calibrationText: String? = nil,
                     calibrationSamples: Int? = nil, calibrationSeed: UInt64? = nil, targetBitsPerWeight: Double? = nil,
-                    predictedDivergence: Double? = nil, distillation: DistillationPass? = nil) {
+                    predictedDivergence: Double? = nil) {
+            self.init(settings: .quantize(method: method, plan: plan), calibrationText: calibrationText,
+                      calibrationSamples: calibrationSamples, calibrationSeed: calibrationSeed)
             self.targetBitsPerWeight = targetBitsPerWeight
             self.predictedDivergence = predictedDivergence
-            self.distillation = distillation
-            self.kind = kind
-            self.method = method
-            self.plan = plan
+        }
+
+        public init(settings: Settings, calibrationText: String? = nil, calibrationSamples: Int? = nil, calibrationSeed: UInt64? = nil) {
+            self.settings = settings
             self.calibrationText = calibrationText
             self.calibrationSamples = calibrationSamples
             self.calibrationSeed = calibrationSeed
+        }
+
+        /// A quantize pass's method and plan (nil for other kinds).
+        public var quantization: (method: RoundingMethod, plan: QuantizationPlan)? {
+            if case .quantize(let method, let plan) = settings { return (method, plan) }
+            return nil
+        }
+
+        /// A prune pass's plan (nil for other kinds).
+        public var pruning: PruningPlan? {
+            if case .prune(let plan) = settings { return plan }
+            return nil
+        }
+
+        /// A distill pass's teacher and recipe (nil for other kinds).
+        public var distillation: DistillationPass? {
+            if case .distill(let recipe) = settings { return recipe }
+            return nil
         }
     }
 
@@ -114,19 +143,36 @@ public struct Variant: Equatable, Sendable {
     public func jsonValue() -> JSONValue {
         func optional(_ text: String?) -> JSONValue { text.map(JSONValue.string) ?? .null }
         let passes: [JSONValue] = self.passes.map { pass in
-            if let distillation = pass.distillation { return distillation.jsonValue() }
-            return .object([
-                .init("pass", .string(pass.kind.rawValue)),
-                .init("method", .string(pass.method.rawValue)),
-                .init("type", .string(pass.plan.defaultFormat.rawValue)),
-                .init("embedding_type", .string(pass.plan.embeddingFormat.rawValue)),
-                .init("tensor_types", .object(pass.plan.rules.map { .init($0.pattern, .string($0.format.rawValue)) })),
+            let calibration: [JSONValue.Member] = [
                 .init("calibration_text", optional(pass.calibrationText)),
                 .init("calibration_samples", pass.calibrationSamples.map(JSONValue.int) ?? .null),
                 .init("calibration_seed", pass.calibrationSeed.map { .number(String($0)) } ?? .null),
-                .init("target_bpw", pass.targetBitsPerWeight.map(JSONValue.double) ?? .null),
-                .init("predicted_kld", pass.predictedDivergence.map(JSONValue.double) ?? .null),
-            ])
+            ]
+            switch pass.settings {
+            case .quantize(let method, let plan):
+                return .object([
+                    .init("pass", .string(pass.kind.rawValue)),
+                    .init("method", .string(method.rawValue)),
+                    .init("type", .string(plan.defaultFormat.rawValue)),
+                    .init("embedding_type", .string(plan.embeddingFormat.rawValue)),
+                    .init("tensor_types", .object(plan.rules.map { .init($0.pattern, .string($0.format.rawValue)) })),
+                ] + calibration + [
+                    .init("target_bpw", pass.targetBitsPerWeight.map(JSONValue.double) ?? .null),
+                    .init("predicted_kld", pass.predictedDivergence.map(JSONValue.double) ?? .null),
+                ])
+            case .prune(let plan):
+                return .object([
+                    .init("pass", .string(pass.kind.rawValue)),
+                    .init("method", .string(plan.method.rawValue)),
+                    .init("sparsity", .double(plan.sparsity)),
+                    .init("pattern", plan.pattern.map { .string($0.description) } ?? .null),
+                    .init("structured", plan.structured.map { .string($0.rawValue) } ?? .null),
+                    .init("scope", .string(plan.scope.rawValue)),
+                    .init("include_embedding", .bool(plan.includeEmbedding)),
+                ] + calibration)
+            case .distill(let recipe):
+                return recipe.jsonValue()
+            }
         }
         return .object([
             .init("format", .string(Self.formatName)),

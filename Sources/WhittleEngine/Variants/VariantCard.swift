@@ -9,11 +9,21 @@ public enum VariantCard {
     /// Markdown for `variant`.
     public static func markdown(_ variant: Variant) -> String {
         var lines: [String] = []
-        let pass = variant.passes.last!
-        let methodName = pass.method == .rtn ? "round to nearest (GGUF's reference quantizers)" : pass.method.rawValue
-        lines.append("# \(pass.plan.defaultFormat.rawValue.uppercased()) variant of `\(variant.base.path)`")
-        lines.append("")
-        lines.append("A quantized variant made by Whittle \(variant.whittleVersion): matrices \(pass.plan.defaultFormat.rawValue), token embedding (the tied output head) \(pass.plan.embeddingFormat.rawValue)\(pass.plan.rules.isEmpty ? "" : ", with \(pass.plan.rules.count) per-tensor rule\(pass.plan.rules.count == 1 ? "" : "s")"), by \(methodName). The weights are `\(variant.weightsFile)`, a GGUF v3 file in llama.cpp's `gpt2` layout with the tokenizer inside; `variant.json` holds the lineage.")
+        switch variant.passes.last!.settings {
+        case .quantize(let method, let plan):
+            let methodName = method == .rtn ? "round to nearest (GGUF's reference quantizers)" : method.rawValue
+            lines.append("# \(plan.defaultFormat.rawValue.uppercased()) variant of `\(variant.base.path)`")
+            lines.append("")
+            lines.append("A quantized variant made by Whittle \(variant.whittleVersion): matrices \(plan.defaultFormat.rawValue), token embedding (the tied output head) \(plan.embeddingFormat.rawValue)\(plan.rules.isEmpty ? "" : ", with \(plan.rules.count) per-tensor rule\(plan.rules.count == 1 ? "" : "s")"), by \(methodName). The weights are `\(variant.weightsFile)`, a GGUF v3 file in llama.cpp's `gpt2` layout with the tokenizer inside; `variant.json` holds the lineage.")
+        case .prune(let plan):
+            lines.append("# \(PruningText.title(plan)) variant of `\(variant.base.path)`")
+            lines.append("")
+            lines.append(PruningText.summary(plan, variant: variant))
+        case .distill(let recipe):
+            lines.append("# Distilled student of `\(recipe.teacher.path)`")
+            lines.append("")
+            lines.append("A student made by Whittle \(variant.whittleVersion) with knowledge distillation (\(recipe.settingsLine)); `variant.json` holds the lineage.")
+        }
         lines.append("")
         lines.append("## How it was made")
         lines.append("")
@@ -25,8 +35,15 @@ public enum VariantCard {
         lines.append("|---|---|")
         lines.append("| base | `\(variant.base.path)` (`\(variant.base.weightsFile)`, SHA-256 `\(variant.base.sha256)`) |")
         for (index, pass) in variant.passes.enumerated() {
-            let rules = pass.plan.rules.map { "`\($0.pattern)=\($0.format.rawValue)`" }.joined(separator: ", ")
-            lines.append("| pass \(index + 1) | \(pass.kind.rawValue), method \(pass.method.rawValue), type \(pass.plan.defaultFormat.rawValue), embedding \(pass.plan.embeddingFormat.rawValue)\(rules.isEmpty ? "" : ", rules \(rules)") |")
+            switch pass.settings {
+            case .quantize(let method, let plan):
+                let rules = plan.rules.map { "`\($0.pattern)=\($0.format.rawValue)`" }.joined(separator: ", ")
+                lines.append("| pass \(index + 1) | \(pass.kind.rawValue), method \(method.rawValue), type \(plan.defaultFormat.rawValue), embedding \(plan.embeddingFormat.rawValue)\(rules.isEmpty ? "" : ", rules \(rules)") |")
+            case .prune(let plan):
+                lines.append("| pass \(index + 1) | prune, \(PruningText.settings(plan)) |")
+            case .distill(let recipe):
+                lines.append("| pass \(index + 1) | distill, \(recipe.settingsLine) |")
+            }
             if let text = pass.calibrationText {
                 lines.append("| calibration | \(text), \(pass.calibrationSamples.map(String.init) ?? "all") samples, seed \(pass.calibrationSeed.map(String.init) ?? "-") |")
             }

@@ -136,8 +136,8 @@ public enum GPTQ {
     }
 
     /// U (fp32) of the permuted, dampened Hessian; raises λ tenfold (up to three times) when H + λI
-    /// is not positive definite. Returns λ.
-    private static func inverseFactor(_ hessian: UnsafePointer<Double>, diagonal: [Double], order: [Int], K: Int,
+    /// is not positive definite. Returns λ. SparseGPT (`Pruning/SparseGPT.swift`) shares it.
+    static func inverseFactor(_ hessian: UnsafePointer<Double>, diagonal: [Double], order: [Int], K: Int,
                                       percent: Double, into u: UnsafeMutablePointer<Float>) throws(Failure) -> Double {
         let h = UnsafeMutablePointer<Double>.allocate(capacity: K * K)
         let factor = UnsafeMutablePointer<Double>.allocate(capacity: K * K)
