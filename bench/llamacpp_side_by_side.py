@@ -139,7 +139,8 @@ def main():
     p.add_argument("--decode-tokens", type=int, default=128)
     p.add_argument("--repetitions", type=int, default=5, help="timed runs per round (after one warm-up)")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (llama.cpp, Whittle, llama.cpp, …)")
-    p.add_argument("--whittle", help="path of a release `whittle` binary to interleave with")
+    p.add_argument("--whittle", action="append", default=[],
+                   help="path of a release `whittle` binary to interleave with (repeatable: e.g. before and after a change)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
 
@@ -161,15 +162,16 @@ def main():
     for path, runner in runners.items():
         prompt = token_sequence(min(args.prompt_tokens, runner.n_ctx_train), runner.n_vocab)
         decode = token_sequence(min(args.decode_tokens, runner.n_ctx_train), runner.n_vocab)
-        rows = {"file": path, "llama_pp": [], "llama_tg_ms": [], "whittle_pp": [], "whittle_tg_ms": []}
+        rows = {"file": path, "llama_pp": [], "llama_tg_ms": [],
+                "whittle": {binary: {"pp": [], "tg_ms": []} for binary in args.whittle}}
         for _ in range(args.rounds):
             pp, tg = llama_round(runner, prompt, decode, args.repetitions)
             rows["llama_pp"].append(pp)
             rows["llama_tg_ms"].append(tg)
-            if args.whittle:
-                pp, tg = whittle_round(args.whittle, path, args.threads, len(prompt), len(decode), args.repetitions)
-                rows["whittle_pp"].append(pp)
-                rows["whittle_tg_ms"].append(tg)
+            for binary in args.whittle:
+                pp, tg = whittle_round(binary, path, args.threads, len(prompt), len(decode), args.repetitions)
+                rows["whittle"][binary]["pp"].append(pp)
+                rows["whittle"][binary]["tg_ms"].append(tg)
         results.append(rows)
 
     if args.json:
@@ -178,22 +180,19 @@ def main():
     print(f"CPU: {cpu}; {args.threads} threads; pp{args.prompt_tokens} / tg{args.decode_tokens}; "
           f"{args.rounds} interleaved rounds × {args.repetitions} repetitions; medians of the rounds")
     print(f"llama.cpp: {next(iter(runners.values())).system_info().strip()}")
-    header = "| file | llama.cpp pp t/s | Whittle pp t/s | pp ratio W/L | llama.cpp tg ms/tok | Whittle tg ms/tok | tg ratio L/W |"
-    print(header)
-    print("|" + "---|" * 7)
+    print("| file | program | pp t/s | pp vs llama.cpp | tg ms/token | tg speed vs llama.cpp |")
+    print("|---|---|---|---|---|---|")
     for r in results:
         lp, lt = statistics.median(r["llama_pp"]), statistics.median(r["llama_tg_ms"])
-        if r["whittle_pp"]:
-            wp, wt = statistics.median(r["whittle_pp"]), statistics.median(r["whittle_tg_ms"])
-            print(f"| {r['file']} | {lp:.0f} | {wp:.0f} | {wp / lp:.2f} | {lt:.3f} | {wt:.3f} | {lt / wt:.2f} |")
-        else:
-            print(f"| {r['file']} | {lp:.0f} | – | – | {lt:.3f} | – | – |")
+        print(f"| {r['file']} | llama.cpp | {lp:.0f} | 1.00 | {lt:.3f} | 1.00 |")
+        for binary, w in r["whittle"].items():
+            wp, wt = statistics.median(w["pp"]), statistics.median(w["tg_ms"])
+            print(f"| {r['file']} | {binary} | {wp:.0f} | {wp / lp:.2f} | {wt:.3f} | {lt / wt:.2f} |")
     print("rounds (pp t/s, tg ms/token):")
     for r in results:
-        print(f"  {r['file']}: llama.cpp pp {[round(x) for x in r['llama_pp']]} tg {[round(x, 3) for x in r['llama_tg_ms']]}"
-              + (f"; Whittle pp {[round(x) for x in r['whittle_pp']]} tg {[round(x, 3) for x in r['whittle_tg_ms']]}"
-                 if r["whittle_pp"] else ""))
-
+        print(f"  {r['file']}: llama.cpp pp {[round(x) for x in r['llama_pp']]} tg {[round(x, 3) for x in r['llama_tg_ms']]}")
+        for binary, w in r["whittle"].items():
+            print(f"    {binary}: pp {[round(x) for x in w['pp']]} tg {[round(x, 3) for x in w['tg_ms']]}")
 
 if __name__ == "__main__":
     main()
