@@ -18,10 +18,15 @@
 #define CK_AVX2 __attribute__((target("avx2,fma,f16c")))
 #define QK 32
 
-/* ---- Activation blocks (internal layouts, fp32 scales) ---- */
+/* ---- Activation rows ----
+   Block types: a row of nb = k/32 blocks is [nb fp32 scales d][nb fp32 scaled sums s = d·Σq], padded
+   to 32 bytes, then the nb blocks of 32 int8 codes (x ≈ d·q), so the codes of every block start 32 bytes
+   apart from an aligned row start. The sums carry the weights' offset or minimum: Σ(q_w − 8)·q_a = Σq_w·q_a −
+   8·Σq_a, so unsigned weight codes meet the activations directly and the offset costs one multiply
+   per block at the end of a row, not one per weight. int8 rows: k codes, then the fp32 scale.
+   f16/bf16 weights read the fp32 rows as they are. */
 
-typedef struct { float d; int8_t q[QK]; } act_q8;              /* x ≈ d·q */
-typedef struct { float d; float s; int8_t q[QK]; } act_q8s;     /* and s = d·Σq, for weights with a minimum */
+static inline long blocks_header(long nb) { return ((nb * 8) + 31) & ~31L; }
 
 /* IEEE half to float, portable (the scalar path must not need F16C). */
 static inline float half_to_float(uint16_t h) {
@@ -44,21 +49,19 @@ static inline uint16_t load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2)
 static inline uint32_t load_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 
 /* The activation layout a weight type multiplies with. */
-typedef enum { ACT_Q8, ACT_Q8S, ACT_INT8_ROW, ACT_F32 } act_kind;
+typedef enum { ACT_BLOCKS, ACT_INT8_ROW, ACT_F32 } act_kind;
 
 static act_kind act_kind_for(int wtype) {
     switch (wtype) {
-    case CK_Q4_1: case CK_Q5_1: return ACT_Q8S;
     case CK_INT8: return ACT_INT8_ROW;
     case CK_F16: case CK_BF16: return ACT_F32;
-    default: return ACT_Q8;
+    default: return ACT_BLOCKS;
     }
 }
 
 long ck_qact_row_bytes(int wtype, long k) {
     switch (act_kind_for(wtype)) {
-    case ACT_Q8: return (k / QK) * (long)sizeof(act_q8);
-    case ACT_Q8S: return (k / QK) * (long)sizeof(act_q8s);
+    case ACT_BLOCKS: return blocks_header(k / QK) + k;
     case ACT_INT8_ROW: return k + 4;
     case ACT_F32: return k * 4;
     }
@@ -77,31 +80,77 @@ static void quantize_row(act_kind kind, const float *x, long k, uint8_t *out) {
         memcpy(out + k, &d, 4);
         return;
     }
-    for (long b = 0; b < k / QK; b++) {
+    long nb = k / QK;
+    float *scales = (float *)out, *sums = scales + nb;
+    int8_t *codes = (int8_t *)(out + blocks_header(nb));
+    memset(sums + nb, 0, (size_t)(blocks_header(nb) - nb * 8));   /* the padding, so rows repeat byte for byte */
+    for (long b = 0; b < nb; b++) {
         const float *v = x + b * QK;
         float amax = 0;
         for (int i = 0; i < QK; i++) amax = fmaxf(amax, fabsf(v[i]));
         float d = amax / 127, id = d != 0 ? 1 / d : 0;
-        int8_t q[QK];
         int sum = 0;
-        for (int i = 0; i < QK; i++) { q[i] = (int8_t)lrintf(v[i] * id); sum += q[i]; }
-        if (kind == ACT_Q8) {
-            act_q8 *a = (act_q8 *)out + b;
-            a->d = d;
-            memcpy(a->q, q, QK);
-        } else {
-            act_q8s *a = (act_q8s *)out + b;
-            a->d = d;
-            a->s = d * (float)sum;
-            memcpy(a->q, q, QK);
-        }
+        for (int i = 0; i < QK; i++) { int8_t q = (int8_t)lrintf(v[i] * id); codes[b * QK + i] = q; sum += q; }
+        scales[b] = d;
+        sums[b] = d * (float)sum;
+    }
+}
+
+/* The AVX2 twin of quantize_row for block rows: the same operations (|x| max, d = max/127, x·(1/d)
+   rounded to nearest even), so the bytes are identical. */
+CK_AVX2 static void quantize_blocks_avx2(const float *x, long k, uint8_t *out) {
+    long nb = k / QK;
+    float *scales = (float *)out, *sums = scales + nb;
+    int8_t *codes = (int8_t *)(out + blocks_header(nb));
+    memset(sums + nb, 0, (size_t)(blocks_header(nb) - nb * 8));
+    const __m256 absMask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+    for (long b = 0; b < nb; b++) {
+        const float *v = x + b * QK;
+        __m256 v0 = _mm256_loadu_ps(v), v1 = _mm256_loadu_ps(v + 8), v2 = _mm256_loadu_ps(v + 16), v3 = _mm256_loadu_ps(v + 24);
+        __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_and_ps(v0, absMask), _mm256_and_ps(v1, absMask)),
+                                 _mm256_max_ps(_mm256_and_ps(v2, absMask), _mm256_and_ps(v3, absMask)));
+        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        float amax = _mm_cvtss_f32(m4);
+        float d = amax / 127, id = d != 0 ? 1 / d : 0;
+        __m256 mul = _mm256_set1_ps(id);
+        __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, mul), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, mul), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, mul), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, mul), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        __m256i s = _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3));
+        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+        /* int32 → int8 in order: packs work per 128-bit lane, a permute restores the order. */
+        __m256i p16 = _mm256_packs_epi32(i0, i1), q16 = _mm256_packs_epi32(i2, i3);
+        __m256i p8 = _mm256_packs_epi16(p16, q16);
+        p8 = _mm256_permutevar8x32_epi32(p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)(codes + b * QK), p8);
+        scales[b] = d;
+        sums[b] = d * (float)_mm_cvtsi128_si32(s4);
+    }
+}
+
+int ck_qgemm_has_avx2(void);
+
+static void quantize_rows(int wtype, const float *x, long r0, long r1, long k, void *out, int fast) {
+    act_kind kind = act_kind_for(wtype);
+    long stride = ck_qact_row_bytes(wtype, k);
+    for (long r = r0; r < r1; r++) {
+        uint8_t *row = (uint8_t *)out + r * stride;
+        if (fast && kind == ACT_BLOCKS) quantize_blocks_avx2(x + r * k, k, row);
+        else quantize_row(kind, x + r * k, k, row);
     }
 }
 
 void ck_quantize_activations(int wtype, const float *x, long rows, long k, void *out) {
-    act_kind kind = act_kind_for(wtype);
-    long stride = ck_qact_row_bytes(wtype, k);
-    for (long r = 0; r < rows; r++) quantize_row(kind, x + r * k, k, (uint8_t *)out + r * stride);
+    quantize_rows(wtype, x, 0, rows, k, out, ck_qgemm_has_avx2());
+}
+
+void ck_quantize_activations_reference(int wtype, const float *x, long rows, long k, void *out) {
+    quantize_rows(wtype, x, 0, rows, k, out, 0);
 }
 
 /* ---- Weight blocks: bytes per block and the scalar decoding of codes ---- */
@@ -117,35 +166,33 @@ static long weight_block_bytes(int wtype) {
     }
 }
 
-/* The 32 integer codes of one weight block (signed types centred), its scale d and minimum m. */
-static void decode_block(int wtype, const uint8_t *w, int8_t q[QK], float *d, float *m) {
+/* What the codes of a type are offset by (q4_0 stores q + 8, q5_0 q + 16), and whether it has a minimum. */
+static int weight_offset(int wtype) { return wtype == CK_Q4_0 ? 8 : wtype == CK_Q5_0 ? 16 : 0; }
+static int weight_has_minimum(int wtype) { return wtype == CK_Q4_1 || wtype == CK_Q5_1; }
+
+/* The 32 stored codes of one weight block (unsigned for the 4- and 5-bit types, as stored; signed for
+   Q8_0), its scale d and minimum m (0 for the types without one). */
+static void decode_block(int wtype, const uint8_t *w, int q[QK], float *d, float *m) {
     *d = half_to_float(load_u16(w));
     *m = 0;
     switch (wtype) {
     case CK_Q8_0:
-        memcpy(q, w + 2, QK);
+        for (int j = 0; j < QK; j++) q[j] = (int8_t)w[2 + j];
         return;
-    case CK_Q4_0:
-        for (int j = 0; j < 16; j++) { q[j] = (int8_t)((w[2 + j] & 15) - 8); q[j + 16] = (int8_t)((w[2 + j] >> 4) - 8); }
-        return;
-    case CK_Q4_1:
-        *m = half_to_float(load_u16(w + 2));
-        for (int j = 0; j < 16; j++) { q[j] = (int8_t)(w[4 + j] & 15); q[j + 16] = (int8_t)(w[4 + j] >> 4); }
-        return;
-    case CK_Q5_0: {
-        uint32_t qh = load_u32(w + 2);
-        for (int j = 0; j < 16; j++) {
-            q[j] = (int8_t)(((w[6 + j] & 15) | ((qh >> j) & 1) << 4) - 16);
-            q[j + 16] = (int8_t)(((w[6 + j] >> 4) | ((qh >> (j + 16)) & 1) << 4) - 16);
-        }
+    case CK_Q4_0: case CK_Q4_1: {
+        const uint8_t *qs = w + (wtype == CK_Q4_0 ? 2 : 4);
+        if (wtype == CK_Q4_1) *m = half_to_float(load_u16(w + 2));
+        for (int j = 0; j < 16; j++) { q[j] = qs[j] & 15; q[j + 16] = qs[j] >> 4; }
         return;
     }
-    case CK_Q5_1: {
-        *m = half_to_float(load_u16(w + 2));
-        uint32_t qh = load_u32(w + 4);
+    case CK_Q5_0: case CK_Q5_1: {
+        int hasMinimum = wtype == CK_Q5_1;
+        if (hasMinimum) *m = half_to_float(load_u16(w + 2));
+        uint32_t qh = load_u32(w + (hasMinimum ? 4 : 2));
+        const uint8_t *qs = w + (hasMinimum ? 8 : 6);
         for (int j = 0; j < 16; j++) {
-            q[j] = (int8_t)((w[8 + j] & 15) | ((qh >> j) & 1) << 4);
-            q[j + 16] = (int8_t)((w[8 + j] >> 4) | ((qh >> (j + 16)) & 1) << 4);
+            q[j] = (qs[j] & 15) | (int)((qh >> j) & 1) << 4;
+            q[j + 16] = (qs[j] >> 4) | (int)((qh >> (j + 16)) & 1) << 4;
         }
         return;
     }
@@ -154,28 +201,27 @@ static void decode_block(int wtype, const uint8_t *w, int8_t q[QK], float *d, fl
     }
 }
 
-/* ---- Scalar path (the reference twin) ---- */
+/* ---- Scalar path (the reference twin) ----
+   Per block: the integer dot product of the stored codes with the activation codes, scaled by d·d_a;
+   the offset or minimum meets the block's scaled sum s: − offset·d·s (q4_0, q5_0) or + m·s (q4_1, q5_1).
+   The AVX2 path does the same products; it adds the offset terms of a row after its blocks. */
 
-static float ref_dot_blocks(int wtype, const uint8_t *w, const uint8_t *a, long blocks) {
+static float ref_dot_blocks(int wtype, const uint8_t *w, const uint8_t *a, long nb) {
     long wb = weight_block_bytes(wtype);
-    float sum = 0;
-    for (long b = 0; b < blocks; b++) {
-        int8_t q[QK];
+    const float *scales = (const float *)a, *sums = scales + nb;
+    const int8_t *codes = (const int8_t *)(a + blocks_header(nb));
+    float sum = 0, offsetSum = 0;
+    int offset = weight_offset(wtype);
+    for (long b = 0; b < nb; b++) {
+        int q[QK];
         float d, m;
         decode_block(wtype, w + b * wb, q, &d, &m);
-        if (act_kind_for(wtype) == ACT_Q8S) {
-            const act_q8s *x = (const act_q8s *)a + b;
-            int dot = 0;
-            for (int i = 0; i < QK; i++) dot += q[i] * x->q[i];
-            sum += d * x->d * (float)dot + m * x->s;
-        } else {
-            const act_q8 *x = (const act_q8 *)a + b;
-            int dot = 0;
-            for (int i = 0; i < QK; i++) dot += q[i] * x->q[i];
-            sum += d * x->d * (float)dot;
-        }
+        int dot = 0;
+        for (int i = 0; i < QK; i++) dot += q[i] * codes[b * QK + i];
+        sum += d * scales[b] * (float)dot;
+        offsetSum += (offset ? d * (float)offset : -m) * sums[b];
     }
-    return sum;
+    return sum - offsetSum;
 }
 
 static float ref_dot(int wtype, const uint8_t *w, const uint8_t *a, long k) {
@@ -217,7 +263,20 @@ void ck_qgemm_reference(int wtype, long n, long o0, long o1, long k, const void 
     }
 }
 
-/* ---- AVX2 path ---- */
+/* ---- AVX2 path ----
+   A tile is MR weight rows × NR activation rows, its MR·NR sums in 8-lane fp32 accumulators (reduced
+   once at the end). Per block each weight row is decoded once (nibbles unpacked, fifth bits merged,
+   scale converted with F16C) and each activation block loaded once, so a decoded block serves NR
+   dot products and an activation block MR: prefill runs 2 × 3 tiles, decode 4 × 1. Unsigned codes
+   (4- and 5-bit types) go straight into maddubs (u8 × s8, pairs cannot saturate: 2·31·127 < 2^15);
+   Q8_0's signed codes take llama.cpp's sign trick (|w| × a·sign(w)). */
+
+#define MAX_MR 4
+#define MAX_NR 4
+#ifndef PREFILL_NR
+#define PREFILL_NR 3   /* activation rows of a prefill tile of the block types: 2 × 3 measured ~10% faster than 2 × 4 (fewer spills) */
+#endif
+#define OFFSET_CHUNK 32   /* blocks whose weight scales are kept for the offset terms */
 
 CK_AVX2 static inline float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -243,131 +302,260 @@ CK_AVX2 static inline __m256i fifth_bits(uint32_t bits) {
     return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
 }
 
-/* One weight block's codes as 32 int8 (centred for the signed types). */
-CK_AVX2 static inline __m256i block_codes(int wtype, const uint8_t *w) {
+/* One weight block's stored codes as 32 bytes (unsigned, or signed for Q8_0). */
+CK_AVX2 static inline __attribute__((always_inline)) __m256i block_codes(const int wtype, const uint8_t *w) {
     switch (wtype) {
     case CK_Q8_0: return _mm256_loadu_si256((const __m256i *)(w + 2));
-    case CK_Q4_0: return _mm256_sub_epi8(unpack_nibbles(w + 2), _mm256_set1_epi8(8));
+    case CK_Q4_0: return unpack_nibbles(w + 2);
     case CK_Q4_1: return unpack_nibbles(w + 4);
-    case CK_Q5_0: return _mm256_sub_epi8(_mm256_or_si256(unpack_nibbles(w + 6), fifth_bits(load_u32(w + 2))), _mm256_set1_epi8(16));
+    case CK_Q5_0: return _mm256_or_si256(unpack_nibbles(w + 6), fifth_bits(load_u32(w + 2)));
     default: /* CK_Q5_1 */ return _mm256_or_si256(unpack_nibbles(w + 8), fifth_bits(load_u32(w + 4)));
     }
 }
 
-/* Σ w_i·a_i over 32 int8 pairs as 8 fp32 lanes. Signed w: |w| times a·sign(w) (maddubs takes u8 × s8). */
-CK_AVX2 static inline __m256 dot_signed(__m256i w, __m256i a) {
-    __m256i products = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(a, w));
-    return _mm256_cvtepi32_ps(_mm256_madd_epi16(products, _mm256_set1_epi16(1)));
+CK_AVX2 static inline float f16c_half(const uint8_t *p) { return _cvtsh_ss(load_u16(p)); }
+
+/* Σ over a chunk of blocks of scale[b]·sum[b], 8 blocks at a time. */
+CK_AVX2 static inline float scaled_sum(const float *scale, const float *sum, long count) {
+    __m256 acc = _mm256_setzero_ps();
+    long b = 0;
+    for (; b + 8 <= count; b += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(scale + b), _mm256_loadu_ps(sum + b), acc);
+    float s = hsum(acc);
+    for (; b < count; b++) s += scale[b] * sum[b];
+    return s;
 }
 
-/* Unsigned w (0..31). */
-CK_AVX2 static inline __m256 dot_unsigned(__m256i w, __m256i a) {
-    return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(w, a), _mm256_set1_epi16(1)));
-}
-
-/* One weight row against `rows` (1..4) activation rows of a block type. */
-CK_AVX2 static void avx2_blocks(int wtype, const uint8_t *w, const uint8_t *a, long arow, int rows, long blocks,
-                                float out[4]) {
-    long wb = weight_block_bytes(wtype);
-    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    float minimum[4] = {0, 0, 0, 0};
-    int withMinimum = act_kind_for(wtype) == ACT_Q8S;
-    int isUnsigned = wtype == CK_Q4_1 || wtype == CK_Q5_1;
-    for (long b = 0; b < blocks; b++) {
-        const uint8_t *wblock = w + b * wb;
-        __m256i q = block_codes(wtype, wblock);
-        float d = half_to_float(load_u16(wblock));
-        float m = withMinimum ? half_to_float(load_u16(wblock + 2)) : 0;
-        for (int r = 0; r < rows; r++) {
-            const uint8_t *row = a + r * arow;
-            float da, sa = 0;
-            __m256i x;
-            if (withMinimum) {
-                const act_q8s *blk = (const act_q8s *)row + b;
-                da = blk->d; sa = blk->s;
-                x = _mm256_loadu_si256((const __m256i *)blk->q);
-            } else {
-                const act_q8 *blk = (const act_q8 *)row + b;
-                da = blk->d;
-                x = _mm256_loadu_si256((const __m256i *)blk->q);
+/* The MR × NR tile of block type `wtype` at weight rows w, w + wrow, … and activation rows a, a + arow, …
+   (nb blocks each), added to or stored in y[j*ldy + i]. MR, NR and wtype are constants where it is inlined. */
+CK_AVX2 static inline __attribute__((always_inline))
+void block_tile(const int wtype, const int MR, const int NR, const uint8_t *w, long wrow, const uint8_t *a, long arow,
+                long nb, float *y, long ldy, int accumulate) {
+    const long wb = weight_block_bytes(wtype), header = blocks_header(nb);
+    const int offset = weight_offset(wtype), hasMinimum = weight_has_minimum(wtype);
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[MAX_MR][MAX_NR];
+    float corr[MAX_MR][MAX_NR];
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) { acc[i][j] = _mm256_setzero_ps(); corr[i][j] = 0; }
+    float kept[MAX_MR][OFFSET_CHUNK];   /* d (offset types) or m (types with a minimum) of the chunk's blocks */
+    for (long b0 = 0; b0 < nb; b0 += OFFSET_CHUNK) {
+        long b1 = b0 + OFFSET_CHUNK < nb ? b0 + OFFSET_CHUNK : nb;
+        for (long b = b0; b < b1; b++) {
+            __m256i q[MAX_MR], magnitude[MAX_MR];
+            __m256 dw[MAX_MR];
+            for (int i = 0; i < MR; i++) {
+                const uint8_t *blk = w + i * wrow + b * wb;
+                q[i] = block_codes(wtype, blk);
+                if (wtype == CK_Q8_0) magnitude[i] = _mm256_sign_epi8(q[i], q[i]);
+                float d = f16c_half(blk);
+                dw[i] = _mm256_set1_ps(d);
+                /* Opaque to the compiler: otherwise it multiplies the scales as scalars and broadcasts
+                   every product (two instructions per dot product instead of one vector multiply). */
+                __asm__("" : "+x"(dw[i]));
+                if (offset) kept[i][b - b0] = d;
+                if (hasMinimum) kept[i][b - b0] = f16c_half(blk + 2);
             }
-            __m256 dot = isUnsigned ? dot_unsigned(q, x) : dot_signed(q, x);
-            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * da), dot, acc[r]);
-            minimum[r] += m * sa;
-        }
-    }
-    for (int r = 0; r < rows; r++) out[r] = hsum(acc[r]) + minimum[r];
-}
-
-CK_AVX2 static void avx2_half(int wtype, const uint16_t *w, const uint8_t *a, long arow, int rows, long k, float out[4]) {
-    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    long i = 0;
-    for (; i + 8 <= k; i += 8) {
-        __m128i h = _mm_loadu_si128((const __m128i *)(w + i));
-        __m256 v = wtype == CK_F16 ? _mm256_cvtph_ps(h)
-                                   : _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-        for (int r = 0; r < rows; r++)
-            acc[r] = _mm256_fmadd_ps(v, _mm256_loadu_ps((const float *)(a + r * arow) + i), acc[r]);
-    }
-    for (int r = 0; r < rows; r++) {
-        float s = hsum(acc[r]);
-        const float *x = (const float *)(a + r * arow);
-        for (long j = i; j < k; j++) {
-            float v;
-            if (wtype == CK_F16) v = half_to_float(w[j]);
-            else { uint32_t bits = (uint32_t)w[j] << 16; memcpy(&v, &bits, 4); }
-            s += v * x[j];
-        }
-        out[r] = s;
-    }
-}
-
-CK_AVX2 static void avx2_int8(const int8_t *w, const uint8_t *a, long arow, int rows, long k, float out[4]) {
-    __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
-    long i = 0;
-    for (; i + 32 <= k; i += 32) {
-        __m256i q = _mm256_loadu_si256((const __m256i *)(w + i));
-        __m256i magnitude = _mm256_sign_epi8(q, q);
-        for (int r = 0; r < rows; r++) {
-            __m256i x = _mm256_loadu_si256((const __m256i *)(a + r * arow + i));
-            __m256i products = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(x, q));
-            acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(products, _mm256_set1_epi16(1)));
-        }
-    }
-    float sw;
-    memcpy(&sw, w + k, 4);
-    for (int r = 0; r < rows; r++) {
-        const int8_t *x = (const int8_t *)(a + r * arow);
-        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(acc[r]), _mm256_extracti128_si256(acc[r], 1));
-        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
-        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
-        int64_t dot = _mm_cvtsi128_si32(s4);
-        for (long j = i; j < k; j++) dot += w[j] * x[j];
-        float sa;
-        memcpy(&sa, (const uint8_t *)x + k, 4);
-        out[r] = sw * sa * (float)dot;
-    }
-}
-
-CK_AVX2 static void qgemm_avx2(int wtype, long n, long o0, long o1, long k, const void *w, long wrow,
-                               const void *a, long arow, float *y, long ldy, int accumulate) {
-    for (long r0 = 0; r0 < n; r0 += 4) {
-        int rows = n - r0 < 4 ? (int)(n - r0) : 4;
-        const uint8_t *ar = (const uint8_t *)a + r0 * arow;
-        for (long o = o0; o < o1; o++) {
-            const uint8_t *wr = (const uint8_t *)w + o * wrow;
-            float v[4];
-            switch (wtype) {
-            case CK_F16: case CK_BF16: avx2_half(wtype, (const uint16_t *)wr, ar, arow, rows, k, v); break;
-            case CK_INT8: avx2_int8((const int8_t *)wr, ar, arow, rows, k, v); break;
-            default: avx2_blocks(wtype, wr, ar, arow, rows, k / QK, v); break;
+            for (int j = 0; j < NR; j++) {
+                const uint8_t *row = a + j * arow;
+                __m256i x = _mm256_loadu_si256((const __m256i *)(row + header + b * QK));
+                __m256 da = _mm256_broadcast_ss((const float *)row + b);
+                for (int i = 0; i < MR; i++) {
+                    __m256i products = wtype == CK_Q8_0
+                        ? _mm256_maddubs_epi16(magnitude[i], _mm256_sign_epi8(x, q[i]))
+                        : _mm256_maddubs_epi16(q[i], x);
+                    __m256 dot = _mm256_cvtepi32_ps(_mm256_madd_epi16(products, ones));
+                    acc[i][j] = _mm256_fmadd_ps(dot, _mm256_mul_ps(dw[i], da), acc[i][j]);
+                }
             }
-            for (int r = 0; r < rows; r++) {
-                float *out = y + (r0 + r) * ldy + o;
-                *out = accumulate ? *out + v[r] : v[r];
+        }
+        if (offset || hasMinimum) {
+            for (int j = 0; j < NR; j++) {
+                const float *sums = (const float *)(a + j * arow) + nb + b0;
+                for (int i = 0; i < MR; i++) corr[i][j] += scaled_sum(kept[i], sums, b1 - b0);
             }
         }
     }
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) {
+            float v = hsum(acc[i][j]);
+            if (offset) v -= (float)offset * corr[i][j];
+            if (hasMinimum) v += corr[i][j];
+            float *out = y + j * ldy + i;
+            *out = accumulate ? *out + v : v;
+        }
+}
+
+/* Rows [0, n) × outputs [o0, o1) of one block type: 2 × PREFILL_NR tiles (4 × 1 when n is 1), then the edges. */
+CK_AVX2 static inline __attribute__((always_inline))
+void blocks_gemm(const int wtype, long n, long o0, long o1, long k, const uint8_t *w, long wrow,
+                 const uint8_t *a, long arow, float *y, long ldy, int accumulate) {
+    long nb = k / QK;
+#define TILE(MR, NR) block_tile(wtype, MR, NR, w + o * wrow, wrow, a + r * arow, arow, nb, y + r * ldy + o, ldy, accumulate)
+    if (n == 1) {
+        long r = 0, o = o0;
+        for (; o + 4 <= o1; o += 4) TILE(4, 1);
+        for (; o < o1; o++) TILE(1, 1);
+        return;
+    }
+    for (long r = 0; r < n; r += PREFILL_NR) {
+        long rows = n - r < PREFILL_NR ? n - r : PREFILL_NR;
+        long o = o0;
+        switch (rows) {
+        case 4: for (; o + 2 <= o1; o += 2) TILE(2, 4); for (; o < o1; o++) TILE(1, 4); break;
+        case 3: for (; o + 2 <= o1; o += 2) TILE(2, 3); for (; o < o1; o++) TILE(1, 3); break;
+        case 2: for (; o + 2 <= o1; o += 2) TILE(2, 2); for (; o < o1; o++) TILE(1, 2); break;
+        default: for (; o + 4 <= o1; o += 4) TILE(4, 1); for (; o < o1; o++) TILE(1, 1); break;
+        }
+    }
+#undef TILE
+}
+
+CK_AVX2 static void gemm_q8_0(long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a, long arow, float *y, long ldy, int acc) {
+    blocks_gemm(CK_Q8_0, n, o0, o1, k, w, wrow, a, arow, y, ldy, acc);
+}
+CK_AVX2 static void gemm_q4_0(long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a, long arow, float *y, long ldy, int acc) {
+    blocks_gemm(CK_Q4_0, n, o0, o1, k, w, wrow, a, arow, y, ldy, acc);
+}
+CK_AVX2 static void gemm_q4_1(long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a, long arow, float *y, long ldy, int acc) {
+    blocks_gemm(CK_Q4_1, n, o0, o1, k, w, wrow, a, arow, y, ldy, acc);
+}
+CK_AVX2 static void gemm_q5_0(long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a, long arow, float *y, long ldy, int acc) {
+    blocks_gemm(CK_Q5_0, n, o0, o1, k, w, wrow, a, arow, y, ldy, acc);
+}
+CK_AVX2 static void gemm_q5_1(long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a, long arow, float *y, long ldy, int acc) {
+    blocks_gemm(CK_Q5_1, n, o0, o1, k, w, wrow, a, arow, y, ldy, acc);
+}
+
+/* 16-bit weights: MR weight rows widened once per 8 values, NR fp32 activation rows. */
+CK_AVX2 static inline __attribute__((always_inline))
+void half_tile(const int wtype, const int MR, const int NR, const uint16_t *w, long wstride, const float *a, long astride,
+               long k, float *y, long ldy, int accumulate) {
+    __m256 acc[MAX_MR][MAX_NR];
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) acc[i][j] = _mm256_setzero_ps();
+    long c = 0;
+    for (; c + 8 <= k; c += 8) {
+        __m256 v[MAX_MR];
+        for (int i = 0; i < MR; i++) {
+            __m128i h = _mm_loadu_si128((const __m128i *)(w + i * wstride + c));
+            v[i] = wtype == CK_F16 ? _mm256_cvtph_ps(h) : _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+        }
+        for (int j = 0; j < NR; j++) {
+            __m256 x = _mm256_loadu_ps(a + j * astride + c);
+            for (int i = 0; i < MR; i++) acc[i][j] = _mm256_fmadd_ps(v[i], x, acc[i][j]);
+        }
+    }
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) {
+            float s = hsum(acc[i][j]);
+            const uint16_t *wr = w + i * wstride;
+            const float *x = a + j * astride;
+            for (long t = c; t < k; t++) {
+                float v;
+                if (wtype == CK_F16) v = _cvtsh_ss(wr[t]);
+                else { uint32_t bits = (uint32_t)wr[t] << 16; memcpy(&v, &bits, 4); }
+                s += v * x[t];
+            }
+            float *out = y + j * ldy + i;
+            *out = accumulate ? *out + s : s;
+        }
+}
+
+CK_AVX2 static inline __attribute__((always_inline))
+void half_gemm(const int wtype, long n, long o0, long o1, long k, const uint8_t *w, long wrow,
+               const uint8_t *a, long arow, float *y, long ldy, int accumulate) {
+    long ws = wrow / 2, as = arow / 4;
+#define TILE(MR, NR) half_tile(wtype, MR, NR, (const uint16_t *)(w + o * wrow), ws, (const float *)(a + r * arow), as, k, y + r * ldy + o, ldy, accumulate)
+    if (n == 1) {
+        long r = 0, o = o0;
+        for (; o + 4 <= o1; o += 4) TILE(4, 1);
+        for (; o < o1; o++) TILE(1, 1);
+        return;
+    }
+    for (long r = 0; r < n; r += 4) {
+        long rows = n - r < 4 ? n - r : 4;
+        long o = o0;
+        switch (rows) {
+        case 4: for (; o + 2 <= o1; o += 2) TILE(2, 4); for (; o < o1; o++) TILE(1, 4); break;
+        case 3: for (; o + 2 <= o1; o += 2) TILE(2, 3); for (; o < o1; o++) TILE(1, 3); break;
+        case 2: for (; o + 2 <= o1; o += 2) TILE(2, 2); for (; o < o1; o++) TILE(1, 2); break;
+        default: for (; o + 4 <= o1; o += 4) TILE(4, 1); for (; o < o1; o++) TILE(1, 1); break;
+        }
+    }
+#undef TILE
+}
+
+CK_AVX2 static void gemm_f16(long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a, long arow, float *y, long ldy, int acc) {
+    half_gemm(CK_F16, n, o0, o1, k, w, wrow, a, arow, y, ldy, acc);
+}
+CK_AVX2 static void gemm_bf16(long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a, long arow, float *y, long ldy, int acc) {
+    half_gemm(CK_BF16, n, o0, o1, k, w, wrow, a, arow, y, ldy, acc);
+}
+
+/* int8 rows (one scale per output) against int8 activation rows (one scale per token): 2 × 4 tiles
+   of exact int32 sums. */
+CK_AVX2 static inline __attribute__((always_inline))
+void int8_tile(const int MR, const int NR, const int8_t *w, long wrow, const uint8_t *a, long arow, long k,
+               float *y, long ldy, int accumulate) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i acc[MAX_MR][MAX_NR];
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) acc[i][j] = _mm256_setzero_si256();
+    long c = 0;
+    for (; c + 32 <= k; c += 32) {
+        __m256i q[MAX_MR], magnitude[MAX_MR];
+        for (int i = 0; i < MR; i++) {
+            q[i] = _mm256_loadu_si256((const __m256i *)(w + i * wrow + c));
+            magnitude[i] = _mm256_sign_epi8(q[i], q[i]);
+        }
+        for (int j = 0; j < NR; j++) {
+            __m256i x = _mm256_loadu_si256((const __m256i *)(a + j * arow + c));
+            for (int i = 0; i < MR; i++) {
+                __m256i products = _mm256_maddubs_epi16(magnitude[i], _mm256_sign_epi8(x, q[i]));
+                acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(products, ones));
+            }
+        }
+    }
+    for (int i = 0; i < MR; i++) {
+        const int8_t *wr = w + i * wrow;
+        float sw;
+        memcpy(&sw, wr + k, 4);
+        for (int j = 0; j < NR; j++) {
+            const int8_t *x = (const int8_t *)(a + j * arow);
+            __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(acc[i][j]), _mm256_extracti128_si256(acc[i][j], 1));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+            int64_t dot = _mm_cvtsi128_si32(s4);
+            for (long t = c; t < k; t++) dot += wr[t] * x[t];
+            float sa;
+            memcpy(&sa, (const uint8_t *)x + k, 4);
+            float v = sw * sa * (float)dot;
+            float *out = y + j * ldy + i;
+            *out = accumulate ? *out + v : v;
+        }
+    }
+}
+
+CK_AVX2 static void gemm_int8(long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a, long arow,
+                              float *y, long ldy, int accumulate) {
+#define TILE(MR, NR) int8_tile(MR, NR, (const int8_t *)(w + o * wrow), wrow, a + r * arow, arow, k, y + r * ldy + o, ldy, accumulate)
+    if (n == 1) {
+        long r = 0, o = o0;
+        for (; o + 4 <= o1; o += 4) TILE(4, 1);
+        for (; o < o1; o++) TILE(1, 1);
+        return;
+    }
+    for (long r = 0; r < n; r += 4) {
+        long rows = n - r < 4 ? n - r : 4;
+        long o = o0;
+        switch (rows) {
+        case 4: for (; o + 2 <= o1; o += 2) TILE(2, 4); for (; o < o1; o++) TILE(1, 4); break;
+        case 3: for (; o + 2 <= o1; o += 2) TILE(2, 3); for (; o < o1; o++) TILE(1, 3); break;
+        case 2: for (; o + 2 <= o1; o += 2) TILE(2, 2); for (; o < o1; o++) TILE(1, 2); break;
+        default: for (; o + 4 <= o1; o += 4) TILE(4, 1); for (; o < o1; o++) TILE(1, 1); break;
+        }
+    }
+#undef TILE
 }
 
 int ck_qgemm_has_avx2(void) {
@@ -381,6 +569,65 @@ int ck_qgemm_has_avx2(void) {
 
 void ck_qgemm(int wtype, long n, long o0, long o1, long k, const void *w, long wrow,
               const void *a, long arow, float *y, long ldy, int accumulate) {
-    if (ck_qgemm_has_avx2()) qgemm_avx2(wtype, n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate);
-    else ck_qgemm_reference(wtype, n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate);
+    const uint8_t *wb = (const uint8_t *)w, *ab = (const uint8_t *)a;
+    if (!ck_qgemm_has_avx2()) {
+        ck_qgemm_reference(wtype, n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate);
+        return;
+    }
+    switch (wtype) {
+    case CK_Q8_0: gemm_q8_0(n, o0, o1, k, wb, wrow, ab, arow, y, ldy, accumulate); break;
+    case CK_Q4_0: gemm_q4_0(n, o0, o1, k, wb, wrow, ab, arow, y, ldy, accumulate); break;
+    case CK_Q4_1: gemm_q4_1(n, o0, o1, k, wb, wrow, ab, arow, y, ldy, accumulate); break;
+    case CK_Q5_0: gemm_q5_0(n, o0, o1, k, wb, wrow, ab, arow, y, ldy, accumulate); break;
+    case CK_Q5_1: gemm_q5_1(n, o0, o1, k, wb, wrow, ab, arow, y, ldy, accumulate); break;
+    case CK_F16: gemm_f16(n, o0, o1, k, wb, wrow, ab, arow, y, ldy, accumulate); break;
+    case CK_BF16: gemm_bf16(n, o0, o1, k, wb, wrow, ab, arow, y, ldy, accumulate); break;
+    case CK_INT8: gemm_int8(n, o0, o1, k, wb, wrow, ab, arow, y, ldy, accumulate); break;
+    default: ck_qgemm_reference(wtype, n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate); break;
+    }
+}
+
+/* ---- Threads ----
+   One call quantizes the activation rows (rows split over the threads), then multiplies (outputs
+   split over the threads, in multiples of 4 so every part runs whole tiles) on CKernels' pool. */
+
+typedef struct {
+    int wtype;
+    long n, m, k, wrow, arow, ldy;
+    const void *w;
+    const float *x;
+    const void *a;
+    void *scratch;
+    float *y;
+    int accumulate;
+} qgemm_job;
+
+static void quantize_part(void *context, int part, int parts) {
+    const qgemm_job *job = context;
+    long r0 = job->n * part / parts, r1 = job->n * (part + 1) / parts;
+    quantize_rows(job->wtype, job->x, r0, r1, job->k, job->scratch, ck_qgemm_has_avx2());
+}
+
+static void multiply_part(void *context, int part, int parts) {
+    const qgemm_job *job = context;
+    long units = (job->m + 3) / 4;
+    long o0 = units * part / parts * 4, o1 = units * (part + 1) / parts * 4;
+    if (o1 > job->m) o1 = job->m;
+    if (o0 < o1) ck_qgemm(job->wtype, job->n, o0, o1, job->k, job->w, job->wrow, job->a, job->arow, job->y, job->ldy, job->accumulate);
+}
+
+void ck_qgemm_threaded(int wtype, long n, long m, long k, const void *w, long wrow, const float *x, void *scratch,
+                       float *y, long ldy, int accumulate, int threads) {
+    qgemm_job job = {wtype, n, m, k, wrow, ck_qact_row_bytes(wtype, k), ldy, w, x, NULL, scratch, y, accumulate};
+    if (threads < 1) threads = 1;
+    if (act_kind_for(wtype) == ACT_F32) {
+        job.a = x;
+    } else {
+        int quantizers = n >= 2 * threads ? threads : 1;
+        ck_parallel(quantizers, quantize_part, &job);
+        job.a = scratch;
+    }
+    long units = (m + 3) / 4;
+    int parts = units < threads ? (int)units : threads;
+    ck_parallel(parts < 1 ? 1 : parts, multiply_part, &job);
 }

@@ -147,5 +147,26 @@ void ck_qgemm_reference(int wtype, long n, long o0, long o1, long k, const void 
                         const void *a, long arow, float *y, long ldy, int accumulate);
 /* Whether ck_qgemm runs its AVX2 path on this CPU. */
 int ck_qgemm_has_avx2(void);
+/* The scalar twin of ck_quantize_activations (identical bytes; for tests). */
+void ck_quantize_activations_reference(int wtype, const float *x, long rows, long k, void *out);
+/* y[r*ldy + o] (+)= x_r · W_o for r < n, o < m: quantizes x's n rows (k floats each) into `scratch`
+   (n·ck_qact_row_bytes bytes; unused for f16/bf16 weights), then multiplies, both split over
+   `threads` threads of the pool (ck_parallel). */
+void ck_qgemm_threaded(int wtype, long n, long m, long k, const void *w, long wrow, const float *x, void *scratch,
+                       float *y, long ldy, int accumulate, int threads);
+
+/* A small pool of persistent worker threads (thread_pool.c): runs fn(context, part, parts) for part
+   in [0, parts), part 0 on the calling thread; returns when all are done. Workers spin briefly
+   between calls (a decode step makes dozens of calls a millisecond), then sleep. A call made while
+   another thread's call is running runs its parts one after another on the caller. */
+typedef void (*ck_task)(void *context, int part, int parts);
+void ck_parallel(int parts, ck_task fn, void *context);
+
+/* fp32 products of a few rows with an input-major W[k, m] (gemv_f32.c), for decode:
+   y[r*ldy + o] += Σ_i x[r*k + i]·w[i*ldw + o] for r < n, o in [o0, o1). AVX2 panels of 32 outputs,
+   the portable loop for the rest; ck_sgemv_threaded splits the panels over the pool (ldw = ldy = m). */
+void ck_sgemv(long n, long o0, long o1, long k, const float *x, const float *w, long ldw, float *y, long ldy);
+void ck_sgemv_reference(long n, long o0, long o1, long k, const float *x, const float *w, long ldw, float *y, long ldy);
+void ck_sgemv_threaded(long n, long m, long k, const float *x, const float *w, float *y, int threads);
 
 #endif

@@ -2,7 +2,7 @@
 // entry point every linear layer of the forward and backward passes goes through when its
 // activations are fp32. fp32 weights run on BLAS.gemm (or plain loops on the reference path);
 // other formats run on CKernels' quantized products (`ck_qgemm`: activation rows quantized on the
-// fly, integer block dot products, outputs split over the BLAS thread count). The reference path
+// fly, integer block dot products, outputs split over the BLAS thread count on CKernels' pool). The reference path
 // dequantizes one output row at a time and takes fp32 dot products with every input row.
 
 import CKernels
@@ -21,6 +21,12 @@ public enum MatrixProduct {
             case .fast: quantized(type, out: y, inp: x, weight: w, rows: N, scratch: scratch ?? ByteScratch())
             case .reference: reference(out: y, inp: x, weight: w, rows: N)
             }
+            return
+        }
+        if path == .fast, w.orientation == .inputMajor, N <= 2 {
+            // Decode: a matrix-vector product streams W once (ck_sgemv on the pool); sgemm would pack it.
+            if !accumulate { fillRows(y, bias, N: N, M: M) } else if let bias { Linear.addBias(y, bias, N: N, OC: M) }
+            ck_sgemv_threaded(N, M, K, x, w.floats, y, Int32(min(BLAS.threadCount, max(M / 64, 1))))
             return
         }
         switch (path, w.orientation) {
@@ -63,26 +69,16 @@ public enum MatrixProduct {
     }
 
     /// y += x·W for an output-major quantized or 16-bit W: the input rows are quantized once into
-    /// `scratch` (16-bit weights read the fp32 rows as they are), then each thread takes a share of W's rows.
+    /// `scratch` (16-bit weights read the fp32 rows as they are), then W's rows are split over the
+    /// BLAS thread count on CKernels' worker pool (`ck_qgemm_threaded`: spinning workers, because a
+    /// decode step makes dozens of these products a millisecond).
     static func quantized(_ type: Int32, out y: UnsafeMutablePointer<Float>, inp x: UnsafePointer<Float>,
                           weight w: WeightOperand, rows N: Int, scratch: ByteScratch) {
         precondition(w.orientation == .outputMajor, "\(w.format) products read output-major rows")
         let K = w.inputs, M = w.outputs
-        let rowBytes = ck_qact_row_bytes(type, K)
-        let activations: UnsafeRawPointer
-        if w.format.halfPrecision != nil {
-            activations = UnsafeRawPointer(x)
-        } else {
-            let buffer = scratch.bytes(N * rowBytes)
-            ck_quantize_activations(type, x, N, K, buffer)
-            activations = UnsafeRawPointer(buffer)
-        }
-        let parts = min(BLAS.threadCount, max(M / 32, 1))
-        let base = w.base, weightRow = w.rowBytes
-        Parallel.forEach(parts) { part in
-            let outputs = Parallel.range(part, of: parts, total: M)
-            ck_qgemm(type, N, outputs.lowerBound, outputs.upperBound, K, base, weightRow, activations, rowBytes, y, M, 1)
-        }
+        let buffer = w.format.halfPrecision != nil ? nil : scratch.bytes(N * ck_qact_row_bytes(type, K))
+        let threads = min(BLAS.threadCount, max(M / 32, 1))
+        ck_qgemm_threaded(type, N, M, K, w.base, w.rowBytes, x, buffer, y, M, 1, Int32(threads))
     }
 
     /// y[n, ·] = bias (or 0) for every row.

@@ -47,10 +47,8 @@ public final class KVCache: @unchecked Sendable {
                 let q = qkv + t * 3 * A + h * hs
                 var maximum = -Float.greatestFiniteMagnitude
                 for j in 0...last {
-                    let k = K + j * A + h * hs
-                    var dot: Float = 0
-                    for i in 0..<hs { dot += q[i] * k[i] }
-                    s[j] = dot * scale
+                    // 16-lane dot product: a scalar `+=` chain keeps IEEE order and never vectorises.
+                    s[j] = VectorMath.dot(q, K + j * A + h * hs, hs) * scale
                     maximum = max(maximum, s[j])
                 }
                 var sum: Float = 0

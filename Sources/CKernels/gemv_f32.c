@@ -1,0 +1,80 @@
+/* fp32 products of a few activation rows (decode: one) with an input-major weight matrix W[k, m]
+   (Hugging Face's Conv1D layout, the training arena's): y[r, o] += Σ_i x[r, i]·W[i, o]. A decode
+   step is a matrix-vector product that streams W once; a GEMM library packs W first (reads and
+   writes it again) and hands small calls to its own threads. Here column panels of 32 are split over
+   the pool (ck_parallel) and each keeps its sums in registers while it walks down the rows of W.
+   The portable loop is the twin the tests compare with (same k order per output). */
+#include "ckernels.h"
+#include <immintrin.h>
+
+#define CK_AVX2 __attribute__((target("avx2,fma")))
+#define PANEL 32
+
+void ck_sgemv_reference(long n, long o0, long o1, long k, const float *x, const float *w, long ldw, float *y, long ldy) {
+    for (long r = 0; r < n; r++)
+        for (long o = o0; o < o1; o++) {
+            float s = 0;
+            for (long i = 0; i < k; i++) s += x[r * k + i] * w[i * ldw + o];
+            y[r * ldy + o] += s;
+        }
+}
+
+CK_AVX2 static void panel_avx2(long n, long o, long k, const float *x, const float *w, long ldw, float *y, long ldy) {
+    for (long r = 0; r < n; r += 2) {
+        int two = r + 1 < n;
+        const float *x0 = x + r * k, *x1 = x + (two ? r + 1 : r) * k;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (long i = 0; i < k; i++) {
+            const float *row = w + i * ldw + o;
+            __m256 w0 = _mm256_loadu_ps(row), w1 = _mm256_loadu_ps(row + 8), w2 = _mm256_loadu_ps(row + 16), w3 = _mm256_loadu_ps(row + 24);
+            __m256 s = _mm256_broadcast_ss(x0 + i), t = _mm256_broadcast_ss(x1 + i);
+            a0 = _mm256_fmadd_ps(s, w0, a0); a1 = _mm256_fmadd_ps(s, w1, a1);
+            a2 = _mm256_fmadd_ps(s, w2, a2); a3 = _mm256_fmadd_ps(s, w3, a3);
+            b0 = _mm256_fmadd_ps(t, w0, b0); b1 = _mm256_fmadd_ps(t, w1, b1);
+            b2 = _mm256_fmadd_ps(t, w2, b2); b3 = _mm256_fmadd_ps(t, w3, b3);
+        }
+        float *y0 = y + r * ldy + o;
+        _mm256_storeu_ps(y0, _mm256_add_ps(_mm256_loadu_ps(y0), a0));
+        _mm256_storeu_ps(y0 + 8, _mm256_add_ps(_mm256_loadu_ps(y0 + 8), a1));
+        _mm256_storeu_ps(y0 + 16, _mm256_add_ps(_mm256_loadu_ps(y0 + 16), a2));
+        _mm256_storeu_ps(y0 + 24, _mm256_add_ps(_mm256_loadu_ps(y0 + 24), a3));
+        if (two) {
+            float *y1 = y0 + ldy;
+            _mm256_storeu_ps(y1, _mm256_add_ps(_mm256_loadu_ps(y1), b0));
+            _mm256_storeu_ps(y1 + 8, _mm256_add_ps(_mm256_loadu_ps(y1 + 8), b1));
+            _mm256_storeu_ps(y1 + 16, _mm256_add_ps(_mm256_loadu_ps(y1 + 16), b2));
+            _mm256_storeu_ps(y1 + 24, _mm256_add_ps(_mm256_loadu_ps(y1 + 24), b3));
+        }
+    }
+}
+
+static int has_avx2(void) {
+    static int has = -1;
+    if (has < 0) { __builtin_cpu_init(); has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+    return has;
+}
+
+void ck_sgemv(long n, long o0, long o1, long k, const float *x, const float *w, long ldw, float *y, long ldy) {
+    long o = o0;
+    if (has_avx2())
+        for (; o + PANEL <= o1; o += PANEL) panel_avx2(n, o, k, x, w, ldw, y, ldy);
+    ck_sgemv_reference(n, o, o1, k, x, w, ldw, y, ldy);
+}
+
+typedef struct { long n, m, k; const float *x, *w; float *y; } gemv_job;
+
+static void gemv_part(void *context, int part, int parts) {
+    const gemv_job *job = context;
+    long panels = (job->m + PANEL - 1) / PANEL;
+    long o0 = panels * part / parts * PANEL, o1 = panels * (part + 1) / parts * PANEL;
+    if (o1 > job->m) o1 = job->m;
+    if (o0 < o1) ck_sgemv(job->n, o0, o1, job->k, job->x, job->w, job->m, job->y, job->m);
+}
+
+void ck_sgemv_threaded(long n, long m, long k, const float *x, const float *w, float *y, int threads) {
+    gemv_job job = {n, m, k, x, w, y};
+    long panels = (m + PANEL - 1) / PANEL;
+    int parts = threads < 1 ? 1 : threads;
+    if (parts > panels) parts = (int)panels;
+    ck_parallel(parts < 1 ? 1 : parts, gemv_part, &job);
+}
