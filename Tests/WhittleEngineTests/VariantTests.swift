@@ -173,7 +173,7 @@ import WhittleTestSupport
             ("\"version\": 1", "\"version\": 1, \"extra\": 0", "unknown key 'extra'"),
             ("\"format\": \"whittle-variant\"", "\"format\": \"other\"", "'format'"),
             ("\"method\": \"rtn\"", "\"method\": \"magic\"", "unknown method 'magic'"),
-            ("\"pass\": \"quantize\"", "\"pass\": \"distill\"", "unknown pass 'distill'"),
+            ("\"pass\": \"quantize\"", "\"pass\": \"merge\"", "unknown pass 'merge'"),
             ("\"pass\": \"quantize\"", "\"pass\": \"prune\"", "unknown pruning method 'rtn'"),
             ("\"wte.weight\": \"q8_0\"", "\"wte.weight\": \"q3_k\"", "plan entry 'wte.weight'"),
             ("\"metrics\": null", "\"metrics\": 3", "'metrics'"),

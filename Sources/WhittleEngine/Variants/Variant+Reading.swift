@@ -108,12 +108,12 @@ extension Variant {
             guard case .number(let literal) = value else { return nil }
             return UInt64(literal)
         }
-        let target = try object.optional("target_bpw") { $0.doubleValue.flatMap { $0.isFinite && $0 > 0 ? $0 : nil } }
-        let predicted = try object.optional("predicted_kld") { $0.doubleValue.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } }
-        try object.finish()
         var pass = Pass(settings: settings, calibrationText: text, calibrationSamples: samples, calibrationSeed: seed)
-        pass.targetBitsPerWeight = target
-        pass.predictedDivergence = predicted
+        if kind == .quantize {
+            pass.targetBitsPerWeight = try object.optional("target_bpw") { $0.doubleValue.flatMap { $0.isFinite && $0 > 0 ? $0 : nil } }
+            pass.predictedDivergence = try object.optional("predicted_kld") { $0.doubleValue.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } }
+        }
+        try object.finish()
         return pass
     }
 
