@@ -24,6 +24,7 @@ final class SessionDriver {
     /// Wall seconds of recent steps, for the ETA.
     var recentSeconds: [Double] = []
     var changes: [TrainingSession.SettingChange] = []
+    var compressions: [CompressionEvent] = []
     /// Seconds of the last RSS refresh while idle.
     var lastIdleRefresh = 0.0
 
@@ -95,6 +96,8 @@ final class SessionDriver {
         case .copyModel:
             copyModel()
             return
+        case .pruneNow, .quantizeNow:
+            compress(command)
         case .stop:
             break
         }
@@ -241,6 +244,7 @@ final class SessionDriver {
             snapshot.elapsedSeconds = elapsedSeconds
             snapshot.etaSeconds = eta
             snapshot.changes = changes
+            snapshot.compressions = compressions
             snapshot.unsavedSteps = trainer.step - lastSavedStep
             snapshot.lastCheckpoint = lastCheckpoint
         }

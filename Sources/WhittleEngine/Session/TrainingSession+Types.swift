@@ -35,6 +35,10 @@ extension TrainingSession {
         /// Copy the model's weights at the next step boundary; answered by `.modelCopied` (or
         /// `.modelCopyFailed` when there is no model), so a reader never sees a half-written step.
         case copyModel
+        /// Prune the live model at the next step boundary and keep the mask (answered by `.compressed`).
+        case pruneNow(PruneNowRequest)
+        /// Round the fp32 master, evaluate it against itself, and train on (answered by `.compressed`).
+        case quantizeNow(QuantizeNowRequest)
     }
 
     /// A private copy of the run's model as of a step boundary, safe to use on any thread while
@@ -75,6 +79,10 @@ extension TrainingSession {
         case modelCopied(ModelCopy)
         /// `.copyModel` could not be answered (the run failed to load); the message says why.
         case modelCopyFailed(String)
+        /// A prune-now or quantize-now finished (also in the snapshot's `compressions` and log.jsonl).
+        case compressed(CompressionEvent)
+        /// A prune-now or quantize-now was refused or failed; the run carries on unchanged.
+        case compressionFailed(String)
     }
 
     /// A setting changed during the run, at the boundary after `step` steps.
@@ -153,6 +161,10 @@ extension TrainingSession {
         public var etaSeconds: Double?
         /// Applied setting changes, oldest first.
         public var changes: [SettingChange] = []
+        /// Prune-now and quantize-now events of this session, oldest first (chart markers).
+        public var compressions: [CompressionEvent] = []
+        /// What the training thread is busy with between steps ("pruning: wanda 50%..."), or nil.
+        public var activity: String?
         /// Steps taken since the last checkpoint.
         public var unsavedSteps = 0
         public var lastCheckpoint: String?

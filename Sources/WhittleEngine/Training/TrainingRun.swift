@@ -292,15 +292,14 @@ public final class TrainingRun: @unchecked Sendable {
                                   sample: trainer.tokenizer.decode(sample.tokens), sampleSettings: settings)
     }
 
-    /// Opens the run log for appending, first dropping lines of steps after `step` (they belong to
-    /// an interrupted continuation that the resumed run will redo).
+    /// Opens the run log for appending, first dropping lines of steps (and events) after `step` (they
+    /// belong to an interrupted continuation that the resumed run will redo).
     static func openLog(_ directory: String, keepingStepsThrough step: Int) throws -> Int32 {
         let path = directory + "/" + logName
         if FileIO.exists(path) {
             let existing = try FileIO.readFile(path)
-            let kept = String(decoding: existing, as: UTF8.self).split(separator: "\n").filter { line in
-                guard let record = try? JSONDecoder().decode(StepRecord.self, from: Data(line.utf8)) else { return false }
-                return record.step <= step
+            let kept = String(decoding: existing, as: UTF8.self).split(separator: "\n").filter {
+                keepsLogLine($0, throughStep: step)
             }
             let text = kept.map { $0 + "\n" }.joined()
             try FileIO.writeFile(Array(text.utf8), to: path, sync: true)
