@@ -36,7 +36,9 @@ extension SessionDriver {
             }
             session.report(.compressed(event))
         } catch {
-            session.report(.compressionFailed(TrainingSession.describe(error)))
+            // The hint says what to choose instead (e.g. a type whose blocks fit the rows).
+            let hint = (error as? WhittleError).map { " — " + $0.hint } ?? ""
+            session.report(.compressionFailed(TrainingSession.describe(error) + hint))
         }
     }
 }
