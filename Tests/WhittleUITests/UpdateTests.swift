@@ -55,6 +55,8 @@ import Testing
             state.compress.focus = .output
             state.compress.output = TextField("variants/x")
             state.compress.output.moveLeft()
+        case .liveCompress:
+            state.modal = .liveCompress(LiveCompressForm(kind: .prune))
         }
         return state
     }

@@ -124,6 +124,10 @@ public enum Action: Equatable, Sendable {
     case scanFinished(SensitivityMap)
     case scanFailed(String)
     case scanCancelled
+    /// What the training thread is doing for a prune-now / quantize-now (nil: nothing), its result, or why it failed.
+    case compressionProgress(String?)
+    case compressionFinished(CompressionEvent)
+    case compressionFailed(String)
 }
 
 /// Something `update` asks the host to do; the host runs it and reports back through Actions.
@@ -176,4 +180,8 @@ public enum Effect: Equatable, Sendable {
     case cancelPass
     /// Scan the model's sensitivity (each tensor alone at each type) on calibration windows.
     case scanSensitivity(basePath: String, samples: Int)
+    /// Prune the live run's weights at the next step boundary, keeping the mask.
+    case pruneNow(PruneNowRequest)
+    /// Quantize a copy of the live weights, evaluate it against fp32, train on.
+    case quantizeNow(QuantizeNowRequest)
 }

@@ -39,6 +39,8 @@ public enum Modal: Equatable, Sendable {
     case newRun(NewRunForm)
     /// "Save the current run before switching?".
     case replaceRun(RunReplacement)
+    /// Prune or quantize the live run now (`p`, `z`).
+    case liveCompress(LiveCompressForm)
 }
 
 /// Which x axis charts use.
@@ -109,6 +111,8 @@ public struct AppState: Equatable, Sendable {
     public var compress = CompressState()
     /// The current run's directory (the Compress screen's default model), as the host reports it.
     public var runDirectory: String?
+    /// Prune-now / quantize-now: what runs and the latest result.
+    public var liveCompression = LiveCompressionState()
 
     public init(
         width: Int = 80, height: Int = 24, hyperparameters: HyperparameterValues = HyperparameterValues(),
@@ -140,6 +144,7 @@ public struct AppState: Equatable, Sendable {
         case .confirmQuit, .runSteps, .replaceRun: return .dialog
         case .openModel: return .picker
         case .newRun: return .newRun
+        case .liveCompress: return .liveCompress
         case nil: break
         }
         if screen == .generate { return .generate }

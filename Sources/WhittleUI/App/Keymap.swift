@@ -17,6 +17,8 @@ public enum KeyContext: String, Equatable, Sendable, CaseIterable {
     /// Typing the Compare screen's evaluation text or generation prompt.
     case compareField
     case compress
+    /// The prune-now / quantize-now form.
+    case liveCompress
 
     /// The section title in the help overlay.
     public var title: String {
@@ -33,6 +35,7 @@ public enum KeyContext: String, Equatable, Sendable, CaseIterable {
         case .compare: "Compare screen"
         case .compareField: "Compare: typing a path or prompt"
         case .compress: "Compress screen"
+        case .liveCompress: "Prune / quantize now"
         }
     }
 }
@@ -52,6 +55,7 @@ public enum Command: String, Equatable, Sendable, CaseIterable {
     case sortNext, sortPrevious, reverseSort, cyclePlotAxis, cycleQuality, editData, editPrompt, remeasure
     case addModel, removeModel, exportComparison, showTensorErrors
     case applyPass, cancelPass, chooseOrApply, scanSensitivity
+    case pruneNow, quantizeNow
 }
 
 /// One row of the keymap.
@@ -103,6 +107,8 @@ public enum Keymap {
         KeyBinding([ch("e")], .openExperiments, "Experiments screen: queue runs that vary settings, compare them", .global),
         KeyBinding([ch("v")], .openCompare, "Compare screen: the base and its variants, quality, size, speed", .global),
         KeyBinding([ch("w")], .openCompress, "Compress screen: quantize a model into a variant", .global),
+        KeyBinding([ch("p")], .pruneNow, "prune the live model now (method, sparsity or N:M); the mask is kept", .global),
+        KeyBinding([ch("z")], .quantizeNow, "quantize a copy now, evaluate it against fp32, train on", .global),
         KeyBinding([ch("?"), .function(1)], .help, "this help", .global, statusBar: true),
         KeyBinding([.escape], .cancel, "cancel / clear message", .global),
         KeyBinding([ch("q")], .quit, "quit, saving a checkpoint (asks first if unsaved)", .global, statusBar: true),
@@ -200,6 +206,12 @@ public enum Keymap {
         KeyBinding([.delete], .deleteForward, "delete under the cursor", .compress),
         KeyBinding([.home], .cursorHome, "cursor to start", .compress),
         KeyBinding([.end], .cursorEnd, "cursor to end", .compress),
+        KeyBinding([.enter], .accept, "prune / quantize at the next step boundary", .liveCompress, statusBar: true),
+        KeyBinding([.left], .decrease, "previous choice", .liveCompress, statusBar: true),
+        KeyBinding([.right], .increase, "next choice", .liveCompress),
+        KeyBinding([.up, .down, .tab, .backTab], .nextField, "other row", .liveCompress, statusBar: true),
+        KeyBinding([.escape, ch("q")], .close, "cancel", .liveCompress, statusBar: true),
+        KeyBinding([.function(1), ch("?")], .help, "this help", .liveCompress),
         KeyBinding([.enter], .accept, "start the run (asks to save the current one)", .newRun, statusBar: true),
         KeyBinding([.tab, .down], .nextField, "next field", .newRun, statusBar: true),
         KeyBinding([.backTab, .up], .previousField, "previous field", .newRun),

@@ -147,6 +147,8 @@ private func renderModal(_ state: AppState, _ theme: Theme, into screen: inout S
             style: theme.style(.highlight, bold: true))
     case .openModel, .newRun, .replaceRun:
         renderRunDialog(modal, state, theme, into: &screen)
+    case .liveCompress(let form):
+        LiveCompressionView.renderForm(form, state, theme, area: body, into: &screen)
     }
 }
 

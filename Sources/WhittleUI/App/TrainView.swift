@@ -49,14 +49,19 @@ enum TrainView {
             xFormat: axis == .step ? .number : .duration,
             labelStyle: theme.style(.graphText), markerStyle: theme.style(.marker))
         let markers = snapshot.changes.map { axis == .step ? Double($0.step) : $0.seconds }
+            + snapshot.compressions.map { axis == .step ? Double($0.step) : $0.seconds }
         let lossTitle = "loss" + (state.chart.logScale ? " (log)" : "") + " by \(axis.rawValue)"
         let lossInner = frame(layout.lossChart, title: lossTitle, focused: focused, state, theme, into: &screen)
         var loss = smoothedPair("train", snapshot.trainLoss, key: .lossTrain, state, theme, cache: cache)
         loss.append(
             ChartLayer(summary: cache.raw("val", snapshot.validationLoss, axis: axis),
                        style: theme.style(.lossValidation, bold: true)))
+        let compressions = snapshot.compressions.map {
+            ChartMarker(x: axis == .step ? Double($0.step) : $0.seconds, label: $0.label)
+        }
         LineChart.draw(
-            into: &screen, area: lossInner, layers: loss, markers: markers, options: options, glyphs: state.glyphs)
+            into: &screen, area: lossInner, layers: loss, markers: markers, labelledMarkers: compressions,
+            options: options, glyphs: state.glyphs)
         legend(
             [
                 ("train", snapshot.trainLoss.last?.value, .lossTrain),

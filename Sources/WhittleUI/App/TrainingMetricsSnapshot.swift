@@ -51,6 +51,19 @@ public struct SettingChange: Equatable, Sendable {
     }
 }
 
+/// A prune-now or quantize-now during the run; the loss chart marks it with `label`.
+public struct CompressionMarker: Equatable, Sendable {
+    public var step: Int
+    public var seconds: Double
+    /// E.g. "prune 50%", "q4_0 +0.041".
+    public var label: String
+    public init(step: Int, seconds: Double, label: String) {
+        self.step = step
+        self.seconds = seconds
+        self.label = label
+    }
+}
+
 /// Everything the Train screen shows about the current run.
 public struct TrainingMetricsSnapshot: Equatable, Sendable {
     public var runName = ""
@@ -79,6 +92,8 @@ public struct TrainingMetricsSnapshot: Equatable, Sendable {
     public var hyperparameters: HyperparameterValues?
     /// Settings changed during the run, oldest first.
     public var changes: [SettingChange] = []
+    /// Prune-now / quantize-now events, oldest first: labelled markers on the loss chart.
+    public var compressions: [CompressionMarker] = []
     /// The engine's own estimate of seconds to finish (recent pace); when `hasEngineETA`, the header
     /// shows it (nil shows "--") instead of the average-pace estimate below.
     public var engineETASeconds: Double?

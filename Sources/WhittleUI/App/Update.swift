@@ -94,6 +94,9 @@ public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
     case .runDirectoryChanged, .modelInspected, .modelInspectionFailed, .passProgress, .passFinished, .passFailed,
          .passCancelled, .scanProgress, .scanFinished, .scanFailed, .scanCancelled:
         return updateCompress(&state, action)
+    case .compressionProgress, .compressionFinished, .compressionFailed:
+        updateLiveCompression(&state, action)
+        return []
     case .runReplaced:
         state.runConfig = nil
         state.vocabularySize = 0
@@ -101,6 +104,7 @@ public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
         state.editing = nil
         state.validationError = nil
         state.generate.status = .ready
+        state.liveCompression = LiveCompressionState()
         return []
     }
 }
@@ -195,6 +199,7 @@ func perform(_ command: Command, _ state: inout AppState) -> [Effect] {
     let fieldEdits: [Command] = [.deleteBackward, .deleteForward, .cursorLeft, .cursorRight, .cursorHome, .cursorEnd]
     if state.keyContext == .generate, fieldEdits.contains(command) { return performGenerateCommand(command, &state) }
     if state.keyContext == .picker || state.keyContext == .newRun { return performRunDialogCommand(command, &state) }
+    if state.keyContext == .liveCompress { return performLiveCompressCommand(command, &state) }
     if state.keyContext == .experiments, command != .help, command != .toggleScreen {
         return performExperimentsCommand(command, &state)
     }
@@ -257,6 +262,8 @@ func perform(_ command: Command, _ state: inout AppState) -> [Effect] {
         return state.compare.models.isEmpty ? [] : [.checkModels(state.compare.models)]
     case .openCompress:
         return openCompress(&state)
+    case .pruneNow, .quantizeNow:
+        return openLiveCompress(command == .pruneNow ? .prune : .quantize, &state)
     case .openModelDialog:
         state.modal = .openModel(ModelPicker(entries: []))
         return [.listModels]

@@ -59,6 +59,11 @@ public struct SessionMetrics: Sendable {
                               summary: "\(change.key) \(change.old) → \(change.new)")
             }
         }
+        if metrics.compressions.count != snapshot.compressions.count {
+            metrics.compressions = snapshot.compressions.map { event in
+                CompressionMarker(step: event.step, seconds: seconds(afterStep: event.step), label: event.chartLabel)
+            }
+        }
         return metrics
     }
 

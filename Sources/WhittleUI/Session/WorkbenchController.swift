@@ -109,6 +109,8 @@ public final class WorkbenchController {
         case .checkNewRun(let request):
             guard let library else { return handle(.newRunChecked(.invalid("starting runs is not available here"))) }
             library.send(.check(request))
+        case .pruneNow(let request): session.send(.pruneNow(request))
+        case .quantizeNow(let request): session.send(.quantizeNow(request))
         case .listLibrary, .inspectModel, .compare, .checkModels, .exportComparison, .generateSideBySide, .quantize,
              .cancelPass, .scanSensitivity, .measureTensorErrors:
             performVariantEffect(effect)
@@ -133,6 +135,9 @@ public final class WorkbenchController {
         if let config = snapshot.config, config != state.runConfig {
             handle(.hyperparametersApplied(HyperparameterValues(config: config)))
             handle(.runConfigChanged(config, vocabularySize: snapshot.vocabularySize))
+        }
+        if let activity = snapshot.activity, activity != state.liveCompression.activity {
+            handle(.compressionProgress(activity))
         }
         for event in session.takeEvents() { apply(event, snapshot) }
         if (snapshot.unsavedSteps > 0) != state.hasUnsavedProgress {
@@ -175,6 +180,8 @@ public final class WorkbenchController {
             guard pendingGeneration != nil else { return }
             pendingGeneration = nil
             handle(.generationFailed(message))
+        case .compressed(let event): handle(.compressionFinished(event))
+        case .compressionFailed(let message): handle(.compressionFailed(message))
         }
     }
 

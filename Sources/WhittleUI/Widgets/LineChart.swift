@@ -97,7 +97,7 @@ public enum LineChart {
     /// Plots `layers` (raw points or incrementally maintained summaries, drawn identically).
     public static func draw(
         into screen: inout Screen, area: Rect, layers: [ChartLayer], markers: [Double] = [],
-        options: LineChartOptions, glyphs: Glyphs
+        labelledMarkers: [ChartMarker] = [], options: LineChartOptions, glyphs: Glyphs
     ) {
         guard area.width >= 1, area.height >= 1 else { return }
         let log = options.logScale
@@ -150,6 +150,7 @@ public enum LineChart {
                 screen.set(glyphs.markerLine, x: column, y: y, style: options.markerStyle)
             }
         }
+        drawLabelledMarkers(labelledMarkers, into: &screen, plot: plot, scale: scale, options: options, glyphs: glyphs)
         if options.showYLabels {
             drawYLabels(labels, into: &screen, area: area, gutter: gutter, plot: plot, style: options.labelStyle)
         }
@@ -228,6 +229,40 @@ public enum LineChart {
         if mx > plot.x + left.count + 1, mx + middle.count < plot.maxX - right.count - 1 {
             screen.put(middle, x: mx, y: row, style: options.labelStyle)
         }
+    }
+}
+
+extension LineChart {
+    /// Vertical lines through the whole plot (over the curves), each with its label on the top row,
+    /// right of the line when it fits there, else left of it; a label that would overwrite an
+    /// earlier one is left out.
+    static func drawLabelledMarkers(
+        _ markers: [ChartMarker], into screen: inout Screen, plot: Rect, scale: ChartScale, options: LineChartOptions,
+        glyphs: Glyphs
+    ) {
+        var taken: [Range<Int>] = []
+        for marker in markers where marker.x >= scale.xMin && marker.x <= scale.xMin + scale.xSpan {
+            let column = plot.x + scale.dotColumn(marker.x) / scale.dotsPerCell.columns
+            for y in plot.y..<plot.maxY { screen.set(glyphs.markerLine, x: column, y: y, style: options.markerStyle) }
+            let label = String(marker.label.prefix(max(plot.width - 1, 0)))
+            guard !label.isEmpty else { continue }
+            var start = column + 1
+            if start + label.count > plot.maxX { start = column - label.count }
+            let range = start..<(start + label.count)
+            guard start >= plot.x, !taken.contains(where: { $0.overlaps(range) }) else { continue }
+            taken.append((range.lowerBound - 1)..<(range.upperBound + 1))
+            screen.put(label, x: start, y: plot.y, style: options.markerStyle.bolded())
+        }
+    }
+}
+
+/// A vertical chart marker at `x` with a short label (e.g. "prune 50%").
+public struct ChartMarker: Equatable, Sendable {
+    public var x: Double
+    public var label: String
+    public init(x: Double, label: String) {
+        self.x = x
+        self.label = label
     }
 }
 
