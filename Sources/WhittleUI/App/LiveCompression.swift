@@ -87,8 +87,8 @@ public struct LiveCompressForm: Equatable, Sendable {
     /// What the form does, in one line under the rows.
     public var explanation: String {
         switch kind {
-        case .prune: "Prunes the live weights; the mask is kept from here on (saved with the next checkpoint)."
-        case .quantize: "Rounds a copy, measures it against fp32; training goes on in fp32, unchanged."
+        case .prune: "Prunes the live weights; the mask holds from here on."
+        case .quantize: "Rounds a copy, scores it against fp32; training goes on in fp32."
         }
     }
 }

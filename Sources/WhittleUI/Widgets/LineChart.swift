@@ -233,25 +233,29 @@ public enum LineChart {
 }
 
 extension LineChart {
-    /// Vertical lines through the whole plot (over the curves), each with its label on the top row,
-    /// right of the line when it fits there, else left of it; a label that would overwrite an
-    /// earlier one is left out.
+    /// Vertical lines through the whole plot (over the curves), each with its label on the top row
+    /// (the second row when the top one is taken there), right of the line when it fits, else left of
+    /// it; a label with no free place is left out (the line stays).
     static func drawLabelledMarkers(
         _ markers: [ChartMarker], into screen: inout Screen, plot: Rect, scale: ChartScale, options: LineChartOptions,
         glyphs: Glyphs
     ) {
-        var taken: [Range<Int>] = []
+        var taken: [[Range<Int>]] = [[], []]
         for marker in markers where marker.x >= scale.xMin && marker.x <= scale.xMin + scale.xSpan {
             let column = plot.x + scale.dotColumn(marker.x) / scale.dotsPerCell.columns
             for y in plot.y..<plot.maxY { screen.set(glyphs.markerLine, x: column, y: y, style: options.markerStyle) }
             let label = String(marker.label.prefix(max(plot.width - 1, 0)))
             guard !label.isEmpty else { continue }
-            var start = column + 1
-            if start + label.count > plot.maxX { start = column - label.count }
-            let range = start..<(start + label.count)
-            guard start >= plot.x, !taken.contains(where: { $0.overlaps(range) }) else { continue }
-            taken.append((range.lowerBound - 1)..<(range.upperBound + 1))
-            screen.put(label, x: start, y: plot.y, style: options.markerStyle.bolded())
+            let places = [column + 1, column - label.count].filter { $0 >= plot.x && $0 + label.count <= plot.maxX }
+            search: for row in 0..<min(2, plot.height) {
+                for start in places {
+                    let range = start..<(start + label.count)
+                    guard !taken[row].contains(where: { $0.overlaps(range) }) else { continue }
+                    taken[row].append((range.lowerBound - 1)..<(range.upperBound + 1))
+                    screen.put(label, x: start, y: plot.y + row, style: options.markerStyle.bolded())
+                    break search
+                }
+            }
         }
     }
 }
