@@ -187,5 +187,15 @@ import WhittleTestSupport
         #expect(snapshot.compressions == [pruned, quantized] && snapshot.activity == nil)
         #expect(snapshot.unsavedSteps >= 1, "the pruned weights are in no checkpoint yet")
         #expect(try TrainingRun.compressionEvents(in: directory.path + "/run") == [pruned, quantized])
+        // Saved and resumed: the markers come back from the log.
+        try waitUntil("the three steps") { session.snapshot().step == 3 ? true : nil }
+        #expect(session.stop(saving: true))
+        let resumed = TrainingSession(origin: .resume(directory: directory.path + "/run", overrides: []))
+        defer { resumed.stop(saving: false) }
+        let loaded = try waitUntil("the resumed run") { () -> TrainingSession.Snapshot? in
+            let snapshot = resumed.snapshot()
+            return snapshot.state == .idle ? snapshot : nil
+        }
+        #expect(loaded.step == 3 && loaded.compressions == [pruned, quantized])
     }
 }

@@ -299,6 +299,25 @@ else
     fail "g did not open the Generate screen"
 fi
 
+# Compress mid-training: p opens the prune-now form; Enter prunes the live weights (magnitude 50%) at
+# the next step boundary, the status bar shows the loss before and after, the loss chart marks the
+# step, log.jsonl records the event, and training goes on.
+keys p
+if wait_for 'prune now' 5; then
+    keys Enter
+    if wait_for 'pruned magnitude 50%' 30 && wait_for 'prune 50%' 5; then
+        pass "p prunes the live model: loss before/after in the status bar, a labelled marker on the loss chart"
+    else
+        fail "the prune's result or its chart marker did not appear"
+    fi
+    save_capture 06b-prune-now
+    grep -q '"event":"prune"' "$RUN/log.jsonl" 2>/dev/null && pass "log.jsonl records the prune" \
+        || fail "log.jsonl lacks the prune event"
+    wait_for '● running' 5 && pass "training kept running after the prune" || fail "training stopped after the prune"
+else
+    fail "p did not open the prune-now form"
+fi
+
 # Runs and models: o lists the sample model, / filters, Esc clears then closes; r shows the new-run form
 # with the engine's check and a memory estimate; Esc cancels.
 keys o

@@ -33,6 +33,8 @@ final class SessionDriver {
         self.run = run
         lastSavedStep = run.trainer.step
         elapsedSeconds = run.trainer.history.reduce(0) { $0 + $1.milliseconds } / 1000
+        // A resumed run's earlier prunes and quantizations (the log keeps those up to its checkpoint) stay marked.
+        compressions = (try? TrainingRun.compressionEvents(in: run.directory)) ?? []
     }
 
     var trainer: Trainer { run.trainer }
