@@ -76,6 +76,12 @@ public final class TrainingSession: Sendable {
                     job.report(.modelCopyFailed("no model: \(failure)"))
                     continue
                 }
+                switch command {
+                case .pruneNow, .quantizeNow:
+                    job.report(.compressionFailed("no model: \(failure)"))
+                    continue
+                default: break
+                }
                 job.report(.notice("cannot train: \(failure)"))
             }
         }
