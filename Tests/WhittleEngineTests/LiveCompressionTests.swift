@@ -198,4 +198,28 @@ import WhittleTestSupport
         }
         #expect(loaded.step == 3 && loaded.compressions == [pruned, quantized])
     }
+
+    @Test func testSession_quantizeNowPublishesAVariantOfACheckpointOfTheStep() throws {
+        let directory = TemporaryDirectory()
+        var config = try config(directory)
+        config.maxIterations = 1000
+        config.checkpointInterval = 0
+        config.evalInterval = 100
+        let session = TrainingSession(origin: .start(config: config, directory: directory.path + "/run"))
+        defer { session.stop(saving: false) }
+        session.send(.step(2))
+        try waitUntil("two steps") { session.snapshot().state == .paused && session.snapshot().step == 2 ? true : nil }
+        var request = quantize(.q8_0)
+        request.publish = QuantizeNowRequest.Publication(root: directory.path + "/variants", whittleVersion: "test")
+        session.send(.quantizeNow(request))
+        let event = try waitUntil("the quantization") {
+            session.takeEvents().lazy.compactMap { if case .compressed(let event) = $0 { event } else { nil } }.first
+        }
+        let path = try #require(event.variant)
+        #expect(path.hasSuffix("/variants/run-step2-q8_0-rtn") && FileIO.exists(path + "/" + LoadedModel.ggufName))
+        let variant = try Variant.load(path)
+        #expect(variant.base.path.hasSuffix("/run/" + Checkpoint.directoryName(step: 2)), "the base is the saved checkpoint")
+        #expect(session.snapshot().unsavedSteps == 0)
+        #expect(event.sentence.contains("published"))
+    }
 }

@@ -59,6 +59,16 @@ import WhittleTestSupport
         #expect(effects == [.quantizeNow(QuantizeNowRequest(plan: QuantizationPlan(defaultFormat: .int8), method: next))])
         _ = update(&state, .compressionFailed("wte.weight has rows of 16 weights — give it a type that fits"))
         #expect(state.liveCompression.activity == nil && state.message?.hasPrefix("not compressed: wte.weight") == true)
+        // The third row publishes a variant too (the controller names the directory).
+        _ = update(&state, .key(.character("z")))
+        _ = update(&state, .key(.up))      // wraps to the publish row
+        _ = update(&state, .key(.right))
+        guard case .quantizeNow(let request)? = update(&state, .key(.enter)).first else {
+            Issue.record("Enter did not ask for a quantization")
+            return
+        }
+        #expect(request.publish != nil && request.plan.defaultFormat == .q8_0)
+        _ = update(&state, .compressionFailed("x"))
         // Esc closes the form without asking anything.
         _ = update(&state, .key(.character("z")))
         #expect(update(&state, .key(.escape)).isEmpty && state.modal == nil)

@@ -3,7 +3,7 @@
 // to the host, to the snapshot's `compressions` (chart markers) and to the run's log.jsonl. A prune
 // changes the weights, so the run counts as unsaved until the next checkpoint, which carries the mask.
 
-import Dispatch
+import Foundation
 
 extension SessionDriver {
     func compress(_ command: TrainingSession.Command) {
@@ -25,6 +25,13 @@ extension SessionDriver {
                 lastSavedStep = min(lastSavedStep, trainer.step - 1)
             case .quantizeNow(let request):
                 event = try trainer.quantizeNow(request)
+                if let publication = request.publish {
+                    do {
+                        event.variant = try publish(request, publication)
+                    } catch {
+                        session.report(.notice("the variant was not published: \(TrainingSession.describe(error))"))
+                    }
+                }
             default: return
             }
             event.seconds = elapsedSeconds
@@ -40,5 +47,22 @@ extension SessionDriver {
             let hint = (error as? WhittleError).map { " — " + $0.hint } ?? ""
             session.report(.compressionFailed(TrainingSession.describe(error) + hint))
         }
+    }
+
+    /// Saves a checkpoint of this step and quantizes it into a variant under `publication.root`; returns its directory.
+    func publish(_ request: QuantizeNowRequest, _ publication: QuantizeNowRequest.Publication) throws -> String {
+        let checkpoint = try run.saveCheckpoint()
+        lastSavedStep = trainer.step
+        lastCheckpoint = checkpoint
+        session.report(.checkpointSaved(path: checkpoint, automatic: false))
+        let runName = URL(fileURLWithPath: run.directory).lastPathComponent
+        let output = publication.root + "/\(runName)-step\(trainer.step)-\(request.plan.defaultFormat.rawValue)-\(request.method.rawValue)"
+        try FileManager.default.createDirectory(atPath: publication.root, withIntermediateDirectories: true)
+        let outcome = try Quantizer.run(Quantizer.Request(
+            basePath: checkpoint, method: request.method, plan: request.plan,
+            calibration: Quantizer.Calibration(samples: request.calibrationSamples, seed: request.calibrationSeed),
+            output: output, whittleVersion: publication.whittleVersion,
+            command: "whittle workbench: quantize now at step \(trainer.step) of \(run.directory)"))
+        return outcome.directory
     }
 }

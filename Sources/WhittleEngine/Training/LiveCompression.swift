@@ -39,10 +39,25 @@ public struct QuantizeNowRequest: Equatable, Sendable {
     public var calibrationSamples: Int
     public var calibrationSeed: UInt64
     public var evaluationWindows: Int
+    /// Also publish the rounded weights as a variant (see `Publication`); nil: measure only.
+    public var publish: Publication?
+
+    /// Where a quantize-now publishes its variant: a checkpoint of the step is saved first (the
+    /// variant's base, so its lineage names real weights), then quantized as `whittle quantize` does
+    /// into `root/<run>-step<N>-<type>-<method>`.
+    public struct Publication: Equatable, Sendable {
+        public var root: String
+        public var whittleVersion: String
+        public init(root: String, whittleVersion: String) {
+            self.root = root
+            self.whittleVersion = whittleVersion
+        }
+    }
 
     public init(plan: QuantizationPlan, method: RoundingMethod = .rtn,
                 calibrationSamples: Int = PruneNowRequest.defaultCalibrationSamples, calibrationSeed: UInt64 = 1,
-                evaluationWindows: Int = PruneNowRequest.defaultEvaluationWindows) {
+                evaluationWindows: Int = PruneNowRequest.defaultEvaluationWindows, publish: Publication? = nil) {
+        self.publish = publish
         self.plan = plan
         self.method = method
         self.calibrationSamples = calibrationSamples
@@ -84,6 +99,8 @@ public struct CompressionEvent: Equatable, Sendable, Codable {
     public var bitsPerWeight: Double?
     /// Wall seconds the measurement (and pruning) took.
     public var wallSeconds: Double
+    /// Quantize with publishing: the variant directory written.
+    public var variant: String?
 
     public var lossChange: Double { lossAfter - lossBefore }
 
@@ -108,7 +125,7 @@ public struct CompressionEvent: Equatable, Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case kind = "event", step, seconds, settings, lossBefore = "loss_before", lossAfter = "loss_after",
              lossChangeStandardError = "loss_change_stderr", divergence = "kld", agreement, tokens, sparsity,
-             bitsPerWeight = "bpw", wallSeconds = "wall_s"
+             bitsPerWeight = "bpw", wallSeconds = "wall_s", variant
     }
 
     /// One line for a status bar: "step 120: pruned wanda 50% — val loss 1.912 → 2.301 (+0.389), KLD 0.412".
@@ -119,6 +136,7 @@ public struct CompressionEvent: Equatable, Sendable, Codable {
             + " (\(change)), KLD " + String(format: "%.4f", divergence)
         if let sparsity { text += ", \(Int((sparsity * 100).rounded()))% zero" }
         if let bitsPerWeight { text += ", " + String(format: "%.2f", bitsPerWeight) + " bpw" }
+        if let variant { text += "; published \(variant)" }
         if kind == .quantize { text += "; training continues in fp32" }
         return text
     }

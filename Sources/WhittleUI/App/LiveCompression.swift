@@ -40,6 +40,8 @@ public struct LiveCompressForm: Equatable, Sendable {
     /// Index into `quantizeFormats`.
     public var format = 0
     public var rounding = RoundingMethod.rtn
+    /// Quantize: also publish the rounded weights as a variant (a checkpoint of the step is saved first).
+    public var publish = false
 
     public init(kind: Kind) { self.kind = kind }
 
@@ -49,7 +51,8 @@ public struct LiveCompressForm: Equatable, Sendable {
         case .prune:
             [("method", pruneMethod.rawValue), ("target", Self.pruneTargets[pruneTarget].label)]
         case .quantize:
-            [("type", Self.quantizeFormats[format].rawValue + " (embedding q8_0)"), ("method", rounding.rawValue)]
+            [("type", Self.quantizeFormats[format].rawValue + " (embedding q8_0)"), ("method", rounding.rawValue),
+             ("publish", publish ? "yes: save a checkpoint, write a variant" : "no, measure only")]
         }
     }
 
@@ -62,13 +65,15 @@ public struct LiveCompressForm: Equatable, Sendable {
             pruneMethod = all[step(all.firstIndex(of: pruneMethod)!, all.count)]
         case (.prune, _): pruneTarget = step(pruneTarget, Self.pruneTargets.count)
         case (.quantize, 0): format = step(format, Self.quantizeFormats.count)
+        case (.quantize, 2): publish.toggle()
         case (.quantize, _):
             let all = RoundingMethod.allCases
             rounding = all[step(all.firstIndex(of: rounding)!, all.count)]
         }
     }
 
-    /// The effect the form asks for.
+    /// The effect the form asks for. A quantize that publishes carries an empty `Publication`: the
+    /// controller fills in the variants directory and the version.
     public var effect: Effect {
         switch kind {
         case .prune:
@@ -80,7 +85,8 @@ public struct LiveCompressForm: Equatable, Sendable {
             return .pruneNow(PruneNowRequest(plan: plan))
         case .quantize:
             return .quantizeNow(QuantizeNowRequest(plan: QuantizationPlan(defaultFormat: Self.quantizeFormats[format]),
-                                                   method: rounding))
+                                                   method: rounding,
+                                                   publish: publish ? .init(root: "", whittleVersion: "") : nil))
         }
     }
 

@@ -7,7 +7,7 @@ enum LiveCompressionView {
         let g = state.glyphs
         let title = form.kind == .prune ? "prune now" : "quantize now"
         let inner = Overlays.dialog(
-            into: &screen, area: area, width: min(area.width, 66), height: 9, title: title, style: theme.base,
+            into: &screen, area: area, width: min(area.width, 66), height: 10, title: title, style: theme.base,
             borderStyle: theme.style(.focusedDivider), titleStyle: theme.style(.title, bold: true), glyphs: g)
         let body = inner.inset(left: 1, right: 1)
         for (row, item) in form.rows.enumerated() {
@@ -19,9 +19,9 @@ enum LiveCompressionView {
             screen.put(value, in: Rect(x: body.x + 8, y: y, width: body.width - 8, height: 1), row: y, style: style,
                        ellipsis: g.ellipsis)
         }
-        screen.put(form.explanation, in: body, row: body.y + 3, style: theme.base, ellipsis: g.ellipsis)
+        screen.put(form.explanation, in: body, row: body.y + 4, style: theme.base, ellipsis: g.ellipsis)
         if let last = state.liveCompression.last {
-            screen.put("last: " + last.sentence, in: body, row: body.y + 4, style: theme.style(.inactiveForeground),
+            screen.put("last: " + last.sentence, in: body, row: body.y + 5, style: theme.style(.inactiveForeground),
                        ellipsis: g.ellipsis)
         }
         screen.put("Enter apply  \(g.arrowLeft)/\(g.arrowRight) choose  Tab row  Esc cancel", in: body, row: body.maxY - 1,

@@ -26,8 +26,10 @@ func openLiveCompress(_ kind: LiveCompressForm.Kind, _ state: inout AppState) ->
 func performLiveCompressCommand(_ command: Command, _ state: inout AppState) -> [Effect] {
     guard case .liveCompress(var form) = state.modal else { return [] }
     switch command {
-    case .moveUp, .moveDown, .nextField, .previousField:
-        form.focus = (form.focus + 1) % 2
+    case .moveDown, .nextField:
+        form.focus = (form.focus + 1) % form.rows.count
+    case .moveUp, .previousField:
+        form.focus = (form.focus + form.rows.count - 1) % form.rows.count
     case .decrease, .increase:
         form.cycle(up: command == .increase)
     case .accept:

@@ -110,7 +110,11 @@ public final class WorkbenchController {
             guard let library else { return handle(.newRunChecked(.invalid("starting runs is not available here"))) }
             library.send(.check(request))
         case .pruneNow(let request): session.send(.pruneNow(request))
-        case .quantizeNow(let request): session.send(.quantizeNow(request))
+        case .quantizeNow(var request):
+            if request.publish != nil {
+                request.publish = QuantizeNowRequest.Publication(root: variantsRoot, whittleVersion: whittleVersion)
+            }
+            session.send(.quantizeNow(request))
         case .listLibrary, .inspectModel, .compare, .checkModels, .exportComparison, .generateSideBySide, .quantize,
              .cancelPass, .scanSensitivity, .measureTensorErrors:
             performVariantEffect(effect)
