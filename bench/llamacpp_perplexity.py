@@ -115,7 +115,7 @@ def whittle_loss(whittle, directory, data):
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({result.returncode}): {result.stderr.strip()}")
-    report = json.loads(result.stdout)
+    report = json.loads(result.stdout)["result"]
     return report["loss"], report.get("windows")
 
 
