@@ -131,6 +131,7 @@ def main():
     args = parser.parse_args()
     keep = quiet_logs()
     rows = []
+    header_printed = False
     for directory in args.directories:
         path = os.path.join(directory, "model.gguf")
         context = int(read_toml_value(os.path.join(directory, "config.toml"), "block_size"))
@@ -146,16 +147,16 @@ def main():
         rows.append(row)
         if args.json:
             print(json.dumps(row), flush=True)
-        else:
-            print(f"# {directory}: {args.prompt!r} → {text!r}", file=sys.stderr, flush=True)
-    if not args.json:
-        print(f"text: {rows[0]['text']}, {rows[0]['windows']} windows of {rows[0]['context']}")
-        print("| variant | bytes | llama.cpp loss | Whittle loss | llama.cpp − Whittle |")
-        print("| --- | ---: | ---: | ---: | ---: |")
-        for r in rows:
-            whittle = "—" if r["whittle_loss"] is None else f"{r['whittle_loss']:.6f}"
-            diff = "—" if r["difference"] is None else f"{r['difference']:+.6f}"
-            print(f"| {r['directory']} | {r['bytes']:,} | {r['llama_cpp_loss']:.6f} ± {r['llama_cpp_standard_error']:.4f} | {whittle} | {diff} |")
+            continue
+        print(f"# {directory}: {args.prompt!r} → {text!r}", file=sys.stderr, flush=True)
+        if not header_printed:   # rows are printed as they are measured, so a long run shows progress
+            print(f"text: {row['text']}, {row['windows']} windows of {row['context']}")
+            print("| variant | bytes | llama.cpp loss | Whittle loss | llama.cpp − Whittle |")
+            print("| --- | ---: | ---: | ---: | ---: |")
+            header_printed = True
+        whittle_text = "—" if whittle is None else f"{whittle:.6f}"
+        difference = "—" if row["difference"] is None else f"{row['difference']:+.6f}"
+        print(f"| {directory} | {row['bytes']:,} | {loss:.6f} ± {error:.4f} | {whittle_text} | {difference} |", flush=True)
     del keep
 
 
