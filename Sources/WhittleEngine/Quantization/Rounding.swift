@@ -1,8 +1,8 @@
 // The rounding algorithms behind one call: a model, a per-tensor plan of formats, a method (round-to-
 // nearest, importance-weighted, GPTQ, AWQ: scaling, then each block's clipping by output error, for
-// every linear matrix, the MLP c_proj included though it cannot be scaled) and calibration statistics give a `WeightStore`
-// of ordinary blocks of each planned type (so every result runs on the same kernels and loads in
-// llama.cpp), the fp32 model the store stands for (AWQ's copy with scales folded into LayerNorms and
+// every linear matrix, the MLP c_proj included though it cannot be scaled) and calibration statistics
+// give a `WeightStore` of ordinary blocks of each planned type (so every result runs on the same
+// kernels and loads in llama.cpp), the fp32 model the store stands for (AWQ's copy with scales folded into LayerNorms and
 // value columns; the input model otherwise), and a report per tensor: the method applied and, where
 // calibration statistics exist, the output reconstruction error ‖XWᵀ − XŴᵀ‖² / ‖XWᵀ‖² computed from
 // the layer's Hessian. Methods act on block-quantized linear weights; other formats (f32, f16, bf16,
