@@ -1,7 +1,8 @@
 #!/bin/bash
 # Quantization quality on a sample model: RTN, imatrix, GPTQ and AWQ variants (and, with a scan,
 # --target-bpw plans), compared with the base on the whole validation split and on a text outside
-# the training corpus (Alice's Adventures in Wonderland). Usage:
+# the training corpus (Alice's Adventures in Wonderland); with --target, plans at 5.0 bits per weight and
+# at uniform q5_0's own size. Usage:
 #   bench/quantization_quality.sh sample-models/shakespeare-char-small OUT_DIR [--target]
 set -euo pipefail
 MODEL=$1
@@ -26,7 +27,11 @@ if [ "${3:-}" = "--target" ]; then
     make_variant q5_0-gptq --type q5_0 --method gptq
     make_variant target-5.0 --target-bpw 5.0 --scan-file "$OUT/scan.json"
     make_variant target-5.0-gptq --target-bpw 5.0 --scan-file "$OUT/scan.json" --method gptq
-    VARIANTS+=(q5_0-gptq target-5.0 target-5.0-gptq)
+    # Plans at uniform q5_0's own size ("at no more bytes"): its bits per weight, rounded down.
+    Q5=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["weights"]["bits_per_weight"] * 1e4) / 1e4)' "$OUT/q5_0/variant.json")
+    make_variant target-q5_0 --target-bpw "$Q5" --scan-file "$OUT/scan.json"
+    make_variant target-q5_0-gptq --target-bpw "$Q5" --scan-file "$OUT/scan.json" --method gptq
+    VARIANTS+=(q5_0-gptq target-5.0 target-5.0-gptq target-q5_0 target-q5_0-gptq)
 fi
 paths=(); for v in "${VARIANTS[@]}"; do paths+=("$OUT/$v"); done
 "$W" compare "$MODEL" "${paths[@]}" --no-speed --json > "$OUT/compare-validation.json"

@@ -2,7 +2,8 @@
 // reference bytes; the inverse Cholesky factor is right; GPTQ equals round-to-nearest byte for byte
 // when the Hessian is the identity (column order and act-order) and lowers the output reconstruction
 // error ‖X(W − Ŵ)ᵀ‖² below RTN's when inputs are strongly correlated; importance-weighted rounding
-// never has a larger weighted error than RTN in any block and a lower one on average; and every block
+// never has a larger weighted error than RTN in any block and a lower one on average; AWQ's clipping
+// never has a larger output error than RTN in any row and a lower one over the matrix; and every block
 // these algorithms write dequantizes to values on its own grid.
 
 import Testing
@@ -205,5 +206,37 @@ import Testing
         }
         #expect(totalOurs < 0.97 * totalReference, "\(format): \(totalOurs) vs RTN \(totalReference)")
         Self.expectOnGrid(bytes, rows: 1, K: K, format)
+    }
+
+    /// AWQ's clipping: with the layer's Hessian, no row's output error eᵀHe is above round-to-nearest's,
+    /// the whole matrix's ‖X(W − Ŵ)ᵀ‖² is lower, blocks stay on their grids; with H = 0 nothing is clipped.
+    @Test(arguments: RoundingAlgorithmTests.blockTypes)
+    func testBlockClipping_neverWorseThanRoundToNearestInAnyRow(format: WeightFormat) {
+        let K = 128, rows = 16
+        let w = Self.normals(rows * K, seed: 31, scale: 0.1)
+        let hessian = Self.correlatedHessian(K: K, seed: 37), h = hessian.map(Float.init)
+        let rowBytes = format.rowBytes(K)!
+        func clipped(_ h: [Float]) -> [UInt8] {
+            var bytes = [UInt8](repeating: 0, count: rows * rowBytes)
+            bytes.withUnsafeMutableBytes { out in
+                for r in 0..<rows {
+                    w.withUnsafeBufferPointer { BlockClipping.quantizeRow(format, $0.baseAddress! + r * K, hessian: h, into: out.baseAddress! + r * rowBytes, count: K) }
+                }
+            }
+            return bytes
+        }
+        let bytes = clipped(h), rtnBytes = Self.rtn(w, rows: rows, K: K, format)
+        #expect(clipped([Float](repeating: 0, count: K * K)) == rtnBytes)
+        let ours = Self.dequantize(bytes, rows: rows, K: K, format), reference = Self.dequantize(rtnBytes, rows: rows, K: K, format)
+        for r in 0..<rows {
+            let range = (r * K)..<(r * K + K)
+            let a = Self.outputError(Array(w[range]), Array(ours[range]), rows: 1, K: K, hessian: hessian)
+            let b = Self.outputError(Array(w[range]), Array(reference[range]), rows: 1, K: K, hessian: hessian)
+            #expect(a <= b * (1 + 1e-4), "\(format) row \(r): \(a) > RTN's \(b)")
+        }
+        let error = Self.outputError(w, ours, rows: rows, K: K, hessian: hessian)
+        let rtnError = Self.outputError(w, reference, rows: rows, K: K, hessian: hessian)
+        #expect(error < rtnError, "\(format): \(error) vs RTN \(rtnError)")
+        Self.expectOnGrid(bytes, rows: rows, K: K, format)
     }
 }

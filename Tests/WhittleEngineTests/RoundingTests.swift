@@ -102,13 +102,16 @@ import WhittleTestSupport
         let before = Self.logits(model.weights), folded = Self.logits(awq.model.weights)
         for (a, b) in zip(before, folded) { #expect(abs(a - b) <= 1e-4 * max(abs(a), 1)) }
         #expect(awq.model !== model && model.parameters.array != awq.model.parameters.array, "AWQ scaled nothing")
-        // Scaled: c_attn, c_fc and the attention c_proj; never the MLP c_proj or the tied head.
-        let scaled = Set(awq.reports.filter { $0.method == .awq }.map(\.tensor))
+        // Scaled (an α): c_attn, c_fc and the attention c_proj; never the MLP c_proj or the tied head.
+        // Clipped (method awq): every linear matrix; never the tied head.
+        let scaled = Set(awq.reports.filter { $0.awqAlpha != nil }.map(\.tensor))
         #expect(scaled == ["h.0.attn.c_attn.weight", "h.0.attn.c_proj.weight", "h.0.mlp.c_fc.weight",
                            "h.1.attn.c_attn.weight", "h.1.attn.c_proj.weight", "h.1.mlp.c_fc.weight"])
+        #expect(Set(awq.reports.filter { $0.method == .awq }.map(\.tensor)) == Set(awq.reports.map(\.tensor)).subtracting(["wte.weight"]))
         #expect(awq.reports.contains { ($0.awqAlpha ?? 0) > 0 })
         let awqErrors = Self.errors(awq), rtnErrors = Self.errors(rtn)
-        for name in ["h.0.mlp.c_fc.weight", "h.1.mlp.c_fc.weight", "h.0.attn.c_proj.weight", "h.1.attn.c_proj.weight"] {
+        for name in ["h.0.mlp.c_fc.weight", "h.1.mlp.c_fc.weight", "h.0.attn.c_proj.weight", "h.1.attn.c_proj.weight",
+                     "h.0.mlp.c_proj.weight", "h.1.mlp.c_proj.weight"] {
             #expect(awqErrors[name]! <= rtnErrors[name]! * (1 + 1e-9), "\(name): AWQ \(awqErrors[name]!) vs RTN \(rtnErrors[name]!)")
         }
         let inputsWithOutliers = ["h.0.attn.c_attn.weight", "h.0.mlp.c_fc.weight", "h.1.attn.c_attn.weight", "h.1.mlp.c_fc.weight"]

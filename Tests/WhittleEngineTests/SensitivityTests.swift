@@ -21,22 +21,41 @@ import WhittleTestSupport
             #expect(row.kld(.q4_0)! > row.kld(.q8_0)!, "\(row.tensor)")
             #expect(row.kld(.q8_0)! > 0 && row.kld(.f32) == 0)
         }
-        // The same windows (the scan draws them as calibration does: seed 11, offsets below count − T + 1).
-        var generator = RandomGenerator(seed: 11)
+        let cell = map.rows.first { $0.tensor == "h.1.mlp.c_fc.weight" }!.kld(.q4_0)!
+        let direct = try Self.directDivergence(model, tokens: tokens, samples: 5, seed: 11, tensor: "h.1.mlp.c_fc.weight", format: .q4_0)
+        #expect(abs(direct - cell) <= 1e-9 + 1e-6 * cell, "\(direct) vs \(cell)")
+    }
+
+    /// Cells of a later block start from the base's kept residual stream; with a last batch shorter than
+    /// the others (11 windows: 8 + 3) every block's cells still equal whole forwards of the one-tensor variant.
+    @Test func testScan_cellsFromKeptBlockInputsEqualWholeForwards() throws {
+        let model = try Self.model()
+        let tokens = RoundingTests.tokens(2000, seed: 4)
+        let map = try SensitivityScan.run(model: model, tokens: tokens, source: "random", samples: 11, seed: 3, formats: [.q4_0])
+        for tensor in ["wte.weight", "h.0.attn.c_attn.weight", "h.1.attn.c_proj.weight", "h.1.mlp.c_proj.weight"] {
+            let cell = map.rows.first { $0.tensor == tensor }!.kld(.q4_0)!
+            let direct = try Self.directDivergence(model, tokens: tokens, samples: 11, seed: 3, tensor: tensor, format: .q4_0)
+            #expect(abs(direct - cell) <= 1e-9 + 1e-6 * cell, "\(tensor): \(direct) vs \(cell)")
+        }
+    }
+
+    /// KL(base ‖ variant with `tensor` alone at `format`) from `Comparator` on the windows the scan draws
+    /// (seed `seed`, offsets below count − T + 1), every window run whole.
+    static func directDivergence(_ model: GPTModel, tokens: [Int32], samples: Int, seed: UInt64, tensor: String,
+                                 format: WeightFormat) throws -> Double {
+        var generator = RandomGenerator(seed: seed)
         let T = model.config.contextLength
         var windows: [Int32] = []
-        for _ in 0..<5 {
+        for _ in 0..<samples {
             let offset = generator.nextInt(below: tokens.count - T + 1)
             windows += tokens[offset..<(offset + T)]
         }
         windows.append(0)   // the evaluator's windows predict one token further; the scan ignores targets
-        let tensor = "h.1.mlp.c_fc.weight"
-        let store = WeightStore(layout: model.layout, parameters: model.parameters.pointer) { $0.name == tensor ? .q4_0 : .f32 }
+        let store = WeightStore(layout: model.layout, parameters: model.parameters.pointer) { $0.name == tensor ? format : .f32 }
         let direct = try withExtendedLifetime((model, store)) {
             try Comparator.compare(base: model.weights, variants: [store.weights], tokens: windows, batchSize: 2)
         }
-        let cell = map.rows.first { $0.tensor == tensor }!.kld(.q4_0)!
-        #expect(abs(direct.variants[0].divergence.mean - cell) <= 1e-9 + 1e-6 * cell, "\(direct.variants[0].divergence.mean) vs \(cell)")
+        return direct.variants[0].divergence.mean
     }
 
     /// A hand-made map of three tensors: the knapsack's choice equals an exhaustive search's at every size.

@@ -9,7 +9,8 @@
 //   each head's output channel is divided by its s);
 // - the MLP c_proj: skipped (GELU(z)/s ≠ GELU(z/s)); the tied head: skipped (its scaled rows would also
 //   be the token embedding).
-// The result is a folded fp32 copy of the model, which round-to-nearest then stores.
+// The result is a folded fp32 copy of the model; `Rounding` then stores it with each block's grid
+// clipped as AWQ's `auto_clip` does (`BlockClipping`: the clip ratio with the least output error).
 
 import Foundation
 

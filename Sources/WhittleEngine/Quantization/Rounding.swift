@@ -1,7 +1,8 @@
 // The rounding algorithms behind one call: a model, a per-tensor plan of formats, a method (round-to-
-// nearest, importance-weighted, GPTQ, AWQ-style scaling) and calibration statistics give a `WeightStore`
-// of ordinary blocks of each planned type (so every result runs on the same kernels and loads in
-// llama.cpp), the fp32 model the store stands for (AWQ's copy with scales folded into LayerNorms and
+// nearest, importance-weighted, GPTQ, AWQ: scaling, then each block's clipping by output error, for
+// every linear matrix, the MLP c_proj included though it cannot be scaled) and calibration statistics
+// give a `WeightStore` of ordinary blocks of each planned type (so every result runs on the same
+// kernels and loads in llama.cpp), the fp32 model the store stands for (AWQ's copy with scales folded into LayerNorms and
 // value columns; the input model otherwise), and a report per tensor: the method applied and, where
 // calibration statistics exist, the output reconstruction error ‖XWᵀ − XŴᵀ‖² / ‖XWᵀ‖² computed from
 // the layer's Hessian. Methods act on block-quantized linear weights; other formats (f32, f16, bf16,
@@ -16,7 +17,7 @@ public enum RoundingMethod: String, CaseIterable, Equatable, Sendable, Codable {
     case imatrix
     /// GPTQ with error feedback through the inverse Hessian.
     case gptq
-    /// AWQ-style activation-aware scaling folded into the model, then round-to-nearest.
+    /// AWQ: activation-aware scaling folded into the model, then each block's clipping chosen by output error.
     case awq
 
     /// Whether the method reads calibration statistics.
@@ -122,7 +123,24 @@ public enum Rounding {
             let format = plan(tensor)
             let tied = tensor.role == .tokenEmbedding
             var used = RoundingMethod.rtn
-            if method == .awq, inputScales[tensor.name] != nil { used = .awq }
+            if method == .awq, BlockGrid.supports(format), !tied, let stats = calibration?[tensor.name] {
+                // AWQ's clipping: each block's grid by the layer's output error, in the folded coordinates.
+                let rows = outputRows(source.parameters.pointer + tensor.offset, tensor: tensor)
+                let K = stats.inputs, outputs = rows.count / K, rowBytes = format.rowBytes(K)!
+                let h = hessian(stats, inputScales: inputScales[tensor.name])
+                var bytes = [UInt8](repeating: 0, count: outputs * rowBytes)
+                rows.withUnsafeBufferPointer { w in
+                    bytes.withUnsafeMutableBytes { out in
+                        for r in 0..<outputs {
+                            BlockClipping.quantizeRow(format, w.baseAddress! + r * K, hessian: h, into: out.baseAddress! + r * rowBytes, count: K)
+                        }
+                    }
+                }
+                encoded[tensor.name] = bytes
+                used = .awq
+            } else if method == .awq, inputScales[tensor.name] != nil {
+                used = .awq
+            }
             if (method == .imatrix || method == .gptq), BlockGrid.supports(format), !tied || options.methodOnTiedHead,
                let stats = calibration?[tensor.name] {
                 let rows = outputRows(source.parameters.pointer + tensor.offset, tensor: tensor)
@@ -223,10 +241,7 @@ public enum Rounding {
         let K = stats.inputs
         var rows = outputRows(model.parameters.pointer + tensor.offset, tensor: tensor)
         let outputs = rows.count / K
-        var h = stats.hessian.map(Float.init)
-        if let s = inputScales {
-            for i in 0..<K { for j in 0..<K { h[i * K + j] /= s[i] * s[j] } }
-        }
+        let h = hessian(stats, inputScales: inputScales)
         let reference = SymmetricMatrix.quadraticForm(rows, rows: outputs, n: K, h: h)
         var approximation = [Float](repeating: 0, count: K)
         let data = store.data(stored)
@@ -242,6 +257,16 @@ public enum Rounding {
         }
         let error = SymmetricMatrix.quadraticForm(rows, rows: outputs, n: K, h: h)
         return reference > 0 ? error / reference : 0
+    }
+
+    /// The layer's Hessian in fp32, in the coordinates of inputs divided by `inputScales` where AWQ folded them.
+    private static func hessian(_ stats: LayerStatistics, inputScales: [Float]?) -> [Float] {
+        let K = stats.inputs
+        var h = stats.hessian.map(Float.init)
+        if let s = inputScales {
+            for i in 0..<K { for j in 0..<K { h[i * K + j] /= s[i] * s[j] } }
+        }
+        return h
     }
 
     /// Throws when `format` does not divide `tensor`'s rows, naming the nearest type (in bits) that does.

@@ -2,7 +2,9 @@
 // base at each type. One tensor at a time is rounded to nearest at one type (every other tensor stays
 // fp32) and the model runs on the same calibration windows as the base; the mean per-token
 // KL(base ‖ variant) is that cell of the map. `SensitivityMap.plan(targetBitsPerWeight:)` then picks
-// the per-tensor types that minimise the summed KLD at a size.
+// the per-tensor types that minimise the summed KLD at a size. A tensor of block l changes nothing
+// before block l, so the base pass keeps every block's input (the residual stream) and a cell runs
+// only blocks l…L−1 and the head from it: the same logits as a whole forward, in about half the time.
 
 import Foundation
 
@@ -45,7 +47,8 @@ public enum SensitivityScan {
         }
         let B = min(batchWindows, samples)
         let baseLogits = Double(samples) * Double(T) * Double(V) * 8
-        try budget.check(ModelConfig.approximateActivationBytes(d, batchSize: B, contextLength: T) + baseLogits
+        let prefixes = Double(samples) * Double(T) * Double(d.C) * Double(max(d.L - 1, 0)) * 4
+        try budget.check(ModelConfig.approximateActivationBytes(d, batchSize: B, contextLength: T) + baseLogits + prefixes
                             + Double(layout.totalCount) * 8,
                          for: "a sensitivity scan over \(samples) windows of \(T) tokens",
                          fix: "lower --scan-samples")
@@ -56,18 +59,29 @@ public enum SensitivityScan {
         let positions = samples * T
         let baseLogProbabilities = UnsafeMutablePointer<Double>.allocate(capacity: positions * V)
         defer { baseLogProbabilities.deallocate() }
+        // The base's input to blocks 1…L−1 at every position ([L−1][positions, C]).
+        let C = d.C
+        let prefix = UnsafeMutablePointer<Float>.allocate(capacity: max(d.L - 1, 0) * positions * C)
+        defer { prefix.deallocate() }
         let arena = ActivationArena(dimensions: d, B: B, T: T)
         var smallArena: ActivationArena? = nil
-        func forEachBatch(_ weights: ModelWeights, _ body: (_ a: ActivationArena, _ firstPosition: Int, _ count: Int) -> Void) {
+        /// Runs every batch of windows from block `firstLayer` (its input restored from `prefix`), or whole when 0.
+        func forEachBatch(_ weights: ModelWeights, firstLayer: Int = 0,
+                          _ body: (_ a: ActivationArena, _ firstPosition: Int, _ count: Int) -> Void) {
             var window = 0
             while window < samples {
                 let count = min(B, samples - window)
                 if count != B, smallArena?.B != count { smallArena = ActivationArena(dimensions: d, B: count, T: T) }
                 let a = count == B ? arena : smallArena!
-                for b in 0..<count {
-                    for t in 0..<T { a.tokens[b * T + t] = tokens[offsets[window + b] + t] }
+                if firstLayer > 0 {
+                    a.residuals[firstLayer].pointer.update(from: prefix + ((firstLayer - 1) * positions + window * T) * C,
+                                                           count: count * T * C)
+                } else {
+                    for b in 0..<count {
+                        for t in 0..<T { a.tokens[b * T + t] = tokens[offsets[window + b] + t] }
+                    }
                 }
-                GPT.forward(weights: weights, arena: a, withTargets: false)
+                GPT.forward(weights: weights, arena: a, withTargets: false, firstLayer: firstLayer)
                 body(a, window * T, count * T)
                 window += count
             }
@@ -76,6 +90,9 @@ public enum SensitivityScan {
             forEachBatch(model.weights) { a, first, count in
                 for n in 0..<count {
                     _ = Comparator.logSoftmax(a.logits.pointer + n * V, count: V, into: baseLogProbabilities + (first + n) * V)
+                }
+                for l in stride(from: 1, to: d.L, by: 1) {
+                    (prefix + ((l - 1) * positions + first) * C).update(from: a.residuals[l].pointer, count: count * C)
                 }
             }
         }
@@ -92,7 +109,7 @@ public enum SensitivityScan {
                 let store = WeightStore(layout: layout, parameters: model.parameters.pointer) { $0.name == tensor.name ? format : .f32 }
                 var sum = 0.0
                 withExtendedLifetime(store) {
-                    forEachBatch(store.weights) { a, first, count in
+                    forEachBatch(store.weights, firstLayer: tensor.layer ?? 0) { a, first, count in
                         for n in 0..<count {
                             sum += Comparator.tokenStatistics(baseLogProbabilities: baseLogProbabilities + (first + n) * V,
                                                               variant: a.logits.pointer + n * V, count: V, target: 0).divergence

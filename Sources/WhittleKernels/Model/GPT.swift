@@ -18,17 +18,24 @@ public enum GPT {
     /// into `arena.losses` and returns their mean; without, leaves logits in `arena.logits` and returns nil.
     /// With a `cache` (B = 1, fp32 arena), the tokens are the positions after the cached ones: their
     /// keys and values are appended and every query attends over the whole cache.
+    /// With `firstLayer` > 0 (no cache, no dropout) the embedding and the blocks before it are skipped:
+    /// `arena.residuals[firstLayer]` must already hold that block's input (a sensitivity scan reuses the
+    /// base model's prefix when only later weights differ).
     @discardableResult
     public static func forward(weights w: ModelWeights, arena a: ActivationArena, withTargets: Bool,
-                               path: KernelPath = .fast, cache: KVCache? = nil) -> Float? {
+                               path: KernelPath = .fast, cache: KVCache? = nil, firstLayer: Int = 0) -> Float? {
         let d = w.dimensions
         let B = a.B, T = a.T, C = d.C, V = d.V, N = B * T
         precondition(path == .fast || (a.half == nil && a.dropout == nil), "the reference path runs fp32 arenas without dropout")
         precondition(cache == nil || (B == 1 && a.half == nil && cache!.length + T <= d.maxT),
                      "a KV cache takes one fp32 sequence within the context")
-        embed(weights: w, arena: a, firstPosition: cache?.length ?? 0)
-        a.dropout?.apply(a.residuals[0].pointer, count: N * C, width: C, T: T, layer: d.L, site: 0)   // the embeddings' site
-        for l in 0..<d.L {
+        precondition(firstLayer == 0 || (cache == nil && a.dropout == nil && firstLayer <= d.L),
+                     "a forward from a later block takes no cache and no dropout")
+        if firstLayer == 0 {
+            embed(weights: w, arena: a, firstPosition: cache?.length ?? 0)
+            a.dropout?.apply(a.residuals[0].pointer, count: N * C, width: C, T: T, layer: d.L, site: 0)   // the embeddings' site
+        }
+        for l in firstLayer..<d.L {
             blockForward(layer: l, weights: w, arena: a, path: path, writeOutput: true, cache: cache)
         }
         if let cache { cache.length += T }
