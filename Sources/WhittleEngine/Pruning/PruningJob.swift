@@ -75,14 +75,15 @@ public enum PruningJob {
                                           directories: [base.source], option: "--calibration-data")
             calibration = try withoutActuallyEscaping(progress) { report in
                 try CalibrationStatistics.collect(model: model, tokens: text.tokens, name: text.source,
-                                                  samples: request.calibrationSamples, seed: request.calibrationSeed) {
-                    report(.calibrating(windowsDone: $0.windowsDone, windows: $0.windows))
-                }
+                                                  samples: request.calibrationSamples, seed: request.calibrationSeed,
+                                                  progress: { report(.calibrating(windowsDone: $0.windowsDone, windows: $0.windows)) },
+                                                  isCancelled: isCancelled)
             }
         }
         guard !isCancelled() else { throw WhittleError(.cancelled, "pruning cancelled; nothing was written") }
         var pruned: GPTModel, mask: SparsityMask? = nil, reports: [Pruner.TensorReport] = [], removed: [[Int]]? = nil
         if plan.structured != nil {
+            progress(.pruning(tensor: "every block's \(plan.structured!.rawValue)", index: 1, count: 1))
             let result = try StructuredPruner.prune(model, plan: plan, calibration: calibration)
             (pruned, removed) = (result.model, result.removed)
         } else {
