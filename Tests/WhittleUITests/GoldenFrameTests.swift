@@ -140,6 +140,20 @@ import WhittleTestSupport
         try expectFrame("compress", state, metrics)
     }
 
+    @Test func testGoldenFrame_compressPrune() throws {
+        let (paused, metrics) = try pausedRun()
+        var state = paused
+        _ = update(&state, .key(.character("w")))
+        // The sample model as the engine read it, the prune pass chosen on the pass row: Wanda 50% predicted.
+        let path = "sample-models/shakespeare-char-tiny"
+        state.compress.model = path
+        _ = update(&state, .modelInspected(ModelInspection(try LoadedModel.load(CompressTests.base), path: path)))
+        state.compress.focus = .pass
+        _ = update(&state, .key(.right))
+        #expect(state.compress.pass == .prune)
+        try expectFrame("compress-prune", state, metrics)
+    }
+
     @Test func testGoldenFrame_help() throws {
         let (paused, metrics) = try pausedRun()
         var state = paused

@@ -102,7 +102,7 @@ public enum Keymap {
         KeyBinding([ch("g")], .toggleScreen, "Generate screen: sample from the current weights", .global),
         KeyBinding([ch("e")], .openExperiments, "Experiments screen: queue runs that vary settings, compare them", .global),
         KeyBinding([ch("v")], .openCompare, "Compare screen: the base and its variants, quality, size, speed", .global),
-        KeyBinding([ch("w")], .openCompress, "Compress screen: quantize a model into a variant", .global),
+        KeyBinding([ch("w")], .openCompress, "Compress screen: quantize or prune a model into a variant", .global),
         KeyBinding([ch("?"), .function(1)], .help, "this help", .global, statusBar: true),
         KeyBinding([.escape], .cancel, "cancel / clear message", .global),
         KeyBinding([ch("q")], .quit, "quit, saving a checkpoint (asks first if unsaved)", .global, statusBar: true),

@@ -50,7 +50,7 @@ public final class WorkbenchController {
     /// The Compare and Compress screens' file and evaluation work (started when first needed).
     var variantLibrary: VariantLibrary?
     /// The running (or last) compression pass.
-    var pass: QuantizationSession?
+    var pass: (any VariantPassSession)?
     var passVersion = -1
     /// The running (or last) sensitivity scan.
     var scan: SensitivityScanSession?
@@ -109,7 +109,7 @@ public final class WorkbenchController {
         case .checkNewRun(let request):
             guard let library else { return handle(.newRunChecked(.invalid("starting runs is not available here"))) }
             library.send(.check(request))
-        case .listLibrary, .inspectModel, .compare, .checkModels, .exportComparison, .generateSideBySide, .quantize,
+        case .listLibrary, .inspectModel, .compare, .checkModels, .exportComparison, .generateSideBySide, .quantize, .prune,
              .cancelPass, .scanSensitivity, .measureTensorErrors:
             performVariantEffect(effect)
         case .replaceRun(let replacement, let saveCurrent):
