@@ -148,6 +148,15 @@ import WhittleTestSupport
         #expect(effects == [.compare(ComparisonRequest(models: [CompressTests.base, "variants/tiny-wanda50"], speed: .init(repetitions: 3)))])
     }
 
+    @Test func testPrune_aVariantDeletedSinceTheLastComparisonLeavesTheList() {
+        var state = Self.prune()
+        state.compare.models = [CompressTests.base, "variants/gone", "variants/kept"]
+        _ = update(&state, .modelsMissing(["variants/gone"]))
+        _ = update(&state, .key(.function(5)))
+        _ = update(&state, .passFinished(directory: "variants/tiny-wanda50"))
+        #expect(state.compare.models == [CompressTests.base, "variants/kept", "variants/tiny-wanda50"])
+    }
+
     @Test func testPrune_theScanIsForQuantizePasses() {
         var state = Self.prune()
         #expect(update(&state, .key(.function(6))).isEmpty)

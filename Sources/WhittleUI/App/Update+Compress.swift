@@ -235,7 +235,9 @@ func updateCompress(_ state: inout AppState, _ action: Action) -> [Effect] {
         state.show("made \(directory); comparing it with its base")
         guard let base = state.compress.model else { return [] }
         if state.compare.models.first != base { state.compare.models = [base] }
-        state.compare.models.removeAll { $0 == directory }
+        // A model deleted from disk since the last comparison cannot be measured again: it leaves the list.
+        let missing = state.compare.missing
+        state.compare.models.removeAll { $0 == directory || missing.contains($0) }
         state.compare.models.append(directory)
         state.compare.selected = state.compare.models.count - 1
         state.compare.sideBySide = nil
