@@ -83,7 +83,6 @@ public enum PruningJob {
         guard !isCancelled() else { throw WhittleError(.cancelled, "pruning cancelled; nothing was written") }
         var pruned: GPTModel, mask: SparsityMask? = nil, reports: [Pruner.TensorReport] = [], removed: [[Int]]? = nil
         if plan.structured != nil {
-            progress(.pruning(tensor: "every block's \(plan.structured!.rawValue)", index: 1, count: 1))
             let result = try StructuredPruner.prune(model, plan: plan, calibration: calibration)
             (pruned, removed) = (result.model, result.removed)
         } else {

@@ -3,7 +3,8 @@
 // predicts against the base: the weights file's size, bits per weight, the weights' memory and, with
 // a sensitivity scan, the predicted KLD; the running pass's progress bar (F8 cancels, nothing is
 // written) or how it ended; and the sensitivity map, tensors × types coloured by KLD, the plan's
-// cell in each row marked and the cursor walked with the arrows.
+// cell in each row marked and the cursor walked with the arrows. The prune pass shows its own rows
+// (method, sparsity, pattern, structured) and its prediction (`CompressView+Prune.swift`).
 
 import Foundation
 import WhittleEngine
