@@ -141,6 +141,20 @@ import WhittleTestSupport
         try expectFrame("compress", state, metrics)
     }
 
+    @Test func testGoldenFrame_compressPrune() throws {
+        let (paused, metrics) = try pausedRun()
+        var state = paused
+        _ = update(&state, .key(.character("w")))
+        // The sample model as the engine read it, the prune pass chosen on the pass row: Wanda 50% predicted.
+        let path = "sample-models/shakespeare-char-tiny"
+        state.compress.model = path
+        _ = update(&state, .modelInspected(ModelInspection(try LoadedModel.load(CompressTests.base), path: path)))
+        state.compress.focus = .pass
+        _ = update(&state, .key(.right))
+        #expect(state.compress.pass == .prune)
+        try expectFrame("compress-prune", state, metrics)
+    }
+
     @Test func testGoldenFrame_help() throws {
         let (paused, metrics) = try pausedRun()
         var state = paused
@@ -203,7 +217,7 @@ import WhittleTestSupport
     @Test func testGoldenFiles_areDistinctFullFrames() throws {
         let directory = Repository.path("Tests/WhittleUITests/Golden")
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".txt") }.sorted()
-        #expect(names.count == 15, "\(names)")
+        #expect(names.count == 16, "\(names)")
         var seen: [String: String] = [:]
         for name in names {
             let text = try String(contentsOfFile: directory + "/" + name, encoding: .utf8)

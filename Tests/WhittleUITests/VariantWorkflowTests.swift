@@ -112,4 +112,59 @@ import WhittleTestSupport
         wait(controller, "the deletion noticed") { $0.compare.missing == [output] }
         #expect(controller.state.message == "\(output) was deleted from outside")
     }
+
+    @Test func testWorkflow_pruneWanda50ThenCompareItAndCancelAnother() throws {
+        let scratch = TemporaryDirectory(prefix: "whittle-ui-prune")
+        let config = try WorkbenchControllerTests.tinyConfig(in: scratch.path)
+        let session = TrainingSession(origin: .start(config: config, directory: scratch.path + "/run"))
+        defer { session.stop(saving: false) }
+        let controller = WorkbenchController(session: session, runName: "run", state: AppState(width: 120, height: 40),
+                                             autoStart: false, variantsRoot: scratch.path("variants"))
+        defer { controller.stopJobs() }
+        try String(repeating: "First Citizen:\nBefore we proceed any further, hear me speak.\n", count: 40)
+            .write(toFile: scratch.path("first.txt"), atomically: true, encoding: .utf8)
+        wait(controller, "the run loaded") { $0.runConfig != nil && $0.runDirectory != nil }
+        controller.handle(.key(.character("v")))
+        controller.handle(.key(.character("d")))
+        type(scratch.path("first.txt"), controller)
+        controller.handle(.key(.escape))
+        controller.handle(.key(.escape))
+
+        // Compress the sample model with the prune pass: Wanda 50% on 8 calibration windows.
+        controller.handle(.key(.character("w")))
+        while controller.state.compress.focus != .model { controller.handle(.key(.backTab)) }
+        controller.handle(.key(.enter))
+        controller.handle(.modelsListed([ModelEntry(path: Self.base, detail: "model")]))
+        controller.handle(.key(.enter))
+        wait(controller, "the sample model read") { $0.compress.inspection != nil }
+        controller.handle(.key(.tab))
+        controller.handle(.key(.right))
+        #expect(controller.state.compress.pass == .prune && controller.state.compress.pruneMethod == .wanda)
+        while controller.state.compress.focus != .samples { controller.handle(.key(.tab)) }
+        for _ in 0..<3 { controller.handle(.key(.backspace)) }
+        type("8", controller)
+        let output = scratch.path("variants/tiny-wanda50")
+        setOutput(output, controller)
+        let predicted = try #require(try controller.state.compress.pruningPrediction?.get())
+
+        controller.handle(.key(.function(5)))
+        wait(controller, "the pass and the comparison") { $0.screen == .compare && $0.compare.status == .measured }
+        #expect(controller.state.compress.status == .finished(directory: output))
+        let size = try FileManager.default.attributesOfItem(atPath: output + "/" + ModelDirectory.sparseWeightsName)[.size] as? Int
+        #expect(size == predicted.fileBytes, "the file has the predicted size")
+        let variant = try Variant.load(output)
+        #expect(variant.bitsPerWeight == predicted.bitsPerWeight)
+        #expect(variant.command.hasPrefix("whittle prune --model \(Self.base) --method wanda --sparsity 0.5 --calibration-samples 8"))
+        let report = try #require(controller.state.compare.report)
+        #expect(report.models.map(\.model) == [Self.base, output])
+
+        // Another prune pass cancelled at once leaves no directory.
+        controller.handle(.key(.character("w")))
+        #expect(controller.state.compress.pass == .prune, "the form keeps the pass")
+        setOutput(scratch.path("variants/cancelled"), controller)
+        controller.handle(.key(.function(5)))
+        controller.handle(.key(.function(8)))
+        wait(controller, "the cancel") { $0.compress.status == .cancelled }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path("variants")).allSatisfy { !$0.hasPrefix("cancelled") })
+    }
 }

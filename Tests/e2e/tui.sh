@@ -98,6 +98,26 @@ key_latency() {
     echo $(((now - start) / 1000000))
 }
 
+# tmux_overhead: milliseconds one `keys` plus one `capture` take by themselves (two tmux clients
+# started), the median of 10, measured with a key that changes nothing on screen (an unbound F12).
+# key_latency's figures include this cost; the workbench's own latency is the difference.
+tmux_overhead() {
+    local start now samples=()
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        start=$(date +%s%N)
+        keys F12
+        capture >/dev/null 2>&1
+        now=$(date +%s%N)
+        samples+=($(((now - start) / 1000000)))
+    done
+    median_of "${samples[@]}"
+}
+
+# median_of N...: the median of integers (the mean of the middle two for an even count).
+median_of() {
+    printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+
 # The step shown in the header ("step 1,234/2,000"), without separators.
 current_step() { capture | head -1 | grep -Eo 'step [0-9,]+/' | head -1 | tr -dc '0-9'; }
 
@@ -210,22 +230,31 @@ fi
 save_capture 02-training
 
 # Keypress latency while training runs: `l` toggles the loss chart's log scale (title "loss (log)").
-LATENCY_LIMIT_MS=${LATENCY_LIMIT_MS:-100}
-latencies=()
-for round in 1 2 3 4 5; do
-    latencies+=("$(key_latency l 'loss \(log\)' 1)")
-    latencies+=("$(key_latency l 'loss \(log\)' 0)")
-done
-sorted=$(printf '%s\n' "${latencies[@]}" | sort -n)
-median=$(printf '%s\n' "$sorted" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }')
-worst=$(printf '%s\n' "$sorted" | tail -1)
-if printf '%s\n' "${latencies[@]}" | grep -qx -- -1; then
-    fail "a key press was not reflected within 2 s (ms: ${latencies[*]})"
-elif [ "$median" -le "$LATENCY_LIMIT_MS" ]; then
-    pass "key press reflected on screen in median ${median} ms, worst ${worst} ms while training (ms: ${latencies[*]})"
-else
-    fail "key press latency median ${median} ms > ${LATENCY_LIMIT_MS} ms (ms: ${latencies[*]})"
-fi
+# The issue's limit is 50 ms (median). Each figure includes starting two tmux clients (send-keys,
+# capture-pane) and up to 10 ms of polling, which on a loaded 2-core machine alone can take tens of
+# ms, so the limit applies to the median less the measured tmux overhead (`tmux_overhead`);
+# both figures are printed. LATENCY_LIMIT_MS overrides the limit.
+LATENCY_LIMIT_MS=${LATENCY_LIMIT_MS:-50}
+# check_latency WHAT ON OFF PATTERN: 10 presses, alternately ON (PATTERN shows) and OFF (it goes).
+check_latency() {
+    local what=$1 on=$2 off=$3 pattern=$4 latencies=() overhead median worst own
+    overhead=$(tmux_overhead)
+    for _ in 1 2 3 4 5; do
+        latencies+=("$(key_latency "$on" "$pattern" 1)")
+        latencies+=("$(key_latency "$off" "$pattern" 0)")
+    done
+    median=$(median_of "${latencies[@]}")
+    worst=$(printf '%s\n' "${latencies[@]}" | sort -n | tail -1)
+    own=$((median > overhead ? median - overhead : 0))
+    if printf '%s\n' "${latencies[@]}" | grep -qx -- -1; then
+        fail "a key press was not reflected within 2 s $what (ms: ${latencies[*]})"
+    elif [ "$own" -le "$LATENCY_LIMIT_MS" ]; then
+        pass "key press reflected on screen $what: median ${median} ms with tmux, ${overhead} ms of it tmux's own, so ${own} ms (limit ${LATENCY_LIMIT_MS}); worst ${worst} ms (ms: ${latencies[*]})"
+    else
+        fail "key press latency $what: median ${median} ms less tmux's ${overhead} ms = ${own} ms > ${LATENCY_LIMIT_MS} ms (ms: ${latencies[*]})"
+    fi
+}
+check_latency "while training" l l 'loss \(log\)'
 
 keys Space
 if wait_for '● paused' 10; then
@@ -361,7 +390,7 @@ fi
 # sensitivity scan and change two cells of the plan (the predicted size changes), apply a Q4_0 GPTQ
 # pass into $WORK, see the variant measured in Compare, sort by decode time, the Pareto plot against
 # latency, side by side generation, the per-tensor errors, a cancelled pass leaving nothing, a deleted
-# variant marked; the screens at 200x60 and 80x24.
+# variant marked; the screens at 200x60 and 80x24. Then a prune pass (below).
 VARIANTS="$WORK/variants"
 # set_output PATH: the Compress form's output row (focused) replaced by PATH.
 set_output() {
@@ -479,6 +508,68 @@ if wait_for 'whittle +compress' 5 && wait_for 'calibration' 5; then
     wait_for 'hyperparameters' 5 && pass "Esc leaves the Compress screen" || fail "Esc did not leave the Compress screen"
 else
     fail "w did not open the Compress screen"
+fi
+
+# A prune pass: back in Compress, the pass row's → chooses prune (Wanda 50% by default), the
+# prediction shows before applying; a first pass on 2000 calibration windows gives the time to
+# measure key latency while it runs (Tab and Shift-Tab move the focus between the output and model
+# rows), then F8 cancels it and nothing is written; then Wanda 50% on 32 windows appears in Compare
+# with the predicted file size.
+# focus_row LABEL: Shift-Tab until the Compress form's pointer is on LABEL's row.
+focus_row() {
+    for _ in $(seq 14); do
+        capture | grep -Eq "▸ $1 " && return 0
+        keys BTab
+        sleep 0.05
+    done
+    return 1
+}
+keys w
+if wait_for 'whittle +compress' 5 && focus_row pass; then
+    keys Right
+    if wait_for 'zero single weights' 5 && wait_for 'parameters .* set to zero' 5 && wait_for 'model\.sparse\.safetensors' 5; then
+        pass "the prune pass predicts the sparse file, bits/weight, memory and parameters before applying"
+    else
+        fail "no prune prediction"
+    fi
+    save_capture 06j-prune-form
+    focus_row calibration && { for _ in 1 2 3 4 5 6; do keys BSpace; done; keys -l '2000'; }
+    focus_row output && set_output "$VARIANTS/latency"
+    keys F5
+    if wait_for '[0-9]+% calibrating' 20; then
+        check_latency "while a prune pass runs" Tab BTab '▸ model '
+        capture | grep -Eq '[0-9]+% (calibrating|pruning)' && pass "the pass was still running after the key presses" \
+            || fail "the pass ended before the latency was measured"
+        save_capture 06k-prune-running
+        keys F8
+        if wait_for 'pass cancelled; nothing was written' 30; then
+            [ ! -e "$VARIANTS/latency" ] && pass "a cancelled prune pass leaves no directory" || fail "$VARIANTS/latency exists after cancel"
+        else
+            fail "the prune pass was not cancelled"
+        fi
+    else
+        fail "the prune pass did not start"
+    fi
+    focus_row calibration && { for _ in 1 2 3 4 5 6; do keys BSpace; done; keys -l '32'; }
+    focus_row output && set_output "$VARIANTS/tiny-wanda50"
+    sleep 0.3
+    predicted=$(capture | grep -Eo '\([0-9]+ bytes, model\.sparse' | tr -dc '0-9')
+    keys F5
+    if wait_for 'whittle +compare' 60 && wait_for 'tiny-wanda50' 10 && wait_for 'speed on 1 thread' 120; then
+        pass "prune 50% with Wanda: the variant appears in Compare, measured against its base"
+        written=$(stat -c %s "$VARIANTS/tiny-wanda50/model.sparse.safetensors" 2>/dev/null)
+        [ -n "$predicted" ] && [ "$written" = "$predicted" ] && pass "its file has the predicted size ($written bytes)" \
+            || fail "predicted ${predicted:-?} bytes, wrote ${written:-none}"
+        grep -q '"method": "wanda"' "$VARIANTS/tiny-wanda50/variant.json" && pass "its variant.json records the wanda pass" \
+            || fail "variant.json does not record wanda"
+    else
+        fail "the prune pass or its comparison did not finish"
+    fi
+    save_capture 06l-compare-pruned
+    keys Escape
+    wait_for 'hyperparameters' 5 || keys Escape
+else
+    fail "w did not reopen the Compress screen on its pass row"
 fi
 
 keys '?'

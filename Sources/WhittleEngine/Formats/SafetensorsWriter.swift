@@ -33,6 +33,62 @@ public enum SafetensorsWriter {
 
     /// Serializes tensors of any type from their raw little-endian bytes.
     public static func serialize(_ tensors: [RawTensor], metadata: [String: String] = [:]) throws -> [UInt8] {
+        let descriptors = tensors.map { TensorDescriptor(name: $0.name, dataType: $0.dataType, shape: $0.shape) }
+        for (tensor, descriptor) in zip(tensors, descriptors) {
+            let needed = try descriptor.byteCount()
+            guard needed == tensor.bytes.count else {
+                throw WhittleError.file("tensor \"\(tensor.name)\" has \(tensor.bytes.count) bytes but shape \(tensor.shape) × \(tensor.dataType.rawValue) needs \(needed)",
+                                        hint: "this is a bug in the caller: shape and values disagree")
+            }
+        }
+        var header = try self.header(descriptors, metadata: metadata)
+        let offset = tensors.reduce(0) { $0 + $1.bytes.count }
+        var out: [UInt8] = []
+        out.reserveCapacity(8 + header.count + offset)
+        let length = UInt64(header.count)
+        for shift in stride(from: 0, to: 64, by: 8) { out.append(UInt8(truncatingIfNeeded: length >> UInt64(shift))) }
+        out += header
+        header = []
+        for tensor in tensors { out += tensor.bytes }
+        return out
+    }
+
+    /// A tensor's name, type and shape: what the header says of it (its bytes follow from them).
+    public struct TensorDescriptor: Equatable, Sendable {
+        public var name: String
+        public var dataType: TensorDataType
+        public var shape: [Int]
+        public init(name: String, dataType: TensorDataType, shape: [Int]) {
+            self.name = name; self.dataType = dataType; self.shape = shape
+        }
+
+        /// Bytes of the tensor's data (`.file` error on a negative or overflowing shape).
+        func byteCount() throws -> Int {
+            var count = 1
+            for dimension in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+                guard dimension >= 0, !overflow else {
+                    throw WhittleError.file("tensor \"\(name)\" has an invalid shape \(shape)")
+                }
+                count = product
+            }
+            let (needed, overflow) = count.multipliedReportingOverflow(by: dataType.byteSize)
+            guard !overflow else {
+                throw WhittleError.file("tensor \"\(name)\" of shape \(shape) × \(dataType.rawValue) needs more than Int.max bytes")
+            }
+            return needed
+        }
+    }
+
+    /// The size in bytes of the file `serialize` writes for these tensors (in this order) and metadata,
+    /// computed without their data: 8 + the padded header + the data.
+    public static func fileBytes(_ tensors: [TensorDescriptor], metadata: [String: String] = [:]) throws -> Int {
+        let data = try tensors.reduce(0) { $0 + (try $1.byteCount()) }
+        return 8 + (try header(tensors, metadata: metadata)).count + data
+    }
+
+    /// The header JSON (metadata first, offsets contiguous from 0), padded with spaces to a multiple of 8.
+    static func header(_ tensors: [TensorDescriptor], metadata: [String: String]) throws -> [UInt8] {
         var members: [JSONValue.Member] = []
         if !metadata.isEmpty {
             members.append(.init("__metadata__", .object(metadata.mapValues { JSONValue.string($0) })))
@@ -44,34 +100,16 @@ public enum SafetensorsWriter {
                 throw WhittleError.file("cannot write tensor name \"\(tensor.name)\" twice or as __metadata__",
                                         hint: "give every tensor a distinct name")
             }
-            var count = 1
-            for dimension in tensor.shape {
-                let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
-                guard dimension >= 0, !overflow else {
-                    throw WhittleError.file("tensor \"\(tensor.name)\" has an invalid shape \(tensor.shape)")
-                }
-                count = product
-            }
-            let (needed, overflow) = count.multipliedReportingOverflow(by: tensor.dataType.byteSize)
-            guard !overflow, needed == tensor.bytes.count else {
-                throw WhittleError.file("tensor \"\(tensor.name)\" has \(tensor.bytes.count) bytes but shape \(tensor.shape) × \(tensor.dataType.rawValue) needs \(overflow ? "more than Int.max" : String(needed))",
-                                        hint: "this is a bug in the caller: shape and values disagree")
-            }
+            let bytes = try tensor.byteCount()
             members.append(.init(tensor.name, .object([
                 .init("dtype", .string(tensor.dataType.rawValue)),
                 .init("shape", .array(tensor.shape.map { JSONValue.int($0) })),
-                .init("data_offsets", .array([.int(offset), .int(offset + tensor.bytes.count)])),
+                .init("data_offsets", .array([.int(offset), .int(offset + bytes)])),
             ])))
-            offset += tensor.bytes.count
+            offset += bytes
         }
         var header = Array(JSONValue.object(members).serialized().utf8)
         while header.count % 8 != 0 { header.append(UInt8(ascii: " ")) }
-        var out: [UInt8] = []
-        out.reserveCapacity(8 + header.count + offset)
-        let length = UInt64(header.count)
-        for shift in stride(from: 0, to: 64, by: 8) { out.append(UInt8(truncatingIfNeeded: length >> UInt64(shift))) }
-        out += header
-        for tensor in tensors { out += tensor.bytes }
-        return out
+        return header
     }
 }

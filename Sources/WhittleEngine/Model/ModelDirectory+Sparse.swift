@@ -14,6 +14,8 @@ extension ModelDirectory {
     public static let sparseWeightsName = "model.sparse.safetensors"
     static let keptSuffix = ".kept"
     static let valuesSuffix = ".values"
+    /// The metadata a sparse weights file carries (with the caller's).
+    static let sparseMetadata = ["format": "pt", "whittle_sparse": "bitmap (U8, LSB first, 1 = kept) + kept values (F32) per pruned tensor"]
 
     /// The weights file in `directory`: `model.safetensors`, else `model.sparse.safetensors`.
     public static func weightsFile(in directory: String) throws -> String {
@@ -41,10 +43,7 @@ extension ModelDirectory {
             tensors.append(.init(name: namePrefix + tensor.name + valuesSuffix, dataType: .f32, shape: [kept.count],
                                  bytes: kept.withUnsafeBufferPointer { littleEndian($0) }))
         }
-        var fileMetadata = metadata
-        fileMetadata["format"] = "pt"
-        fileMetadata["whittle_sparse"] = "bitmap (U8, LSB first, 1 = kept) + kept values (F32) per pruned tensor"
-        return try SafetensorsWriter.serialize(tensors, metadata: fileMetadata)
+        return try SafetensorsWriter.serialize(tensors, metadata: metadata.merging(sparseMetadata) { $1 })
     }
 
     static func littleEndian(_ values: UnsafeBufferPointer<Float>) -> [UInt8] {

@@ -13,6 +13,14 @@ public enum ModelDirectory {
     /// Tensors Hugging Face files may carry that Whittle derives instead (causal-mask buffers, the tied head).
     static let derivedSuffixes = [".attn.bias", ".attn.masked_bias"]
 
+    /// The metadata a dense weights file carries (with the caller's).
+    static let denseMetadata = ["format": "pt"]
+
+    /// The tensors of a dense `model.safetensors` for `layout`, in the order `files` writes them.
+    static func denseDescriptors(_ layout: ParameterLayout) -> [SafetensorsWriter.TensorDescriptor] {
+        layout.tensors.map { .init(name: namePrefix + $0.name, dataType: .f32, shape: $0.shape) }
+    }
+
     /// The files of a model directory.
     /// With a `mask`, the weights are `model.sparse.safetensors` (pruned tensors as bitmap + kept values).
     public static func files(model: GPTModel, tokenizer: CharTokenizer, dropout: Float = 0,
@@ -28,11 +36,9 @@ public enum ModelDirectory {
             (name: namePrefix + tensor.name, shape: tensor.shape,
              values: Array(UnsafeBufferPointer(start: model.parameters.pointer + tensor.offset, count: tensor.count)))
         }
-        var fileMetadata = metadata
-        fileMetadata["format"] = "pt"
         return [
             (configName, model.config.huggingFaceJSON(dropout: Double(dropout))),
-            (weightsName, try SafetensorsWriter.serialize(tensors: tensors, metadata: fileMetadata)),
+            (weightsName, try SafetensorsWriter.serialize(tensors: tensors, metadata: metadata.merging(denseMetadata) { $1 })),
             (tokenizerName, tokenizer.tokenizerJSON()),
         ]
     }

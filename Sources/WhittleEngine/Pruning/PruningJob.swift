@@ -75,9 +75,9 @@ public enum PruningJob {
                                           directories: [base.source], option: "--calibration-data")
             calibration = try withoutActuallyEscaping(progress) { report in
                 try CalibrationStatistics.collect(model: model, tokens: text.tokens, name: text.source,
-                                                  samples: request.calibrationSamples, seed: request.calibrationSeed) {
-                    report(.calibrating(windowsDone: $0.windowsDone, windows: $0.windows))
-                }
+                                                  samples: request.calibrationSamples, seed: request.calibrationSeed,
+                                                  progress: { report(.calibrating(windowsDone: $0.windowsDone, windows: $0.windows)) },
+                                                  isCancelled: isCancelled)
             }
         }
         guard !isCancelled() else { throw WhittleError(.cancelled, "pruning cancelled; nothing was written") }

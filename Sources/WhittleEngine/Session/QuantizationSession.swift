@@ -1,42 +1,22 @@
 // One quantization pass as a job: `Quantizer.run` on its own thread, publishing which tensor it is
 // rounding, cancellable between tensors and before publishing (a cancelled or failed pass leaves no
-// variant directory behind: it is published atomically or not at all; the parent is made if missing). The workbench's Compress
-// screen starts one per Apply.
+// variant directory behind: it is published atomically or not at all; the parent is made if missing).
+// The workbench's Compress screen starts one per Apply of a quantize pass.
 
 import Foundation
 
 /// A `Quantizer.run` on its own thread.
-public final class QuantizationSession: Sendable {
-    public enum Event: Equatable, Sendable {
-        /// The variant directory was published.
-        case finished(directory: String)
-        case failed(String)
-        /// Cancelled; nothing was written.
-        case cancelled
-    }
+public final class QuantizationSession: VariantPassSession {
+    public typealias Event = VariantPassEvent
+    public typealias Snapshot = VariantPassSnapshot
 
-    public struct Snapshot: JobSnapshot {
-        public var state = JobState.loading
-        public var version = 0
-        public var progress = JobProgress()
-        /// The tensor being rounded, or "writing DIR".
-        public var activity: String?
-    }
-
-    /// A pass takes no commands once started (only `cancel`).
-    public enum Command: Sendable {}
-
-    typealias Job = JobSession<Command, Snapshot, Event>
-    let job: Job
+    let job: VariantPassJob
     public let output: String
 
     public init(_ request: Quantizer.Request) {
         output = request.output
-        job = Job(name: "whittle.quantize", initial: Snapshot()) { job in
-            do {
-                // The variants directory is made on first use; the variant itself appears whole or not at all.
-                let parent = AtomicDirectory.parent(of: AtomicDirectory.normalized(request.output))
-                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        job = VariantPassJob(name: "whittle.quantize", initial: Snapshot()) { job in
+            job.runPass(output: request.output) {
                 _ = try Quantizer.run(request, progress: { progress in
                     job.publish { snapshot in
                         snapshot.state = .running
@@ -53,15 +33,6 @@ public final class QuantizationSession: Sendable {
                         }
                     }
                 }, isCancelled: { job.isCancelled })
-                job.publish { $0.state = .finished }
-                job.report(.finished(directory: AtomicDirectory.normalized(request.output)))
-            } catch let error as WhittleError where error.kind == .cancelled {
-                job.publish { $0.state = .cancelled }
-                job.report(.cancelled)
-            } catch {
-                let message = TrainingSession.describe(error)
-                job.publish { $0.state = .failed(message) }
-                job.report(.failed(message))
             }
         }
     }

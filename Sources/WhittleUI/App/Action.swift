@@ -176,6 +176,8 @@ public enum Effect: Equatable, Sendable {
     case generateSideBySide(models: [String], prompt: String, count: Int, seed: UInt64)
     /// Run a quantization pass in an engine job.
     case quantize(QuantizeRequest)
+    /// Run a prune pass in an engine job.
+    case prune(PruneRequest)
     /// Cancel the running pass or scan (nothing is written).
     case cancelPass
     /// Scan the model's sensitivity (each tensor alone at each type) on calibration windows.

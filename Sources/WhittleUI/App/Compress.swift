@@ -4,14 +4,15 @@
 // prediction of what the plan makes (weights bytes, bits per weight, GGUF file size) computed before
 // anything runs, the output directory, and the running pass's progress. With a sensitivity scan the
 // plan can also be chosen tensor by tensor on the map (tensors × types, KLD to the base), and a
-// target picks the least-KLD plan within it. Pruning and distillation passes join `CompressPass`
-// when their engines land.
+// target picks the least-KLD plan within it. A prune pass has rows of its own (method, sparsity,
+// N:M pattern, structured heads or neurons; `Compress+Prune.swift`), and each pass shows only its rows.
 
 import WhittleEngine
 
 /// The kinds of pass the screen can apply.
 public enum CompressPass: String, CaseIterable, Equatable, Sendable {
     case quantize
+    case prune
 }
 
 /// A quantization pass as the screen asks the host to run it.
@@ -62,7 +63,7 @@ public enum PassStatus: Equatable, Sendable {
 public struct CompressState: Equatable, Sendable {
     /// The form's rows in Tab order.
     public enum Field: Int, CaseIterable, Equatable, Sendable {
-        case model, pass, type, embedding, method, samples, target, output, map
+        case model, pass, type, embedding, method, pruneMethod, sparsity, pattern, structure, samples, target, output, map
 
         public var label: String {
             switch self {
@@ -70,7 +71,10 @@ public struct CompressState: Equatable, Sendable {
             case .pass: "pass"
             case .type: "type"
             case .embedding: "embedding"
-            case .method: "method"
+            case .method, .pruneMethod: "method"
+            case .sparsity: "sparsity"
+            case .pattern: "pattern"
+            case .structure: "structured"
             case .samples: "calibration"
             case .target: "target bpw"
             case .output: "output"
@@ -82,7 +86,7 @@ public struct CompressState: Equatable, Sendable {
         public func accepts(_ c: Character) -> Bool {
             switch self {
             case .samples: c.isNumber
-            case .target: c.isNumber || c == "."
+            case .target, .sparsity: c.isNumber || c == "."
             case .output: !c.isNewline && c != "\t"
             default: false
             }
@@ -90,6 +94,13 @@ public struct CompressState: Equatable, Sendable {
     }
 
     public var focus: Field = .type
+    /// The rows of the chosen pass, in Tab order.
+    public var fields: [Field] {
+        switch pass {
+        case .quantize: [.model, .pass, .type, .embedding, .method, .samples, .target, .output, .map]
+        case .prune: [.model, .pass, .pruneMethod, .sparsity, .pattern, .structure, .samples, .output]
+        }
+    }
     /// The model passes start from (a model, checkpoint, run or variant directory).
     public var model: String?
     /// What the engine read of `model`, or why it could not.
@@ -104,6 +115,12 @@ public struct CompressState: Equatable, Sendable {
     /// A bits-per-weight budget; when set, `type` is the largest type that fits it.
     public var target = TextField()
     public var output = TextField()
+    /// The prune pass's rows: how weights are scored, the fraction removed (of each matrix, or of each
+    /// block's heads / neurons), an N:M pattern (which fixes the fraction) and whole units.
+    public var pruneMethod: PruningMethod = .wanda
+    public var sparsity = TextField("0.5")
+    public var pattern: SparsityPattern?
+    public var structure: PruningPlan.StructuredUnit?
     /// The output was typed (otherwise it follows the model and type).
     public var outputEdited = false
     public var status: PassStatus = .idle
@@ -149,6 +166,7 @@ public struct CompressState: Equatable, Sendable {
     public var defaultOutput: String {
         guard let model else { return "" }
         let name = model.split(separator: "/").last.map(String.init) ?? model
+        if pass == .prune { return "variants/\(name)-\(pruneOutputSuffix)" }
         return "variants/\(name)-\(type.rawValue)" + (embedding == QuantizationPlan.defaultEmbeddingFormat ? "" : "-embd-\(embedding.rawValue)")
             + (method == .rtn ? "" : "-\(method.rawValue)")
     }

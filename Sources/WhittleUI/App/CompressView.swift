@@ -3,7 +3,8 @@
 // predicts against the base: the weights file's size, bits per weight, the weights' memory and, with
 // a sensitivity scan, the predicted KLD; the running pass's progress bar (F8 cancels, nothing is
 // written) or how it ended; and the sensitivity map, tensors × types coloured by KLD, the plan's
-// cell in each row marked and the cursor walked with the arrows.
+// cell in each row marked and the cursor walked with the arrows. The prune pass shows its own rows
+// (method, sparsity, pattern, structured) and its prediction (`CompressView+Prune.swift`).
 
 import Foundation
 import WhittleEngine
@@ -18,12 +19,17 @@ enum CompressView {
         guard inner.width > 20, inner.height > 8 else { return }
         let area = inner.inset(left: 1, right: 1)
         var y = area.y
-        for field in CompressState.Field.allCases {
+        for field in compress.fields {
             renderField(field, state, theme, row: Rect(x: area.x, y: y, width: area.width, height: 1), into: &screen)
             y += 1
         }
-        let predictionRows = compress.sensitivity == nil ? 4 : 5
-        renderPrediction(state, theme, area: Rect(x: area.x, y: y, width: area.width, height: predictionRows), into: &screen)
+        let predictionRows = compress.pass == .prune ? 5 : compress.sensitivity == nil ? 4 : 5
+        let predictionArea = Rect(x: area.x, y: y, width: area.width, height: predictionRows)
+        if compress.pass == .prune {
+            renderPrunePrediction(state, theme, area: predictionArea, into: &screen)
+        } else {
+            renderPrediction(state, theme, area: predictionArea, into: &screen)
+        }
         y += predictionRows
         guard y < area.maxY else { return }
         renderStatus(state, theme, area: Rect(x: area.x, y: y, width: area.width, height: 1), into: &screen)
@@ -33,7 +39,7 @@ enum CompressView {
             screen.put(error, in: area, row: bottom - 1, style: theme.style(.error, bold: true), ellipsis: g.ellipsis)
             bottom -= 1
         }
-        if compress.sensitivity != nil, bottom - y >= 2 {
+        if compress.pass == .quantize, compress.sensitivity != nil, bottom - y >= 2 {
             renderMap(state, theme, area: Rect(x: area.x, y: y, width: area.width, height: bottom - y), into: &screen)
         }
     }
@@ -71,7 +77,22 @@ enum CompressView {
             let x = screen.put("  " + path, x: value.x, y: row.y, style: focused ? theme.selected : theme.style(.highlight))
             screen.put("  " + (compress.model == nil ? "" : note), in: Rect(x: x, y: row.y, width: value.maxX - x, height: 1),
                        row: row.y, style: theme.style(compress.inspectionError == nil ? .inactiveForeground : .error), ellipsis: g.ellipsis)
-        case .pass: choice(compress.pass.rawValue, "pruning and distillation passes come with their engines")
+        case .pass:
+            choice(compress.pass.rawValue, compress.pass == .quantize ? "GGUF block types for the weights; also: prune (distil: whittle distill)"
+                   : "zero single weights or remove whole heads / neurons; also: quantize (distil: whittle distill)")
+        case .pruneMethod:
+            let score = compress.pruneMethod.traits.score + (compress.pruneMethod.traits.needsCalibration ? " (calibrated)" : "")
+            choice(compress.pruneMethod.rawValue, "score " + (state.useASCII ? asciiOnly(score) : score))
+        case .sparsity:
+            text(compress.sparsity, 6, compress.pattern == nil
+                 ? (compress.structure == nil ? "fraction of each matrix's weights set to zero" : "fraction of each block's units removed")
+                 : "the pattern fixes it at \(compress.pattern!.sparsity)")
+        case .pattern:
+            choice(compress.pattern?.description ?? "none", compress.pattern == nil ? "N:M: keep N of every M inputs of a row"
+                   : "keep \(compress.pattern!.keep) of every \(compress.pattern!.group) consecutive inputs of each row")
+        case .structure:
+            choice(compress.structure?.rawValue ?? "no", compress.structure == nil ? "single weights (stored as bitmap + kept values)"
+                   : "remove whole \(compress.structure!.rawValue): smaller matrices that run faster")
         case .type: choice(compress.type.rawValue, "the matrices (GGUF blocks, reference rounding)")
         case .embedding: choice(compress.embedding.rawValue, "the token embedding, also the tied output head")
         case .method:
@@ -83,7 +104,9 @@ enum CompressView {
             }
             choice(compress.method.rawValue, note)
         case .samples:
-            text(compress.samples, 6, compress.method.needsCalibration ? "calibration windows from the base's train split" : "windows (rtn uses none)")
+            let calibrated = compress.pass == .prune ? (try? compress.pruningPlan.get())?.needsCalibration ?? true : compress.method.needsCalibration
+            text(compress.samples, 6, calibrated ? "calibration windows from the base's train split"
+                 : "windows (\(compress.pass == .prune ? compress.pruneMethod.rawValue : compress.method.rawValue) uses none)")
         case .target: text(compress.target, 6, "bits per weight: picks the largest type that fits (empty: use the type)")
         case .output: text(compress.output, 40, "a new variant directory")
         case .map:
@@ -105,6 +128,14 @@ enum CompressView {
                 screen.put(state.useASCII ? note.replacingOccurrences(of: "×", with: "x").replacingOccurrences(of: "↑↓←→", with: "arrows") : note,
                            in: value, row: row.y, style: theme.style(.inactiveForeground), ellipsis: g.ellipsis)
             }
+        }
+    }
+
+    /// `text` with the engine's mathematical signs spelled in ASCII (for --ascii and non-UTF-8 locales).
+    static func asciiOnly(_ text: String) -> String {
+        let spelled: [Character: String] = ["·": "*", "‖": "|", "²": "^2", "×": "x", "⁻": "^-", "¹": "1", "√": "sqrt", "→": "->", "≤": "<="]
+        return text.reduce(into: "") { out, c in
+            if c.isASCII { out.append(c) } else { out += spelled[c] ?? "?" }
         }
     }
 

@@ -106,7 +106,7 @@ public enum Keymap {
         KeyBinding([ch("g")], .toggleScreen, "Generate screen: sample from the current weights", .global),
         KeyBinding([ch("e")], .openExperiments, "Experiments screen: queue runs that vary settings, compare them", .global),
         KeyBinding([ch("v")], .openCompare, "Compare screen: the base and its variants, quality, size, speed", .global),
-        KeyBinding([ch("w")], .openCompress, "Compress screen: quantize a model into a variant", .global),
+        KeyBinding([ch("w")], .openCompress, "Compress screen: quantize or prune a model into a variant", .global),
         KeyBinding([ch("p")], .pruneNow, "prune the live model now (method, sparsity or N:M); the mask is kept", .global),
         KeyBinding([ch("z")], .quantizeNow, "quantize a copy now, evaluate it against fp32, train on", .global),
         KeyBinding([ch("?"), .function(1)], .help, "this help", .global, statusBar: true),

@@ -34,7 +34,7 @@ func followDefaultOutput(_ state: inout AppState) {
 
 /// The Compress screen's keys.
 func performCompressCommand(_ command: Command, _ state: inout AppState) -> [Effect] {
-    let fields = CompressState.Field.allCases
+    let fields = state.compress.fields
     let focus = state.compress.focus
     let index = fields.firstIndex(of: focus) ?? 0
     let rows = state.compress.sensitivity?.rows.count ?? 0
@@ -85,6 +85,9 @@ func editCompressText(_ state: inout AppState, _ edit: (inout TextField) -> Void
     case .output:
         edit(&state.compress.output)
         state.compress.outputEdited = true
+    case .sparsity:
+        edit(&state.compress.sparsity)
+        followDefaultOutput(&state)
     case .target:
         edit(&state.compress.target)
         applyTarget(&state)
@@ -112,9 +115,13 @@ func nudgeCompressField(up: Bool, _ state: inout AppState) {
         state.compress.mapColumn = (state.compress.mapColumn + (up ? 1 : columns - 1)) % columns
         return
     case .method: state.compress.method = step(state.compress.method, in: RoundingMethod.allCases)
-    case .pass: state.compress.pass = step(state.compress.pass, in: CompressPass.allCases)
+    case .pass:
+        state.compress.pass = step(state.compress.pass, in: CompressPass.allCases)
+    case .pruneMethod: state.compress.pruneMethod = step(state.compress.pruneMethod, in: PruningMethod.allCases)
+    case .pattern: state.compress.pattern = step(state.compress.pattern, in: CompressState.patternChoices)
+    case .structure: state.compress.structure = step(state.compress.structure, in: CompressState.structureChoices)
     case .model: return
-    case .samples, .target, .output:
+    case .samples, .target, .output, .sparsity:
         editCompressText(&state) { up ? $0.moveRight() : $0.moveLeft() }
         return
     }
@@ -142,6 +149,10 @@ func chooseMapCell(_ state: inout AppState) {
 func startScan(_ state: inout AppState) -> [Effect] {
     guard !state.compress.scan.isBusy, !state.compress.status.isBusy else {
         state.show("wait for the running pass or scan (F8 cancels it)")
+        return []
+    }
+    guard state.compress.pass == .quantize else {
+        state.compress.error = "the sensitivity scan maps quantization types; choose the quantize pass (the pass row) first"
         return []
     }
     guard let model = state.compress.model, let inspection = state.compress.inspection, inspection.isFloat else {
@@ -189,14 +200,18 @@ func applyPass(_ state: inout AppState) -> [Effect] {
         state.show("a pass is running; F8 cancels it")
         return []
     }
-    switch state.compress.request() {
+    let effect: Result<Effect, FormError> = switch state.compress.pass {
+    case .quantize: state.compress.request().map { .quantize($0) }
+    case .prune: state.compress.pruneRequest().map { .prune($0) }
+    }
+    switch effect {
     case .failure(let error):
         state.compress.error = error.message
         return []
-    case .success(let request):
+    case .success(let effect):
         state.compress.error = nil
         state.compress.status = .running("starting", 0)
-        return [.quantize(request)]
+        return [effect]
     }
 }
 
@@ -220,7 +235,9 @@ func updateCompress(_ state: inout AppState, _ action: Action) -> [Effect] {
         state.show("made \(directory); comparing it with its base")
         guard let base = state.compress.model else { return [] }
         if state.compare.models.first != base { state.compare.models = [base] }
-        state.compare.models.removeAll { $0 == directory }
+        // A model deleted from disk since the last comparison cannot be measured again: it leaves the list.
+        let missing = state.compare.missing
+        state.compare.models.removeAll { $0 == directory || missing.contains($0) }
         state.compare.models.append(directory)
         state.compare.selected = state.compare.models.count - 1
         state.compare.sideBySide = nil

@@ -1,6 +1,6 @@
 // The controller's side of the Compare and Compress screens: their effects become commands for the
 // engine's VariantLibrary (listing, reading a model, comparing, exporting, side-by-side generation,
-// checking which compared directories still exist), QuantizationSession (one pass) and
+// checking which compared directories still exist), QuantizationSession or PruningSession (one pass) and
 // SensitivityScanSession (one scan), and once a frame their snapshots and events come back as Actions.
 
 import Foundation
@@ -44,6 +44,9 @@ extension WorkbenchController {
             }
             pass = QuantizationSession(quantize)
             passVersion = -1
+        case .prune(let request):
+            pass = PruningSession(pruningRequest(request))
+            passVersion = -1
         case .scanSensitivity(let basePath, let samples):
             scan = SensitivityScanSession(basePath: basePath, calibration: Quantizer.Calibration(samples: samples))
             scanVersion = -1
@@ -52,6 +55,18 @@ extension WorkbenchController {
             scan?.cancel()
         default: break
         }
+    }
+
+    /// The engine's request for a prune pass, with the `whittle prune` command that makes the same variant.
+    func pruningRequest(_ request: PruneRequest) -> PruningJob.Request {
+        let plan = request.plan
+        var command = "whittle prune --model \(request.basePath) --method \(plan.method.rawValue)"
+        command += plan.pattern.map { " --pattern \($0)" } ?? " --sparsity \(plan.sparsity)"
+        command += plan.structured.map { " --structured \($0.rawValue)" } ?? ""
+        command += plan.needsCalibration ? " --calibration-samples \(request.calibrationSamples)" : ""
+        command += " --out \(request.output) (from the workbench's Compress screen)"
+        return PruningJob.Request(basePath: request.basePath, plan: plan, calibrationSamples: request.calibrationSamples,
+                                  output: request.output, whittleVersion: whittleVersion, command: command)
     }
 
     /// Brings the library's answers and the pass's progress into the state.

@@ -50,7 +50,7 @@ public final class WorkbenchController {
     /// The Compare and Compress screens' file and evaluation work (started when first needed).
     var variantLibrary: VariantLibrary?
     /// The running (or last) compression pass.
-    var pass: QuantizationSession?
+    var pass: (any VariantPassSession)?
     var passVersion = -1
     /// The running (or last) sensitivity scan.
     var scan: SensitivityScanSession?
@@ -115,7 +115,7 @@ public final class WorkbenchController {
                 request.publish = QuantizeNowRequest.Publication(root: variantsRoot, whittleVersion: whittleVersion)
             }
             session.send(.quantizeNow(request))
-        case .listLibrary, .inspectModel, .compare, .checkModels, .exportComparison, .generateSideBySide, .quantize,
+        case .listLibrary, .inspectModel, .compare, .checkModels, .exportComparison, .generateSideBySide, .quantize, .prune,
              .cancelPass, .scanSensitivity, .measureTensorErrors:
             performVariantEffect(effect)
         case .replaceRun(let replacement, let saveCurrent):
