@@ -447,8 +447,8 @@ CK_AVX2 static void gemm_q5_1(long n, long o0, long o1, long k, const uint8_t *w
    per-thread buffer, so weights stay as GGUF stores them and decode (one row) keeps the row tiles. */
 
 #ifndef PANEL_MIN_ROWS
-#define PANEL_MIN_ROWS 2   /* panels win from 2 rows on (bench/qgemm.c q4_0 2: 1.0 vs 1.3 ns per 32 MACs); a large
-                              value (-DPANEL_MIN_ROWS=100000) brings back the row tiles for comparison */
+#define PANEL_MIN_ROWS 2   /* panels are no slower from 2 rows on (bench/qgemm.c q4_0 2: 1.0–1.2 vs 1.2–1.4 ns per
+                              32 MACs, q8_0 even); -DPANEL_MIN_ROWS=100000 brings back the row tiles to compare */
 #endif
 #ifndef PANEL_NR
 #define PANEL_NR 3   /* activation rows per panel tile */
