@@ -7,6 +7,7 @@
          Sources/CKernels/quant_gemm.c Sources/CKernels/thread_pool.c -lm -lpthread -o .build/qgemm
      .build/qgemm            # every type
      .build/qgemm q4_0 256   # one type, one row count (under callgrind: build with -gdwarf-4)
+     .build/qgemm q4_0 8     # any row count: from 2 rows on the block types run on packed panels
 */
 #include "ckernels.h"
 #include "bench_support.h"
@@ -76,11 +77,12 @@ static void run(const format *f, long n, long m, long k, int reps) {
 int main(int argc, char **argv) {
     static const long shapes[][2] = {{1152, 384}, {384, 384}, {1536, 384}, {384, 1536}};
     long rows[] = {256, 1};
+    int rowCounts = 2;
+    if (argc > 2) { rows[0] = atol(argv[2]); rowCounts = 1; }   /* any row count (8, 16: short prompts) */
     for (size_t fi = 0; fi < sizeof formats / sizeof *formats; fi++) {
         if (argc > 1 && strcmp(argv[1], formats[fi].name) != 0) continue;
-        for (int ri = 0; ri < 2; ri++) {
-            if (argc > 2 && atol(argv[2]) != rows[ri]) continue;
-            for (int s = 0; s < 4; s++) run(&formats[fi], rows[ri], shapes[s][0], shapes[s][1], rows[ri] == 1 ? 41 : 5);
+        for (int ri = 0; ri < rowCounts; ri++) {
+            for (int s = 0; s < 4; s++) run(&formats[fi], rows[ri], shapes[s][0], shapes[s][1], rows[ri] < 64 ? 41 : 5);
         }
     }
     return 0;

@@ -2,8 +2,10 @@
    quantized on the fly to 8-bit blocks of 32 (one fp32 scale each, and for the weight types with a
    minimum also the block's scaled sum), then every weight block is multiplied with the matching
    activation block in integer arithmetic and scaled once. Weights are output-major rows of GGUF
-   blocks (see docs/DECISIONS.md). One tile is one weight row against up to four activation rows, so
-   a decoded (unpacked) weight block serves four dot products in prefill; decode is the one-row case.
+   blocks (see docs/DECISIONS.md). Decode and short prompts run row tiles (a few weight rows against
+   a few activation rows, every block's dot product scaled on its own); from PANEL_MIN_ROWS activation
+   rows on, the block types run on panels of eight weight rows unpacked per call, whose eight dot
+   products of a block come out of one integer vector (see "Prefill on packed weight panels").
    f16/bf16 weights are widened to fp32 and multiplied with fp32 activations; int8 rows (a scale per
    output channel) meet int8 activation rows (a scale per token: W8A8).
 
@@ -12,6 +14,7 @@
    block results differs, so the two agree to float rounding. */
 #include "ckernels.h"
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <immintrin.h>
 
@@ -19,14 +22,14 @@
 #define QK 32
 
 /* ---- Activation rows ----
-   Block types: a row of nb = k/32 blocks is [nb fp32 scales d][nb fp32 scaled sums s = d·Σq], padded
-   to 32 bytes, then the nb blocks of 32 int8 codes (x ≈ d·q), so the codes of every block start 32 bytes
+   Block types: a row of nb = k/32 blocks is [nb fp32 scales d][nb fp32 scaled sums s = d·Σq][nb int32
+   code sums Σq], padded to 32 bytes, then the nb blocks of 32 int8 codes (x ≈ d·q), so the codes of every block start 32 bytes
    apart from an aligned row start. The sums carry the weights' offset or minimum: Σ(q_w − 8)·q_a = Σq_w·q_a −
    8·Σq_a, so unsigned weight codes meet the activations directly and the offset costs one multiply
    per block at the end of a row, not one per weight. int8 rows: k codes, then the fp32 scale.
    f16/bf16 weights read the fp32 rows as they are. */
 
-static inline long blocks_header(long nb) { return ((nb * 8) + 31) & ~31L; }
+static inline long blocks_header(long nb) { return ((nb * 12) + 31) & ~31L; }
 
 /* IEEE half to float, portable (the scalar path must not need F16C). */
 static inline float half_to_float(uint16_t h) {
@@ -83,7 +86,8 @@ static void quantize_row(act_kind kind, const float *x, long k, uint8_t *out) {
     long nb = k / QK;
     float *scales = (float *)out, *sums = scales + nb;
     int8_t *codes = (int8_t *)(out + blocks_header(nb));
-    memset(sums + nb, 0, (size_t)(blocks_header(nb) - nb * 8));   /* the padding, so rows repeat byte for byte */
+    int32_t *codeSums = (int32_t *)(sums + nb);
+    memset(codeSums + nb, 0, (size_t)(blocks_header(nb) - nb * 12));   /* the padding, so rows repeat byte for byte */
     for (long b = 0; b < nb; b++) {
         const float *v = x + b * QK;
         float amax = 0;
@@ -93,6 +97,7 @@ static void quantize_row(act_kind kind, const float *x, long k, uint8_t *out) {
         for (int i = 0; i < QK; i++) { int8_t q = (int8_t)lrintf(v[i] * id); codes[b * QK + i] = q; sum += q; }
         scales[b] = d;
         sums[b] = d * (float)sum;
+        codeSums[b] = sum;
     }
 }
 
@@ -102,7 +107,8 @@ CK_AVX2 static void quantize_blocks_avx2(const float *x, long k, uint8_t *out) {
     long nb = k / QK;
     float *scales = (float *)out, *sums = scales + nb;
     int8_t *codes = (int8_t *)(out + blocks_header(nb));
-    memset(sums + nb, 0, (size_t)(blocks_header(nb) - nb * 8));
+    int32_t *codeSums = (int32_t *)(sums + nb);
+    memset(codeSums + nb, 0, (size_t)(blocks_header(nb) - nb * 12));
     const __m256 absMask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
     for (long b = 0; b < nb; b++) {
         const float *v = x + b * QK;
@@ -130,6 +136,7 @@ CK_AVX2 static void quantize_blocks_avx2(const float *x, long k, uint8_t *out) {
         _mm256_storeu_si256((__m256i *)(codes + b * QK), p8);
         scales[b] = d;
         sums[b] = d * (float)_mm_cvtsi128_si32(s4);
+        codeSums[b] = _mm_cvtsi128_si32(s4);
     }
 }
 
@@ -426,6 +433,207 @@ CK_AVX2 static void gemm_q5_1(long n, long o0, long o1, long k, const uint8_t *w
     blocks_gemm(CK_Q5_1, n, o0, o1, k, w, wrow, a, arow, y, ldy, acc);
 }
 
+/* ---- Prefill on packed weight panels (the block types, n ≥ PANEL_MIN_ROWS activation rows) ----
+   The tiles above convert, scale and add every (weight row, activation row, block) dot product in
+   fp32: per 32 MACs a maddubs, a madd, a convert, a multiply and an FMA. Here eight weight rows are
+   first unpacked into a panel where one 32-byte vector holds four codes of each of the eight rows
+   (lane r = row r, codes 4s … 4s + 3 of a block at step s), with the rows' scales as fp32. An
+   activation row then meets all eight rows at once: four of its codes broadcast to every lane,
+   one maddubs per step, and the eight steps of a block summed in int16 lanes (4-bit codes: 8 · 2 ·
+   15 · 127 < 2^15; 5-bit codes flush to int32 every four steps; Q8_0 keeps llama.cpp's sign trick
+   and widens every step), so the block's eight dot products come out in one int32 vector: one
+   convert and one FMA per eight (row, block) pairs instead of one per pair. The panel is built per
+   call and per group of eight outputs (a few ns per block, spread over all activation rows), in a
+   per-thread buffer, so weights stay as GGUF stores them and decode (one row) keeps the row tiles. */
+
+#ifndef PANEL_MIN_ROWS
+#define PANEL_MIN_ROWS 2   /* panels are no slower from 2 rows on (bench/qgemm.c q4_0 2: 1.0–1.2 vs 1.2–1.4 ns per
+                              32 MACs, q8_0 even); -DPANEL_MIN_ROWS=100000 brings back the row tiles to compare */
+#endif
+#ifndef PANEL_NR
+#define PANEL_NR 3   /* activation rows per panel tile */
+#endif
+
+/* Bytes of one block of a panel: the 8 scales (and 8 minimums), then 8 steps of 32 code bytes. */
+static inline long panel_block_bytes(int wtype) { return (weight_has_minimum(wtype) ? 64 : 32) + 8 * 32; }
+
+static _Thread_local uint8_t *panel_buffer;
+static _Thread_local size_t panel_capacity;
+
+static uint8_t *panel_storage(size_t bytes) {
+    if (bytes > panel_capacity) {
+        free(panel_buffer);
+        panel_capacity = (bytes + 4095) & ~(size_t)4095;
+        panel_buffer = aligned_alloc(64, panel_capacity);
+    }
+    return panel_buffer;
+}
+
+/* Stores the 8 × 8 transpose of 32-bit groups: out[s] lane r = R[r] group s. */
+CK_AVX2 static inline __attribute__((always_inline)) void store_transposed(const __m256i R[8], __m256i *out) {
+    __m256i t0 = _mm256_unpacklo_epi32(R[0], R[1]), t1 = _mm256_unpackhi_epi32(R[0], R[1]);
+    __m256i t2 = _mm256_unpacklo_epi32(R[2], R[3]), t3 = _mm256_unpackhi_epi32(R[2], R[3]);
+    __m256i t4 = _mm256_unpacklo_epi32(R[4], R[5]), t5 = _mm256_unpackhi_epi32(R[4], R[5]);
+    __m256i t6 = _mm256_unpacklo_epi32(R[6], R[7]), t7 = _mm256_unpackhi_epi32(R[6], R[7]);
+    __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
+    __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
+    __m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
+    __m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
+    _mm256_store_si256(out + 0, _mm256_permute2x128_si256(u0, u4, 0x20));
+    _mm256_store_si256(out + 1, _mm256_permute2x128_si256(u1, u5, 0x20));
+    _mm256_store_si256(out + 2, _mm256_permute2x128_si256(u2, u6, 0x20));
+    _mm256_store_si256(out + 3, _mm256_permute2x128_si256(u3, u7, 0x20));
+    _mm256_store_si256(out + 4, _mm256_permute2x128_si256(u0, u4, 0x31));
+    _mm256_store_si256(out + 5, _mm256_permute2x128_si256(u1, u5, 0x31));
+    _mm256_store_si256(out + 6, _mm256_permute2x128_si256(u2, u6, 0x31));
+    _mm256_store_si256(out + 7, _mm256_permute2x128_si256(u3, u7, 0x31));
+}
+
+/* Rows w, w + wrow, … (`rows` ≤ 8 of them; missing rows are zeros) of nb blocks into `panel`. */
+CK_AVX2 static inline __attribute__((always_inline))
+void pack_panel(const int wtype, const uint8_t *w, long wrow, int rows, long nb, uint8_t *panel) {
+    const long wb = weight_block_bytes(wtype), pb = panel_block_bytes(wtype);
+    const int hasMinimum = weight_has_minimum(wtype);
+    for (long b = 0; b < nb; b++) {
+        uint8_t *out = panel + b * pb;
+        __m256i *codes = (__m256i *)(out + (hasMinimum ? 64 : 32));
+        __m256i R[8];
+        float d[8], m[8];
+        for (int r = 0; r < 8; r++) {
+            if (r < rows) {
+                const uint8_t *blk = w + r * wrow + b * wb;
+                R[r] = block_codes(wtype, blk);
+                d[r] = f16c_half(blk);
+                m[r] = hasMinimum ? f16c_half(blk + 2) : 0;
+            } else {
+                R[r] = _mm256_setzero_si256();
+                d[r] = m[r] = 0;
+            }
+        }
+        memcpy(out, d, 32);
+        if (hasMinimum) memcpy(out + 32, m, 32);
+        store_transposed(R, codes);
+    }
+}
+
+/* One panel (8 weight rows, `rows` of them real) against NR activation rows a, a + arow, …: y[j*ldy + i]. */
+CK_AVX2 static inline __attribute__((always_inline))
+void panel_tile(const int wtype, const int NR, const uint8_t *panel, int rows, const uint8_t *a, long arow,
+                long nb, float *y, long ldy, int accumulate) {
+    const long pb = panel_block_bytes(wtype), header = blocks_header(nb);
+    const int hasMinimum = weight_has_minimum(wtype);
+    const int signTrick = wtype == CK_Q8_0, fiveBit = wtype == CK_Q5_0 || wtype == CK_Q5_1;
+    const int offsetShift = weight_offset(wtype) == 8 ? 3 : weight_offset(wtype) == 16 ? 4 : 0;   /* · the code sum */
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[PANEL_NR];
+    for (int j = 0; j < NR; j++) acc[j] = _mm256_setzero_ps();
+    for (long b = 0; b < nb; b++) {
+        const uint8_t *blk = panel + b * pb;
+        const __m256i *codes = (const __m256i *)(blk + (hasMinimum ? 64 : 32));
+        __m256i sum32[PANEL_NR], sum16[PANEL_NR];
+        for (int j = 0; j < NR; j++) sum32[j] = sum16[j] = _mm256_setzero_si256();
+        for (int s = 0; s < 8; s++) {
+            __m256i W = _mm256_load_si256(codes + s);
+            __m256i magnitude = signTrick ? _mm256_sign_epi8(W, W) : W;
+            for (int j = 0; j < NR; j++) {
+                __m256i x = _mm256_set1_epi32((int)load_u32(a + j * arow + header + b * QK + 4 * s));
+                if (signTrick) {
+                    __m256i p = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(x, W));
+                    sum32[j] = _mm256_add_epi32(sum32[j], _mm256_madd_epi16(p, ones));
+                } else {
+                    sum16[j] = _mm256_add_epi16(sum16[j], _mm256_maddubs_epi16(W, x));
+                    if (fiveBit && s == 3) {
+                        sum32[j] = _mm256_madd_epi16(sum16[j], ones);
+                        sum16[j] = _mm256_setzero_si256();
+                    }
+                }
+            }
+        }
+        __m256 dw = _mm256_load_ps((const float *)blk);
+        __m256 mw = hasMinimum ? _mm256_load_ps((const float *)blk + 8) : _mm256_setzero_ps();
+        for (int j = 0; j < NR; j++) {
+            const float *row = (const float *)(a + j * arow);
+            __m256i dot = sum32[j];
+            if (!signTrick) dot = _mm256_add_epi32(dot, _mm256_madd_epi16(sum16[j], ones));
+            if (offsetShift) {
+                __m256i codeSum = _mm256_set1_epi32(((const int32_t *)(row + 2 * nb))[b]);
+                dot = _mm256_sub_epi32(dot, _mm256_slli_epi32(codeSum, offsetShift));
+            }
+            __m256 scale = _mm256_mul_ps(dw, _mm256_broadcast_ss(row + b));
+            acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), scale, acc[j]);
+            if (hasMinimum) acc[j] = _mm256_fmadd_ps(mw, _mm256_broadcast_ss(row + nb + b), acc[j]);
+        }
+    }
+    for (int j = 0; j < NR; j++) {
+        float *out = y + j * ldy;
+        if (rows == 8) {
+            __m256 v = accumulate ? _mm256_add_ps(acc[j], _mm256_loadu_ps(out)) : acc[j];
+            _mm256_storeu_ps(out, v);
+        } else {
+            float v[8];
+            _mm256_storeu_ps(v, acc[j]);
+            for (int i = 0; i < rows; i++) out[i] = accumulate ? out[i] + v[i] : v[i];
+        }
+    }
+}
+
+CK_AVX2 static inline __attribute__((always_inline))
+void panel_gemm(const int wtype, long n, long o0, long o1, long k, const uint8_t *w, long wrow,
+                const uint8_t *a, long arow, float *y, long ldy, int accumulate) {
+    long nb = k / QK;
+    uint8_t *panel = panel_storage((size_t)(nb * panel_block_bytes(wtype)) + 64);
+    for (long o = o0; o < o1; o += 8) {
+        int rows = o1 - o < 8 ? (int)(o1 - o) : 8;
+        pack_panel(wtype, w + o * wrow, wrow, rows, nb, panel);
+        long r = 0;
+        for (; r + PANEL_NR <= n; r += PANEL_NR)
+            panel_tile(wtype, PANEL_NR, panel, rows, a + r * arow, arow, nb, y + r * ldy + o, ldy, accumulate);
+        switch (n - r) {
+#if PANEL_NR > 5
+        case 5: panel_tile(wtype, 5, panel, rows, a + r * arow, arow, nb, y + r * ldy + o, ldy, accumulate); break;
+#endif
+#if PANEL_NR > 4
+        case 4: panel_tile(wtype, 4, panel, rows, a + r * arow, arow, nb, y + r * ldy + o, ldy, accumulate); break;
+#endif
+#if PANEL_NR > 3
+        case 3: panel_tile(wtype, 3, panel, rows, a + r * arow, arow, nb, y + r * ldy + o, ldy, accumulate); break;
+#endif
+        case 2: panel_tile(wtype, 2, panel, rows, a + r * arow, arow, nb, y + r * ldy + o, ldy, accumulate); break;
+        case 1: panel_tile(wtype, 1, panel, rows, a + r * arow, arow, nb, y + r * ldy + o, ldy, accumulate); break;
+        default: break;
+        }
+    }
+}
+
+CK_AVX2 static void panel_q8_0(long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a, long arow, float *y, long ldy, int acc) {
+    panel_gemm(CK_Q8_0, n, o0, o1, k, w, wrow, a, arow, y, ldy, acc);
+}
+CK_AVX2 static void panel_q4_0(long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a, long arow, float *y, long ldy, int acc) {
+    panel_gemm(CK_Q4_0, n, o0, o1, k, w, wrow, a, arow, y, ldy, acc);
+}
+CK_AVX2 static void panel_q4_1(long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a, long arow, float *y, long ldy, int acc) {
+    panel_gemm(CK_Q4_1, n, o0, o1, k, w, wrow, a, arow, y, ldy, acc);
+}
+CK_AVX2 static void panel_q5_0(long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a, long arow, float *y, long ldy, int acc) {
+    panel_gemm(CK_Q5_0, n, o0, o1, k, w, wrow, a, arow, y, ldy, acc);
+}
+CK_AVX2 static void panel_q5_1(long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a, long arow, float *y, long ldy, int acc) {
+    panel_gemm(CK_Q5_1, n, o0, o1, k, w, wrow, a, arow, y, ldy, acc);
+}
+
+/* The panel path for the block types (1 when it ran). */
+static int panel_dispatch(int wtype, long n, long o0, long o1, long k, const uint8_t *w, long wrow,
+                          const uint8_t *a, long arow, float *y, long ldy, int accumulate) {
+    switch (wtype) {
+    case CK_Q8_0: panel_q8_0(n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate); return 1;
+    case CK_Q4_0: panel_q4_0(n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate); return 1;
+    case CK_Q4_1: panel_q4_1(n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate); return 1;
+    case CK_Q5_0: panel_q5_0(n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate); return 1;
+    case CK_Q5_1: panel_q5_1(n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate); return 1;
+    default: return 0;
+    }
+}
+
 /* 16-bit weights: MR weight rows widened once per 8 values, NR fp32 activation rows. */
 CK_AVX2 static inline __attribute__((always_inline))
 void half_tile(const int wtype, const int MR, const int NR, const uint16_t *w, long wstride, const float *a, long astride,
@@ -574,6 +782,7 @@ void ck_qgemm(int wtype, long n, long o0, long o1, long k, const void *w, long w
         ck_qgemm_reference(wtype, n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate);
         return;
     }
+    if (n >= PANEL_MIN_ROWS && panel_dispatch(wtype, n, o0, o1, k, wb, wrow, ab, arow, y, ldy, accumulate)) return;
     switch (wtype) {
     case CK_Q8_0: gemm_q8_0(n, o0, o1, k, wb, wrow, ab, arow, y, ldy, accumulate); break;
     case CK_Q4_0: gemm_q4_0(n, o0, o1, k, wb, wrow, ab, arow, y, ldy, accumulate); break;
@@ -585,6 +794,12 @@ void ck_qgemm(int wtype, long n, long o0, long o1, long k, const void *w, long w
     case CK_INT8: gemm_int8(n, o0, o1, k, wb, wrow, ab, arow, y, ldy, accumulate); break;
     default: ck_qgemm_reference(wtype, n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate); break;
     }
+}
+
+void ck_qgemm_panel(int wtype, long n, long o0, long o1, long k, const void *w, long wrow,
+                    const void *a, long arow, float *y, long ldy, int accumulate) {
+    if (ck_qgemm_has_avx2() && panel_dispatch(wtype, n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate)) return;
+    ck_qgemm(wtype, n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate);
 }
 
 /* ---- Threads ----

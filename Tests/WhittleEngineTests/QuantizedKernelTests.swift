@@ -17,7 +17,12 @@ import Testing
     static let formats: [WeightFormat] = WeightFormat.allCases.filter { $0 != .f32 }
     /// (activation rows, outputs, reduction length): 1 is decode, more rows take the 4-row tile and its remainder.
     /// 1088 = 34 blocks crosses the fast path's 32-block chunk of kept weight scales.
+    /// From 2 rows on ck_qgemm runs the block types on packed panels of 8 outputs (tails of 1–7
+    /// outputs and of 1–2 rows of a 3-row tile included below).
     static let shapes = [(1, 37, 64), (3, 5, 96), (5, 33, 160), (9, 7, 32), (4, 64, 256), (2, 3, 64), (6, 5, 1088), (1, 6, 1088)]
+    static let panelShapes = [(8, 13, 96), (11, 19, 64), (17, 8, 1088), (14, 41, 160), (19, 16, 32)]
+    /// The block types, whose panel path ck_qgemm_panel runs whatever the row count.
+    static let blockFormats: [WeightFormat] = [.q8_0, .q5_0, .q5_1, .q4_0, .q4_1]
 
     /// Output-major weight rows of `format` and fp32 activation rows from a seed.
     func operands(_ format: WeightFormat, rows: Int, outputs: Int, k: Int, seed: UInt64)
@@ -37,7 +42,7 @@ import Testing
     }
 
     func product(_ format: WeightFormat, _ operands: (weights: [UInt8], rowBytes: Int, activations: [Float]),
-                 rows: Int, outputs: Int, k: Int, reference: Bool) -> [Float] {
+                 rows: Int, outputs: Int, k: Int, reference: Bool, panel: Bool = false) -> [Float] {
         let type = format.kernelType!
         let activationBytes = ck_qact_row_bytes(type, k)
         var quantized = [UInt8](repeating: 0, count: rows * activationBytes)
@@ -53,7 +58,7 @@ import Testing
                 }
                 operands.weights.withUnsafeBytes { w in
                     y.withUnsafeMutableBufferPointer { out in
-                        let call = reference ? ck_qgemm_reference : ck_qgemm
+                        let call = reference ? ck_qgemm_reference : panel ? ck_qgemm_panel : ck_qgemm
                         call(type, rows, 0, outputs, k, w.baseAddress!, operands.rowBytes, a, activationBytes,
                              out.baseAddress!, outputs, 1)
                     }
@@ -65,12 +70,26 @@ import Testing
 
     @Test(arguments: formats)
     func testQuantizedProduct_fastPathMatchesItsScalarTwin(format: WeightFormat) {
-        for (index, (rows, outputs, k)) in Self.shapes.enumerated() {
+        let shapes = Self.shapes + (Self.blockFormats.contains(format) ? Self.panelShapes : [])
+        for (index, (rows, outputs, k)) in shapes.enumerated() {
             let operands = operands(format, rows: rows, outputs: outputs, k: k, seed: UInt64(40 + index))
             let fast = product(format, operands, rows: rows, outputs: outputs, k: k, reference: false)
             let twin = product(format, operands, rows: rows, outputs: outputs, k: k, reference: true)
             let tolerance = [.q4_0, .q5_0, .q4_1, .q5_1].contains(format) ? Self.offsetPathTolerance : Self.pathTolerance
             #expect(maxRelativeError(fast, twin, floor: 1) < tolerance, "\(format) \(rows)×\(outputs)×\(k)")
+        }
+    }
+
+    /// The packed-panel path (8 outputs a panel, integer sums across the rows' lanes) against the
+    /// scalar twin on every shape, 1–3 activation rows and partial panels included.
+    @Test(arguments: blockFormats)
+    func testQuantizedProduct_panelPathMatchesItsScalarTwin(format: WeightFormat) {
+        for (index, (rows, outputs, k)) in (Self.shapes + Self.panelShapes + [(2, 9, 64), (3, 1, 32), (7, 23, 352)]).enumerated() {
+            let operands = operands(format, rows: rows, outputs: outputs, k: k, seed: UInt64(70 + index))
+            let panel = product(format, operands, rows: rows, outputs: outputs, k: k, reference: false, panel: true)
+            let twin = product(format, operands, rows: rows, outputs: outputs, k: k, reference: true)
+            let tolerance = format == .q8_0 ? Self.pathTolerance : Self.offsetPathTolerance
+            #expect(maxRelativeError(panel, twin, floor: 1) < tolerance, "\(format) \(rows)×\(outputs)×\(k)")
         }
     }
 
@@ -146,7 +165,7 @@ import Testing
     /// The threaded entry (quantize, then multiply on the pool) equals the single-threaded pieces.
     @Test(arguments: [WeightFormat.q4_0, .q8_0, .q5_1, .f16, .int8])
     func testQuantizedProduct_threadedMatchesOneThread(format: WeightFormat) {
-        for (rows, outputs, k) in [(1, 37, 64), (7, 70, 96), (3, 2, 32)] {
+        for (rows, outputs, k) in [(1, 37, 64), (7, 70, 96), (3, 2, 32), (12, 37, 96)] {
             let operands = operands(format, rows: rows, outputs: outputs, k: k, seed: 5)
             let single = product(format, operands, rows: rows, outputs: outputs, k: k, reference: false)
             let type = format.kernelType!

@@ -130,8 +130,9 @@ void ck_sgemm_portable(int trans_a, int trans_b, long M, long N, long K, float a
 
 /* Quantized products (quant_gemm.c): weight rows output-major in GGUF blocks (or f16/bf16 values,
    or int8 codes followed by an fp32 scale), activations quantized per row by ck_quantize_activations
-   into the layout the weight type multiplies with (8-bit blocks of 32 with an fp32 scale, plus the
-   block's scaled sum for types with a minimum; int8 with a per-row scale for int8; fp32 for f16/bf16).
+   into the layout the weight type multiplies with (8-bit blocks of 32 with an fp32 scale, the block's
+   scaled code sum and its integer code sum, for the offset or minimum of the 4- and 5-bit types;
+   int8 with a per-row scale for int8; fp32 for f16/bf16).
    Weight type ids are GGUF's ggml_type ids where GGUF has the type. */
 enum { CK_F16 = 1, CK_Q4_0 = 2, CK_Q4_1 = 3, CK_Q5_0 = 6, CK_Q5_1 = 7, CK_Q8_0 = 8, CK_BF16 = 30, CK_INT8 = 1000 };
 /* Bytes of one quantized activation row of k values for weights of type wtype. */
@@ -142,6 +143,10 @@ void ck_quantize_activations(int wtype, const float *x, long rows, long k, void 
    are `wrow` bytes apart, activation rows `arow`. AVX2 when the CPU has it, else the scalar twin. */
 void ck_qgemm(int wtype, long n, long o0, long o1, long k, const void *w, long wrow,
               const void *a, long arow, float *y, long ldy, int accumulate);
+/* ck_qgemm's packed-panel path for the block types (q8_0, q5_0, q5_1, q4_0, q4_1) whatever the row
+   count (ck_qgemm takes it from 2 activation rows on); other types, or no AVX2, run ck_qgemm. For tests. */
+void ck_qgemm_panel(int wtype, long n, long o0, long o1, long k, const void *w, long wrow,
+                    const void *a, long arow, float *y, long ldy, int accumulate);
 /* The scalar twin of ck_qgemm (same arithmetic; the tests compare the two). */
 void ck_qgemm_reference(int wtype, long n, long o0, long o1, long k, const void *w, long wrow,
                         const void *a, long arow, float *y, long ldy, int accumulate);
