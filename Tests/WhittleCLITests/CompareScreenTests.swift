@@ -25,6 +25,27 @@ import WhittleTestSupport
         return report
     }
 
+    static func jsonObject(_ report: ComparisonReport) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(try report.jsonText().utf8))
+    }
+
+    /// Paths where two decoded JSON values differ: numbers by more than 1e-6 relative and 1e-7 absolute, anything else at all.
+    static func differences(_ a: Any, _ b: Any, path: String) -> [String] {
+        switch (a, b) {
+        case (let x as [String: Any], let y as [String: Any]):
+            guard Set(x.keys) == Set(y.keys) else { return ["\(path): keys \(x.keys.sorted()) vs \(y.keys.sorted())"] }
+            return x.keys.sorted().flatMap { differences(x[$0]!, y[$0]!, path: path + "." + $0) }
+        case (let x as [Any], let y as [Any]):
+            guard x.count == y.count else { return ["\(path): \(x.count) vs \(y.count) elements"] }
+            return zip(x, y).enumerated().flatMap { differences($1.0, $1.1, path: "\(path)[\($0)]") }
+        case (let x as NSNumber, let y as NSNumber) where !(x is Bool) || !(y is Bool):
+            let (u, v) = (x.doubleValue, y.doubleValue)
+            return abs(u - v) <= max(1e-6 * max(abs(u), abs(v)), 1e-7) ? [] : ["\(path): \(u) vs \(v)"]
+        default:
+            return "\(a)" == "\(b)" ? [] : ["\(path): \(a) vs \(b)"]
+        }
+    }
+
     @Test func testCompareScreen_showsExactlyTheNumbersOfWhittleCompareJSON() throws {
         let workspace = try Workspace()
         let result = try workspace.launch(["compare", Self.base, Self.q8, "--data", workspace.path("corpus.txt"), "--json", "--no-speed"],
@@ -42,7 +63,13 @@ import WhittleTestSupport
             return answer != nil
         }
         let screenReport = try #require(try answer?.get())
-        #expect(deterministic(screenReport) == deterministic(cli))
+        // Equal to within 1e-6 relative or 1e-7 absolute, not bit for bit: OpenBLAS sums the base's fp32
+        // products in another order when the process's BLAS thread count differs (1 vs 2 threads moves the
+        // tiny model's loss by ~2e-9 and the KLD quantiles of this near-identical variant by up to ~2e-8),
+        // and concurrently running tests change that process-wide count. Every figure the screen shows
+        // has fewer digits, and those are checked exactly below.
+        let mismatches = Self.differences(try Self.jsonObject(deterministic(screenReport)), try Self.jsonObject(deterministic(cli)), path: "report")
+        #expect(mismatches.isEmpty, "\(mismatches)")
 
         var state = AppState(width: 200, height: 60)
         state.screen = .compare
