@@ -20,6 +20,7 @@ run: build
 
 test: deps
 	swift test
+	swift build -c release --product whittle   # the end-to-end test drives the release binary: never a stale one
 	Tests/e2e/tui.sh
 
 # Kernel micro-benchmarks (single thread, against OpenBLAS), built into .build/bench/:
