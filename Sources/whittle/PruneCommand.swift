@@ -103,7 +103,7 @@ struct PruneCommand: ParsableCommand {
         let variant = outcome.variant
         print("variant     \(outcome.directory)")
         print("base        \(variant.base.path) (\(variant.base.weightsFile) sha256 \(variant.base.sha256.prefix(16))…)")
-        print("passes      \(variant.passes.map(PruningText.line).joined(separator: " → "))")
+        print("passes      \(variant.passes.map(\.line).joined(separator: " → "))")
         if let removed = outcome.removed {
             for (l, units) in removed.enumerated() { print("  block \(l): removed \(units.map(String.init).joined(separator: ", "))") }
         }

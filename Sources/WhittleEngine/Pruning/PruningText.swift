@@ -26,15 +26,6 @@ public enum PruningText {
         return parts.joined(separator: ", ")
     }
 
-    /// A pass on one line: "prune: method wanda, …" or "quantize: rtn q4_0".
-    public static func line(_ pass: Variant.Pass) -> String {
-        switch pass.settings {
-        case .prune(let plan): "prune: " + settings(plan)
-        case .quantize(let method, let plan): "quantize: \(method.rawValue) \(plan.defaultFormat.rawValue)"
-        case .distill(let recipe): "distill: " + recipe.settingsLine
-        }
-    }
-
     /// The card's opening paragraph: what was pruned, how it is stored and whether it runs faster.
     public static func summary(_ plan: PruningPlan, variant: Variant) -> String {
         let dense = variant.parameterCount * 4

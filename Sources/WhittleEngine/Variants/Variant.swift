@@ -69,10 +69,13 @@ public struct Variant: Equatable, Sendable {
             self.calibrationSeed = calibrationSeed
         }
 
-        /// A quantize pass's method and plan (nil for other kinds).
-        public var quantization: (method: RoundingMethod, plan: QuantizationPlan)? {
-            if case .quantize(let method, let plan) = settings { return (method, plan) }
-            return nil
+        /// The pass on one line: "quantize: rtn q4_0", "prune: method wanda, …", "distill: teacher …".
+        public var line: String {
+            switch settings {
+            case .quantize(let method, let plan): "quantize: \(method.rawValue) \(plan.defaultFormat.rawValue)"
+            case .prune(let plan): "prune: " + PruningText.settings(plan)
+            case .distill(let recipe): "distill: " + recipe.settingsLine
+            }
         }
 
         /// A prune pass's plan (nil for other kinds).
