@@ -12,7 +12,7 @@ T = the model's context length; window w feeds tokens [wT, wT + T) and is scored
 directory and both losses are printed side by side with their difference.
 
 A measuring tool, never a project dependency: it needs llama-cpp-python (0.3.x) and numpy.
-    python3 bench/llamacpp_perplexity.py --whittle .build/release/whittle /tmp/v/tiny-q4_0 /tmp/v/tiny-q8_0
+    python3 bench/llamacpp_perplexity.py --whittle .build/release/whittle variants/tiny-q4_0 variants/tiny-q8_0
 Token ids come from the base model's tokenizer.json (the character map Whittle uses); llama.cpp's own
 tokenizer is checked to give the same ids on the first 4,096 characters of the text.
 Known, expected differences: llama.cpp evaluates GELU through an fp16 table and keeps an f16 KV cache,

@@ -9,7 +9,7 @@ A measuring tool, never a project dependency: it needs llama-cpp-python, built f
 
 Side by side with Whittle (interleaved rounds, same files, same thread count):
     python3 bench/llamacpp_side_by_side.py --threads 2 --rounds 5 \
-        --whittle .build/release/whittle /tmp/baby-f32/model.gguf /tmp/baby-q4_0/model.gguf
+        --whittle .build/release/whittle variants/baby-f32/model.gguf variants/baby-q4_0/model.gguf
 Without --whittle only llama.cpp runs. Token ids are a fixed pseudo-random sequence over the
 vocabulary (speed does not depend on them), as in Whittle's InferenceBench.
 """

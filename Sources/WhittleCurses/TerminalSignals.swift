@@ -8,6 +8,7 @@
 // "Fatal error: ..." or a library's warning then appears on the restored terminal, not on the
 // alternate screen that endwin discards.
 
+import Foundation
 import CNCurses
 import Synchronization
 
@@ -53,7 +54,8 @@ public enum TerminalSignals {
     /// Sends standard error to an unlinked temporary file until `replayStandardError` (only when it is a terminal).
     public static func captureStandardError() {
         guard isatty(STDERR_FILENO) == 1, capturedStandardError.load(ordering: .relaxed) < 0 else { return }
-        var template = Array("/tmp/whittle-stderr-XXXXXX".utf8CString)
+        let directory = FileManager.default.temporaryDirectory.path   // $TMPDIR or the system default
+        var template = Array((directory + "/whittle-stderr-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { return }
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }

@@ -24,7 +24,7 @@ import WhittleTestSupport
     }
 
     func set(_ model: GPTModel, _ name: String, outputMajor values: [Float]) {
-        OutputMajorMatrix(model.layout.tensor(named: name)!, parameters: model.parameters.pointer).write(values)
+        OutputMajorMatrix(model.layout.tensor(named: name)!, parameters: model.parameters.pointer).store(values)
     }
 
     @Test func testMagnitude_perRowAndPerTensorMasksMatchHandComputed() {

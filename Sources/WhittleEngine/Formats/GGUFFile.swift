@@ -238,10 +238,8 @@ struct GGUFReader {
 
     mutating func array(_ what: String) throws -> GGUFArray {
         let type = try valueType("the elements of \(what)")
-        guard type != .array else {
-            throw GGUFFile.invalid("\(what) is an array of arrays, which ggml does not read",
-                                   hint: "flatten the value into one array")
-        }
+        let nested = GGUFFile.invalid("\(what) is an array of arrays, which ggml does not read", hint: "flatten the value into one array")
+        guard type != .array else { throw nested }
         let count = try self.count("the element count of \(what)", minimumElementSize: type.minimumSize)
         func elements<T>(_ read: (inout GGUFReader) throws -> T) throws -> [T] {
             var out: [T] = []
@@ -262,7 +260,7 @@ struct GGUFReader {
         case .uint64: return .uint64(try elements { try $0.u64(what) })
         case .int64: return .int64(try elements { try $0.integer(what, as: Int64.self) })
         case .float64: return .float64(try elements { Double(bitPattern: try $0.u64(what)) })
-        case .array: fatalError("unreachable: nested arrays are refused above")
+        case .array: throw nested
         }
     }
 

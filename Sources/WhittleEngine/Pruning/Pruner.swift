@@ -104,7 +104,7 @@ public enum Pruner {
                 }
             }
             for i in 0..<weights.count where !kept[i] { weights[i] = 0 }
-            matrix.write(weights)
+            matrix.store(weights)
             entries.append(SparsityMask.Entry(tensor: tensor.name, offset: tensor.offset, keptFlags: matrix.arenaOrder(kept)))
             let prunedCount = kept.reduce(0) { $0 + ($1 ? 0 : 1) }
             reports.append(TensorReport(tensor: tensor.name, count: tensor.count, pruned: prunedCount,
@@ -156,7 +156,7 @@ struct OutputMajorMatrix {
         return values
     }
 
-    func write(_ values: [Float]) {
+    func store(_ values: [Float]) {
         for r in 0..<rows { for k in 0..<columns { base[arenaIndex(r, k)] = values[r * columns + k] } }
     }
 
