@@ -144,33 +144,45 @@ enum CompressView {
         let compress = state.compress
         guard let base = compress.inspection else { return }
         let g = state.glyphs
+        renderPredictionTable(compress.prediction.map { prediction in
+            prediction.map { p -> [PredictionRow] in
+                let ratio = Double(base.weightsFileBytes) / Double(max(p.fileBytes ?? 0, 1))
+                return [
+                    ("file", formatBytes(base.weightsFileBytes), formatBytes(p.fileBytes ?? 0),
+                     String(format: "%.2f%@ smaller", ratio, String(g.times)) + " (\(p.fileBytes ?? 0) bytes)"),
+                    ("bits/weight", String(format: "%.2f", base.bitsPerWeight), String(format: "%.2f", p.bitsPerWeight), ""),
+                    ("memory", formatBytes(base.weightBytes), formatBytes(p.weightBytes), "weights held for inference"),
+                ] + (compress.sensitivity == nil ? [] : [
+                    ("KLD (map)", "0", compress.predictedDivergence.map { String(format: "%.5f", $0) } ?? "?",
+                     "the scan's per-tensor KLDs added" + (compress.assignment == nil ? "" : "; plan chosen per tensor")),
+                ])
+            }
+        }, state, theme, area: area, into: &screen)
+    }
+
+    /// One row of a prediction table: what, the base's figure, the variant's, a note.
+    typealias PredictionRow = (label: String, base: String, variant: String, note: String)
+
+    /// "before applying | base | predicted variant", then the rows (or the error that stops the prediction).
+    static func renderPredictionTable(_ rows: Result<[PredictionRow], FormError>?, _ state: AppState, _ theme: Theme,
+                                      area: Rect, into screen: inout Screen) {
+        let g = state.glyphs
         let label = theme.style(.inactiveForeground)
         let header = theme.style(.title, bold: true)
         screen.put("before applying", x: area.x, y: area.y, style: header)
         screen.put("base", x: area.x + 16, y: area.y, style: header)
         screen.put("predicted variant", x: area.x + 30, y: area.y, style: header)
-        switch compress.prediction {
+        switch rows {
         case .failure(let error)?:
             screen.put(error.message, in: Rect(x: area.x, y: area.y + 1, width: area.width, height: 1), row: area.y + 1,
                        style: theme.style(.error), ellipsis: g.ellipsis)
-        case .success(let p)?:
-            let ratio = Double(base.weightsFileBytes) / Double(max(p.fileBytes ?? 0, 1))
-            let times = String(g.times)
-            let rows: [(String, String, String, String)] = [
-                ("file", formatBytes(base.weightsFileBytes), formatBytes(p.fileBytes ?? 0),
-                 String(format: "%.2f%@ smaller", ratio, times) + " (\(p.fileBytes ?? 0) bytes)"),
-                ("bits/weight", String(format: "%.2f", base.bitsPerWeight), String(format: "%.2f", p.bitsPerWeight), ""),
-                ("memory", formatBytes(base.weightBytes), formatBytes(p.weightBytes), "weights held for inference"),
-            ] + (compress.sensitivity == nil ? [] : [
-                ("KLD (map)", "0", compress.predictedDivergence.map { String(format: "%.5f", $0) } ?? "?",
-                 "the scan's per-tensor KLDs added" + (compress.assignment == nil ? "" : "; plan chosen per tensor")),
-            ])
+        case .success(let rows)?:
             for (i, row) in rows.enumerated() {
                 let y = area.y + 1 + i
-                screen.put(row.0, x: area.x, y: y, style: label)
-                screen.put(row.1, x: area.x + 16, y: y, style: theme.base)
-                let x = screen.put(row.2, x: area.x + 30, y: y, style: theme.style(.ok, bold: true))
-                screen.put("  " + row.3, in: Rect(x: x, y: y, width: area.maxX - x, height: 1), row: y, style: label,
+                screen.put(row.label, x: area.x, y: y, style: label)
+                screen.put(row.base, x: area.x + 16, y: y, style: theme.base)
+                let x = screen.put(row.variant, x: area.x + 30, y: y, style: theme.style(.ok, bold: true))
+                screen.put("  " + row.note, in: Rect(x: x, y: y, width: area.maxX - x, height: 1), row: y, style: label,
                            ellipsis: g.ellipsis)
             }
         case nil: break
