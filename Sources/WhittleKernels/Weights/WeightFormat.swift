@@ -2,7 +2,7 @@
 // row carries besides its blocks, bits per weight, GGUF's type id, and the reference quantize/
 // dequantize of a row. A new format is one case here (every `switch` below is exhaustive, so the
 // compiler lists what it needs) plus its block code in a file of its own (`BlockQ8_0.swift`,
-// `BlockQ5.swift`, `BlockQ4.swift`, `RowInt8.swift`). GGUF's types follow its block layouts
+// `BlockQ4Q5.swift`, `RowInt8.swift`). GGUF's types follow its block layouts
 // (ggml-common.h) and its reference rounding (ggml-quants.c) bit for bit.
 
 /// How the values of one weight tensor are stored.
@@ -52,10 +52,10 @@ public enum WeightFormat: String, CaseIterable, Equatable, Hashable, Sendable, C
         case .f16: return Traits(blockSize: 1, bytesPerBlock: 2, ggufType: 1)
         case .bf16: return Traits(blockSize: 1, bytesPerBlock: 2, ggufType: 30)
         case .q8_0: return Traits(blockSize: BlockQ8_0.blockSize, bytesPerBlock: BlockQ8_0.bytes, ggufType: 8)
-        case .q5_1: return Traits(blockSize: BlockQ5_1.blockSize, bytesPerBlock: BlockQ5_1.bytes, ggufType: 7)
-        case .q5_0: return Traits(blockSize: BlockQ5_0.blockSize, bytesPerBlock: BlockQ5_0.bytes, ggufType: 6)
-        case .q4_1: return Traits(blockSize: BlockQ4_1.blockSize, bytesPerBlock: BlockQ4_1.bytes, ggufType: 3)
-        case .q4_0: return Traits(blockSize: BlockQ4_0.blockSize, bytesPerBlock: BlockQ4_0.bytes, ggufType: 2)
+        case .q5_1: return Traits(blockSize: NibbleBlockType.q5_1.blockSize, bytesPerBlock: NibbleBlockType.q5_1.bytes, ggufType: 7)
+        case .q5_0: return Traits(blockSize: NibbleBlockType.q5_0.blockSize, bytesPerBlock: NibbleBlockType.q5_0.bytes, ggufType: 6)
+        case .q4_1: return Traits(blockSize: NibbleBlockType.q4_1.blockSize, bytesPerBlock: NibbleBlockType.q4_1.bytes, ggufType: 3)
+        case .q4_0: return Traits(blockSize: NibbleBlockType.q4_0.blockSize, bytesPerBlock: NibbleBlockType.q4_0.bytes, ggufType: 2)
         case .int8: return Traits(blockSize: 1, bytesPerBlock: 1, bytesPerRow: RowInt8.scaleBytes, ggufType: nil)
         }
     }
@@ -110,10 +110,10 @@ public enum WeightFormat: String, CaseIterable, Equatable, Hashable, Sendable, C
         case .f16: HalfConversion.round(x, to: row.assumingMemoryBound(to: UInt16.self), count: count, format: .fp16)
         case .bf16: HalfConversion.round(x, to: row.assumingMemoryBound(to: UInt16.self), count: count, format: .bf16)
         case .q8_0: BlockQ8_0.quantize(x, into: row, count: count)
-        case .q5_1: BlockQ5_1.quantize(x, into: row, count: count)
-        case .q5_0: BlockQ5_0.quantize(x, into: row, count: count)
-        case .q4_1: BlockQ4_1.quantize(x, into: row, count: count)
-        case .q4_0: BlockQ4_0.quantize(x, into: row, count: count)
+        case .q5_1: NibbleBlockType.q5_1.quantize(x, into: row, count: count)
+        case .q5_0: NibbleBlockType.q5_0.quantize(x, into: row, count: count)
+        case .q4_1: NibbleBlockType.q4_1.quantize(x, into: row, count: count)
+        case .q4_0: NibbleBlockType.q4_0.quantize(x, into: row, count: count)
         case .int8: RowInt8.quantize(x, into: row, count: count)
         }
     }
@@ -125,10 +125,10 @@ public enum WeightFormat: String, CaseIterable, Equatable, Hashable, Sendable, C
         case .f16: HalfConversion.widen(row.assumingMemoryBound(to: UInt16.self), to: y, count: count, format: .fp16)
         case .bf16: HalfConversion.widen(row.assumingMemoryBound(to: UInt16.self), to: y, count: count, format: .bf16)
         case .q8_0: BlockQ8_0.dequantize(row, into: y, count: count)
-        case .q5_1: BlockQ5_1.dequantize(row, into: y, count: count)
-        case .q5_0: BlockQ5_0.dequantize(row, into: y, count: count)
-        case .q4_1: BlockQ4_1.dequantize(row, into: y, count: count)
-        case .q4_0: BlockQ4_0.dequantize(row, into: y, count: count)
+        case .q5_1: NibbleBlockType.q5_1.dequantize(row, into: y, count: count)
+        case .q5_0: NibbleBlockType.q5_0.dequantize(row, into: y, count: count)
+        case .q4_1: NibbleBlockType.q4_1.dequantize(row, into: y, count: count)
+        case .q4_0: NibbleBlockType.q4_0.dequantize(row, into: y, count: count)
         case .int8: RowInt8.dequantize(row, into: y, count: count)
         }
     }
