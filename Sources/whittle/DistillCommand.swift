@@ -104,23 +104,7 @@ struct DistillCommand: ParsableCommand {
     func train(_ run: TrainingRun, label: String) throws -> (label: String, directory: String, summary: RunSummary) {
         let trainer = run.trainer
         if !quiet { printError("\(label): \(run.directory), \(trainer.config.layerCount) layers × \(trainer.config.embeddingWidth), \(formatCount(trainer.model.parameterCount)) parameters, \(trainer.config.maxIterations) steps") }
-        let signals = StopSignals()
-        let progress = ProgressLine(total: trainer.config.maxIterations, enabled: !quiet && standardErrorIsTerminal)
-        try reportingErrors {
-            while !trainer.isFinished {
-                if let signal = signals.received {
-                    progress.finish()
-                    let path = try run.saveCheckpoint()
-                    printError("stopped by \(StopSignals.name(signal)) after step \(trainer.step); checkpoint \(path)")
-                    printError("resume with: whittle train --resume \(run.directory)")
-                    throw ExitCode(128 + signal)
-                }
-                let record = try run.step()
-                progress.update(record, history: trainer.history)
-                if let warning = record.warning { progress.printAbove("warning: " + warning) }
-            }
-        }
-        progress.finish()
+        try trainToEnd(run, quiet: quiet)
         guard let summary = run.summary else {
             throw ValidationError("\(run.directory) finished without a summary")
         }

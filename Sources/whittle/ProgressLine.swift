@@ -1,6 +1,7 @@
 // A one-line progress bar on stderr (only when stderr is a terminal): step, bar, loss,
 // tokens/s and ETA, redrawn in place; other messages print above it.
 
+import ArgumentParser
 import Foundation
 import WhittleEngine
 
@@ -86,4 +87,29 @@ final class StopSignals: Sendable {
     }
 
     var received: Int32? { StopSignals.signalNumber == 0 ? nil : StopSignals.signalNumber }
+}
+
+/// Steps `run` to its end with a progress line, calling `afterStep` with each step's record (to print
+/// above the line). The first SIGINT/SIGTERM/SIGHUP saves a checkpoint at the next step boundary, tells
+/// how to resume and exits 128 + signal. Used by `train` and `distill`.
+func trainToEnd(_ run: TrainingRun, quiet: Bool, afterStep: (StepRecord, ProgressLine) -> Void = { _, _ in }) throws {
+    let trainer = run.trainer
+    let signals = StopSignals()
+    let progress = ProgressLine(total: trainer.config.maxIterations, enabled: !quiet && standardErrorIsTerminal)
+    try reportingErrors {
+        while !trainer.isFinished {
+            if let signal = signals.received {
+                progress.finish()
+                let path = try run.saveCheckpoint()
+                printError("stopped by \(StopSignals.name(signal)) after step \(trainer.step); checkpoint \(path)")
+                printError("resume with: whittle train --resume \(run.directory)")
+                throw ExitCode(128 + signal)
+            }
+            let record = try run.step()
+            progress.update(record, history: trainer.history)
+            afterStep(record, progress)
+            if let warning = record.warning { progress.printAbove("warning: " + warning) }
+        }
+    }
+    progress.finish()
 }

@@ -87,28 +87,13 @@ struct TrainCommand: ParsableCommand {
             printError("pruned     \(formatCount(mask.prunedCount)) of \(formatCount(mask.maskedCount)) weights in \(mask.entries.count) tensors held at zero (mask from \(trainer.config.initFrom))")
         }
         for note in run.notes + trainer.notes { printError("note       \(note)") }
-        let signals = StopSignals()
-        let progress = ProgressLine(total: trainer.config.maxIterations, enabled: !quiet && standardErrorIsTerminal)
-        try reportingErrors {
-            while !trainer.isFinished {
-                if let signal = signals.received {
-                    progress.finish()
-                    let path = try run.saveCheckpoint()
-                    printError("stopped by \(StopSignals.name(signal)) after step \(trainer.step); checkpoint \(path)")
-                    printError("resume with: whittle train --resume \(run.directory)")
-                    throw ExitCode(128 + signal)
-                }
-                let record = try run.step()
-                progress.update(record, history: trainer.history)
-                if let evaluation = record.evaluation, !quiet {
-                    progress.printAbove(String(format: "step %d: train loss %.4f, val loss %.4f", record.step,
-                                               evaluation.train, evaluation.validation)
-                                        + (record.divergence == nil ? "" : "; objective \(String(format: "%.4f", record.loss))" + progress.distillationTerms(record)))
-                }
-                if let warning = record.warning { progress.printAbove("warning: " + warning) }
+        try trainToEnd(run, quiet: quiet) { record, progress in
+            if let evaluation = record.evaluation, !quiet {
+                progress.printAbove(String(format: "step %d: train loss %.4f, val loss %.4f", record.step,
+                                           evaluation.train, evaluation.validation)
+                                    + (record.divergence == nil ? "" : "; objective \(String(format: "%.4f", record.loss))" + progress.distillationTerms(record)))
             }
         }
-        progress.finish()
         if trainer.stoppedEarly {
             printError("stopped early after step \(trainer.step): no new best validation loss in \(trainer.config.earlyStoppingPatience) evaluations")
         }
