@@ -66,41 +66,24 @@ public enum SparseGPT {
         let flags = UnsafeMutablePointer<Bool>.allocate(capacity: max(options.blockSize, 1) * rows)
         defer { flags.deallocate() }
 
-        var start = 0
-        while start < K {
-            let end = min(start + batch, K)
-            for k in start..<end {
-                switch target {
-                case .fraction where k % options.blockSize == 0:
-                    selectBlock(w: w, rows: rows, start: k, end: min(k + options.blockSize, K), u: u, K: K, target: target,
-                                scores: scratch, flags: flags, pruned: pruned)
-                case .nOfM(_, let group) where k % group == 0:
-                    selectBlock(w: w, rows: rows, start: k, end: k + group, u: u, K: K, target: target,
-                                scores: scratch, flags: flags, pruned: pruned)
-                default: break
-                }
-                let pivot = u[k * K + k]
-                let column = w + k * rows, error = errors + (k - start) * rows
-                for r in 0..<rows {
-                    if pruned[k * rows + r] {
-                        error[r] = column[r] / pivot
-                        column[r] = 0
-                    } else {
-                        error[r] = 0
-                    }
-                }
-                for j in (k + 1)..<max(end, k + 1) {
-                    let factor = u[k * K + j]
-                    if factor == 0 { continue }
-                    let target = w + j * rows
-                    for r in 0..<rows { target[r] -= error[r] * factor }
+        GPTQ.sweepColumns(w: w, rows: rows, K: K, u: u, batch: batch, errors: errors) { k, column, pivot, error in
+            switch target {
+            case .fraction where k % options.blockSize == 0:
+                selectBlock(w: w, rows: rows, start: k, end: min(k + options.blockSize, K), u: u, K: K, target: target,
+                            scores: scratch, flags: flags, pruned: pruned)
+            case .nOfM(_, let group) where k % group == 0:
+                selectBlock(w: w, rows: rows, start: k, end: k + group, u: u, K: K, target: target,
+                            scores: scratch, flags: flags, pruned: pruned)
+            default: break
+            }
+            for r in 0..<rows {
+                if pruned[k * rows + r] {
+                    error[r] = column[r] / pivot
+                    column[r] = 0
+                } else {
+                    error[r] = 0
                 }
             }
-            if end < K {
-                BLAS.gemm(transposeA: true, transposeB: false, m: K - end, n: rows, k: end - start, alpha: -1,
-                          a: u + start * K + end, lda: K, b: errors, ldb: rows, beta: 1, c: w + end * rows, ldc: rows)
-            }
-            start = end
         }
         for r in 0..<rows {
             for k in 0..<K {

@@ -84,43 +84,23 @@ public enum GPTQ {
         defer { errors.deallocate() }
         var blockValues = [Float](repeating: 0, count: BlockGrid.size)
 
-        var start = 0
-        while start < K {
-            let end = min(start + options.batchSize, K)
-            for i in start..<end {
-                let k = order[i]
-                let column = w + i * rows
-                if !options.actOrder && k % BlockGrid.size == 0 {
-                    // Column order: i == k, so the block's current weights are columns k..<k+32 of w.
-                    for r in 0..<rows {
-                        for j in 0..<BlockGrid.size { blockValues[j] = w[(k + j) * rows + r] }
-                        grids[r * blocksPerRow + k / BlockGrid.size] = blockValues.withUnsafeBufferPointer {
-                            BlockGrid.reference(format, $0.baseAddress!)
-                        }
+        sweepColumns(w: w, rows: rows, K: K, u: u, batch: options.batchSize, errors: errors) { i, column, pivot, error in
+            let k = order[i]
+            if !options.actOrder && k % BlockGrid.size == 0 {
+                // Column order: i == k, so the block's current weights are columns k..<k+32 of w.
+                for r in 0..<rows {
+                    for j in 0..<BlockGrid.size { blockValues[j] = w[(k + j) * rows + r] }
+                    grids[r * blocksPerRow + k / BlockGrid.size] = blockValues.withUnsafeBufferPointer {
+                        BlockGrid.reference(format, $0.baseAddress!)
                     }
                 }
-                let pivot = u[i * K + i]
-                let error = errors + (i - start) * rows
-                for r in 0..<rows {
-                    let grid = grids[r * blocksPerRow + k / BlockGrid.size]
-                    let q = grid.code(column[r])
-                    codes[r * K + k] = q
-                    error[r] = (column[r] - grid.value(q)) / pivot
-                }
-                // Inside the batch: every later column j gets −error · U[i, j].
-                for j in (i + 1)..<max(end, i + 1) {
-                    let factor = u[i * K + j]
-                    if factor == 0 { continue }
-                    let target = w + j * rows
-                    for r in 0..<rows { target[r] -= error[r] * factor }
-                }
             }
-            // Lazy batch update: w[end..<K] −= U[start..<end, end..<K]ᵀ · errors.
-            if end < K {
-                BLAS.gemm(transposeA: true, transposeB: false, m: K - end, n: rows, k: end - start, alpha: -1,
-                          a: u + start * K + end, lda: K, b: errors, ldb: rows, beta: 1, c: w + end * rows, ldc: rows)
+            for r in 0..<rows {
+                let grid = grids[r * blocksPerRow + k / BlockGrid.size]
+                let q = grid.code(column[r])
+                codes[r * K + k] = q
+                error[r] = (column[r] - grid.value(q)) / pivot
             }
-            start = end
         }
 
         let rowBytes = format.rowBytes(K)!, blockBytes = format.traits.bytesPerBlock
