@@ -83,19 +83,30 @@ public final class DistillationSession: VariantPassSession {
     static func train(_ run: TrainingRun, job: VariantPassJob) throws {
         let trainer = run.trainer
         let total = trainer.config.maxIterations
+        let started = DispatchTime.now().uptimeNanoseconds
         while !trainer.isFinished {
             guard !job.isCancelled else { throw WhittleError(.cancelled, "distillation cancelled; nothing was written") }
             if trainer.step + 1 == total {
                 job.publish { $0.activity = "step \(total)/\(total): the final checkpoint (whole validation split, model card)" }
             }
             let record = try run.step()
+            // The time left at the measured pace so far (the final step's evaluation comes on top).
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            let left = elapsed / Double(max(record.step, 1)) * Double(total - record.step)
             job.publish { snapshot in
                 snapshot.state = .running
-                snapshot.progress = JobProgress(completed: record.step, total: total)
-                snapshot.activity = describe(record, total: total)
+                snapshot.progress = JobProgress(completed: record.step, total: total, etaSeconds: left)
+                snapshot.activity = describe(record, total: total) + (record.step < total ? ", \(describeSeconds(left)) left" : "")
             }
         }
         guard !job.isCancelled else { throw WhittleError(.cancelled, "distillation cancelled; nothing was written") }
+    }
+
+    /// "45 s", "12 min", "2.5 h".
+    static func describeSeconds(_ seconds: Double) -> String {
+        if seconds < 90 { return String(format: "%.0f s", seconds) }
+        if seconds < 5400 { return String(format: "%.0f min", seconds / 60) }
+        return String(format: "%.1f h", seconds / 3600)
     }
 
     /// "step 12/600  loss 2.3142 (ce 2.4101, kl 0.2103)".

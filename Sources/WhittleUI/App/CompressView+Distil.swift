@@ -41,7 +41,7 @@ extension CompressView {
                      "\(m.layerCount) \(g.times) \(m.embeddingWidth), \(m.headCount) heads, context \(m.contextLength)"),
                     ("training", "", "\(p.steps) steps",
                      "\(g.times) \(NumberFormat.grouped(p.tokensPerStep)) tokens = \(NumberFormat.grouped(p.tokens)) tokens;"
-                        + " student alone ~\(formatSeconds(p.estimatedSeconds)), the teacher's forward on top"),
+                        + " ~\(formatSeconds(p.estimatedSeconds)) by the FLOP estimate (the student's share)"),
                 ]
             }
         }, state, theme, area: area, into: &screen, columns: ("teacher", "predicted student"))
