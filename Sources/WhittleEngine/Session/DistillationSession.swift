@@ -96,20 +96,13 @@ public final class DistillationSession: VariantPassSession {
             job.publish { snapshot in
                 snapshot.state = .running
                 snapshot.progress = JobProgress(completed: record.step, total: total, etaSeconds: left)
-                snapshot.activity = describe(record, total: total) + (record.step < total ? ", \(describeSeconds(left)) left" : "")
+                snapshot.activity = describe(record, total: total) + (record.step < total ? ", \(ResourceBudget.formatSeconds(left)) left" : "")
             }
         }
         guard !job.isCancelled else { throw WhittleError(.cancelled, "distillation cancelled; nothing was written") }
     }
 
-    /// "45 s", "12 min", "2.5 h".
-    static func describeSeconds(_ seconds: Double) -> String {
-        if seconds < 90 { return String(format: "%.0f s", seconds) }
-        if seconds < 5400 { return String(format: "%.0f min", seconds / 60) }
-        return String(format: "%.1f h", seconds / 3600)
-    }
-
-    /// "step 12/600  loss 2.3142 (ce 2.4101, kl 0.2103)".
+    /// "step 12/600  loss 2.3142 (ce 2.4101, kl 0.2103)" (the caller adds the time left).
     static func describe(_ record: StepRecord, total: Int) -> String {
         var text = "step \(record.step)/\(total)  loss " + String(format: "%.4f", record.loss)
         if let ce = record.crossEntropy, let kl = record.divergence {

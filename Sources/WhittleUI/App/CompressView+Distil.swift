@@ -41,16 +41,10 @@ extension CompressView {
                      "\(m.layerCount) \(g.times) \(m.embeddingWidth), \(m.headCount) heads, context \(m.contextLength)"),
                     ("training", "", "\(p.steps) steps",
                      "\(g.times) \(NumberFormat.grouped(p.tokensPerStep)) tokens = \(NumberFormat.grouped(p.tokens)) tokens;"
-                        + " ~\(formatSeconds(p.estimatedSeconds)) by the FLOP estimate (the student's share)"),
+                        + " ~\(NumberFormat.duration(p.estimatedSeconds)) by the FLOP estimate (the student's share)"),
                 ]
             }
         }, state, theme, area: area, into: &screen, columns: ("teacher", "predicted student"))
     }
 
-    /// "45 s", "12 min", "2.5 h".
-    static func formatSeconds(_ seconds: Double) -> String {
-        if seconds < 90 { return String(format: "%.0f s", max(seconds, 1)) }
-        if seconds < 5400 { return String(format: "%.0f min", seconds / 60) }
-        return String(format: "%.1f h", seconds / 3600)
-    }
 }
