@@ -108,6 +108,11 @@ import WhittleTestSupport
         _ = update(&state, .key(.right))
         #expect(state.compress.distil.studentInit == .scratch)
         #expect(!update(&state, .key(.function(5))).isEmpty, "a narrower student from scratch is fine")
+        // A run the engine would ask to confirm (over an hour by its estimate) is refused by the form.
+        state.compress.status = .idle
+        set(.steps, "2000000", &state)
+        #expect(update(&state, .key(.function(5))).isEmpty)
+        #expect(state.compress.error?.contains("over an hour: lower the steps") == true, "\(state.compress.error ?? "nil")")
     }
 
     @Test func testDistil_applySendsTheRequestThenProgressAndCancel() throws {

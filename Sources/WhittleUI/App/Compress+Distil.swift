@@ -82,6 +82,10 @@ extension CompressState {
         case .success(let valid)?: prediction = valid
         case nil: return .failure(FormError(message: "the teacher is still being read"))
         }
+        // The form has no confirmation step: a run the engine would refuse without one is refused here.
+        guard prediction.estimatedSeconds <= ResourceBudget.longRunSeconds else {
+            return .failure(FormError(message: "the student's training is estimated at \(ResourceBudget.formatSeconds(prediction.estimatedSeconds)), over an hour: lower the steps or the student's size (or `whittle distill --force`)"))
+        }
         let out = output.text.trimmingWhitespace()
         guard !out.isEmpty else { return .failure(FormError(message: "name the run directory")) }
         return .success(DistilRequest(teacher: model, config: prediction.config, overrides: prediction.overrides, runDirectory: out))
