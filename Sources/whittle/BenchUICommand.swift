@@ -22,7 +22,7 @@ struct BenchUICommand: ParsableCommand {
           whittle bench ui --screen compare --report Tests/WhittleUITests/Fixtures/compare/report.json
           whittle bench ui --screen compress --model sample-models/shakespeare-char-tiny --pass prune
 
-        Each timed frame first appends one step to the history (as a running session does), then renders the whole screen into an in-memory Screen and presents it on a MemoryTerminal. --screen compare shows a `whittle compare --json` report (--report) with its Pareto plot and a side-by-side generation, the selection moving each frame; --screen compress shows --model read by the engine with a pass running (its progress changing each frame): --pass quantize adds a sensitivity map measured on --samples calibration windows first (not timed), --pass prune shows the prune form's prediction. The budget is 5 ms per frame at 200×60 with 100k steps; use a release build (swift build -c release).
+        Each timed frame first appends one step to the history (as a running session does), then renders the whole screen into an in-memory Screen and presents it on a MemoryTerminal. --screen compare shows a `whittle compare --json` report (--report) with its Pareto plot and a side-by-side generation, the selection moving each frame; --screen compress shows --model read by the engine with a pass running (its progress changing each frame): --pass quantize adds a sensitivity map measured on --samples calibration windows first (not timed), --pass prune shows the prune form's prediction, --pass distil the distil form's (the default student of --model). The budget is 5 ms per frame at 200×60 with 100k steps; use a release build (swift build -c release).
 
         \(exitCodeHelp)
         """)
@@ -51,7 +51,7 @@ struct BenchUICommand: ParsableCommand {
     @Option(name: .long, help: "--screen compress: the model the pass starts from.")
     var model = "sample-models/shakespeare-char-tiny"
 
-    @Option(name: .long, help: "--screen compress: quantize (with a sensitivity map) or prune.")
+    @Option(name: .long, help: "--screen compress: quantize (with a sensitivity map), prune or distil.")
     var pass = "quantize"
 
     @Option(name: .long, parsing: .unconditional, help: "--screen compress --pass quantize: calibration windows for the map.")

@@ -40,18 +40,20 @@ extension BenchUIScene {
     }
 
     /// The Compress screen on `model` with a pass running: the quantize form with a sensitivity map of
-    /// `samples` calibration windows, or the prune form (Wanda 50%) with its prediction.
+    /// `samples` calibration windows, the prune form (Wanda 50%) with its prediction, or the distil form
+    /// (the default student of `model`) with its prediction and a training step's progress.
     static func compress(model: String, pass: CompressPass, samples: Int, width: Int, height: Int) throws -> BenchUIScene {
         var state = AppState(width: width, height: height)
         _ = update(&state, .runStateChanged(.running))
         _ = update(&state, .key(.character("w")))
         state.compress.model = model
-        _ = update(&state, .modelInspected(ModelInspection(try LoadedModel.load(model), path: model)))
+        _ = update(&state, .modelInspected(try ModelInspection.read(model)))
         if pass == .quantize {
             _ = update(&state, .scanFinished(try Quantizer.scan(basePath: model, calibration: Quantizer.Calibration(samples: samples))))
         } else {
             state.compress.focus = .pass
             _ = update(&state, .key(.right))
+            if pass == .distil { _ = update(&state, .key(.right)) }
         }
         state.compress.focus = .output
         state.compress.output = TextField(state.compress.defaultOutput)
@@ -61,8 +63,12 @@ extension BenchUIScene {
         }
         return BenchUIScene(state: state) { state, frame in
             let tensor = "h.\(frame % 4).mlp.c_fc.weight"
-            _ = update(&state, .passProgress(pass == .quantize ? "\(tensor) → q4_0" : "pruning \(tensor) (\(frame % 16 + 1)/16)",
-                                             Double(frame % 100) / 100))
+            let activity = switch pass {
+            case .quantize: "\(tensor) → q4_0"
+            case .prune: "pruning \(tensor) (\(frame % 16 + 1)/16)"
+            case .distil: "step \(frame % 600 + 1)/600  loss 2.1234 (ce 2.2345, kl 0.1234)"
+            }
+            _ = update(&state, .passProgress(activity, Double(frame % 100) / 100))
         }
     }
 }

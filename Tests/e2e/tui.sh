@@ -572,6 +572,63 @@ else
     fail "w did not reopen the Compress screen on its pass row"
 fi
 
+# A distil pass: back in Compress, the pass row's → moves from prune to distil; the student's
+# defaults for the teacher (half its blocks, its width and heads) and the prediction (file, bits per
+# weight, memory, parameters, steps × tokens) show before training. A 2000-step pass gives the time to
+# measure key latency while it trains, then F8 cancels it and its run directory is gone; then a
+# 20-step one-block student appears in Compare with the predicted file size.
+STUDENTS="$WORK/runs"
+keys w
+if wait_for 'whittle +compress' 5 && focus_row pass; then
+    keys Right
+    if wait_for 'train a smaller student' 5 && wait_for 'predicted student' 5 && wait_for 'steps .*tokens' 5 \
+        && wait_for 'layers +2 ' 5; then
+        pass "the distil pass shows the teacher's default student and its prediction before training"
+    else
+        fail "no distil form or prediction"
+    fi
+    save_capture 06m-distil-form
+    focus_row steps && { for _ in 1 2 3 4 5 6; do keys BSpace; done; keys -l '2000'; }
+    focus_row output && set_output "$STUDENTS/latency-student"
+    keys F5
+    if wait_for '[0-9]+% step [0-9]+/2000' 60; then
+        check_latency "while a distil pass trains" Tab BTab '▸ teacher '
+        capture | grep -Eq '[0-9]+% step [0-9]+/2000' && pass "the distil pass was still training after the key presses" \
+            || fail "the distil pass ended before the latency was measured"
+        save_capture 06n-distil-running
+        keys F8
+        if wait_for 'pass cancelled; nothing was written' 30; then
+            [ ! -e "$STUDENTS/latency-student" ] && pass "a cancelled distil pass leaves no run directory" \
+                || fail "$STUDENTS/latency-student exists after cancel"
+        else
+            fail "the distil pass was not cancelled"
+        fi
+    else
+        fail "the distil pass did not start"
+    fi
+    focus_row steps && { for _ in 1 2 3 4 5 6; do keys BSpace; done; keys -l '20'; }
+    focus_row layers && { keys End BSpace; keys -l '1'; }
+    focus_row output && set_output "$STUDENTS/tiny-student"
+    sleep 0.3
+    predicted=$(capture | grep -Eo '\([0-9]+ bytes, model\.safetensors' | tr -dc '0-9')
+    keys F5
+    if wait_for 'whittle +compare' 120 && wait_for 'tiny-student' 10 && wait_for 'speed on 1 thread' 120; then
+        pass "a 20-step distilled student appears in Compare, measured against its teacher"
+        written=$(stat -c %s "$STUDENTS/tiny-student/student/model.safetensors" 2>/dev/null)
+        [ -n "$predicted" ] && [ "$written" = "$predicted" ] && pass "the student's file has the predicted size ($written bytes)" \
+            || fail "predicted ${predicted:-?} bytes, wrote ${written:-none}"
+        grep -q '"distill"' "$STUDENTS/tiny-student/student/variant.json" && pass "its variant.json records the distill pass" \
+            || fail "variant.json does not record the distill pass"
+    else
+        fail "the distil pass or its comparison did not finish"
+    fi
+    save_capture 06o-compare-distilled
+    keys Escape
+    wait_for 'hyperparameters' 5 || keys Escape
+else
+    fail "w did not reopen the Compress screen on its pass row"
+fi
+
 keys '?'
 wait_for 'start / pause / resume training' 5 && pass "? opens the help" || fail "help did not open"
 save_capture 07-help

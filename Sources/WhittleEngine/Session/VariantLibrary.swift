@@ -45,6 +45,11 @@ public struct ModelInspection: Equatable, Sendable {
     public var formatSummary: String
     /// fp32 weights (a model a pass can start from); false for variants and quantized files.
     public var isFloat: Bool
+    /// The training config stored beside the weights (`config.toml` of a model, run or variant
+    /// directory: the text it learned and how), which a distilled student starts from; nil without one.
+    public var trainingConfig: TrainingConfig?
+    /// Why the `config.toml` beside the weights could not be read (nil: read, or there is none).
+    public var trainingConfigError: String?
 
     public init(_ model: LoadedModel, path: String) {
         self.path = path
@@ -57,6 +62,20 @@ public struct ModelInspection: Equatable, Sendable {
         parameterCount = model.parameterCount
         formatSummary = model.formatSummary
         isFloat = model.floatModel != nil
+    }
+
+    /// Loads the model at `path` and the training config beside it (unreadable: nil).
+    public static func read(_ path: String) throws -> ModelInspection {
+        var inspection = ModelInspection(try LoadedModel.load(path), path: path)
+        let configPath = path + "/" + Checkpoint.configName
+        if FileIO.exists(configPath) {
+            do {
+                inspection.trainingConfig = try TrainingConfig.load(path: configPath)
+            } catch {
+                inspection.trainingConfigError = (error as? WhittleError)?.message ?? "\(error)"
+            }
+        }
+        return inspection
     }
 }
 
@@ -143,7 +162,7 @@ public final class VariantLibrary: Sendable {
         case .inspect(let path):
             job.publish { $0.activity = "reading \(path)" }
             job.report(.inspected(path: path, Result { () throws(WhittleError) in
-                try wrapping { ModelInspection(try LoadedModel.load(path), path: path) }
+                try wrapping { try ModelInspection.read(path) }
             }))
         case .check(let paths): job.report(.missing(paths.filter { !FileIO.exists($0) }))
         case .tensorErrors(let base, let variant):

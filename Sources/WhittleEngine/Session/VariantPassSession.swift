@@ -42,13 +42,16 @@ public protocol VariantPassSession: AnyObject, Sendable {
 typealias VariantPassJob = JobSession<Never, VariantPassSnapshot, VariantPassEvent>
 
 extension JobSession where Command == Never, Snapshot == VariantPassSnapshot, Event == VariantPassEvent {
-    /// Runs `body` (which publishes its progress) after making `output`'s parent directory, and reports
-    /// how it ended: `.finished` with the normalized output, `.cancelled` on a `.cancelled` error, else `.failed`.
-    func runPass(output: String, _ body: () throws -> Void) {
+    /// Runs `body` (which publishes its progress) after making `output`'s parent directory (unless
+    /// `makingParent` is false: the body makes it), and reports how it ended: `.finished` with the
+    /// normalized output, `.cancelled` on a `.cancelled` error, else `.failed`.
+    func runPass(output: String, makingParent: Bool = true, _ body: () throws -> Void) {
         do {
             // The variants directory is made on first use; the variant itself appears whole or not at all.
             let normalized = AtomicDirectory.normalized(output)
-            try FileManager.default.createDirectory(atPath: AtomicDirectory.parent(of: normalized), withIntermediateDirectories: true)
+            if makingParent {
+                try FileManager.default.createDirectory(atPath: AtomicDirectory.parent(of: normalized), withIntermediateDirectories: true)
+            }
             try body()
             publish { $0.state = .finished }
             report(.finished(directory: normalized))

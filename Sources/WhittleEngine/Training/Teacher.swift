@@ -80,6 +80,21 @@ public final class Teacher: @unchecked Sendable {
         (0..<student).map { $0 * teacher / student }
     }
 
+    /// Throws `.config` unless `teacher_layers` can copy a `teacher` of this shape into a `student`: the
+    /// same width, heads and bias, at most the teacher's blocks, each chosen block of the student's shape.
+    public static func checkCopyable(student s: ModelConfig, teacher t: ModelConfig) throws {
+        guard s.embeddingWidth == t.embeddingWidth, s.headCount == t.headCount, s.hasBias == t.hasBias,
+              s.layerCount <= t.layerCount else {
+            throw WhittleError.config("student_init = teacher_layers needs n_embd, n_head and bias equal to the teacher's (\(t.embeddingWidth), \(t.headCount), \(t.hasBias)) and at most its \(t.layerCount) blocks (the student has \(s.embeddingWidth), \(s.headCount), \(s.hasBias), \(s.layerCount))",
+                                      hint: "embeddings are copied, not projected: keep the teacher's width, or use student_init = \"scratch\"")
+        }
+        let layers = chosenLayers(teacher: t.layerCount, student: s.layerCount)
+        for (l, chosen) in layers.enumerated() where s.layers[l] != t.layers[chosen] {
+            throw WhittleError.config("student block \(l) has another shape than teacher block \(chosen) (heads, MLP width)",
+                                      hint: "use student_init = \"scratch\" for a student with pruned or narrowed blocks")
+        }
+    }
+
     /// Copies into `student` (the fp32 training arena) the teacher's token and position embeddings
     /// (the first block_size rows), final LayerNorm and every k-th block (`chosenLayers`).
     /// - Throws: `.config` when the teacher is not fp32, has fewer blocks, or another width or block shape.
@@ -88,17 +103,8 @@ public final class Teacher: @unchecked Sendable {
             throw WhittleError.config("student_init = teacher_layers copies fp32 weights; the teacher \(model.source) is stored as \(model.weightsFile)",
                                       hint: "name the fp32 model the variant was made from as teacher, or use student_init = \"scratch\"")
         }
-        let s = student.config, t = source.config
-        guard s.embeddingWidth == t.embeddingWidth, s.headCount == t.headCount, s.hasBias == t.hasBias,
-              s.layerCount <= t.layerCount else {
-            throw WhittleError.config("student_init = teacher_layers needs n_embd, n_head and bias equal to the teacher's (\(t.embeddingWidth), \(t.headCount), \(t.hasBias)) and at most its \(t.layerCount) blocks (the student has \(s.embeddingWidth), \(s.headCount), \(s.hasBias), \(s.layerCount))",
-                                      hint: "embeddings are copied, not projected: keep the teacher's width, or use student_init = \"scratch\"")
-        }
-        let layers = Self.chosenLayers(teacher: t.layerCount, student: s.layerCount)
-        for (l, chosen) in layers.enumerated() where s.layers[l] != t.layers[chosen] {
-            throw WhittleError.config("student block \(l) has another shape than teacher block \(chosen) (heads, MLP width)",
-                                      hint: "use student_init = \"scratch\" for a student with pruned or narrowed blocks")
-        }
+        try Self.checkCopyable(student: student.config, teacher: source.config)
+        let layers = Self.chosenLayers(teacher: source.config.layerCount, student: student.config.layerCount)
         let names = Dictionary(uniqueKeysWithValues: source.layout.tensors.map { ($0.name, $0) })
         for tensor in student.layout.tensors {
             var name = tensor.name

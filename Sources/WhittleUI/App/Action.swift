@@ -178,6 +178,8 @@ public enum Effect: Equatable, Sendable {
     case quantize(QuantizeRequest)
     /// Run a prune pass in an engine job.
     case prune(PruneRequest)
+    /// Run a distillation pass (a training run of the student, then its variant) in an engine job.
+    case distil(DistilRequest)
     /// Cancel the running pass or scan (nothing is written).
     case cancelPass
     /// Scan the model's sensitivity (each tensor alone at each type) on calibration windows.

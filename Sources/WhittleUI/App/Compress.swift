@@ -5,7 +5,9 @@
 // anything runs, the output directory, and the running pass's progress. With a sensitivity scan the
 // plan can also be chosen tensor by tensor on the map (tensors × types, KLD to the base), and a
 // target picks the least-KLD plan within it. A prune pass has rows of its own (method, sparsity,
-// N:M pattern, structured heads or neurons; `Compress+Prune.swift`), and each pass shows only its rows.
+// N:M pattern, structured heads or neurons; `Compress+Prune.swift`), so has a distil pass (the
+// student's shape, start, alpha, temperature and steps; `Compress+Distil.swift`), and each pass shows
+// only its rows.
 
 import WhittleEngine
 
@@ -13,6 +15,7 @@ import WhittleEngine
 public enum CompressPass: String, CaseIterable, Equatable, Sendable {
     case quantize
     case prune
+    case distil
 }
 
 /// A quantization pass as the screen asks the host to run it.
@@ -64,6 +67,7 @@ public struct CompressState: Equatable, Sendable {
     /// The form's rows in Tab order.
     public enum Field: Int, CaseIterable, Equatable, Sendable {
         case model, pass, type, embedding, method, pruneMethod, sparsity, pattern, structure, samples, target, output, map
+        case studentLayers, studentWidth, studentHeads, studentInit, alpha, temperature, steps
 
         public var label: String {
             switch self {
@@ -79,14 +83,21 @@ public struct CompressState: Equatable, Sendable {
             case .target: "target bpw"
             case .output: "output"
             case .map: "plan map"
+            case .studentLayers: "layers"
+            case .studentWidth: "width"
+            case .studentHeads: "heads"
+            case .studentInit: "student init"
+            case .alpha: "alpha"
+            case .temperature: "temperature"
+            case .steps: "steps"
             }
         }
 
         /// Whether the field takes typed characters (the others change with ←/→ or Enter).
         public func accepts(_ c: Character) -> Bool {
             switch self {
-            case .samples: c.isNumber
-            case .target, .sparsity: c.isNumber || c == "."
+            case .samples, .studentLayers, .studentWidth, .studentHeads, .steps: c.isNumber
+            case .target, .sparsity, .alpha, .temperature: c.isNumber || c == "."
             case .output: !c.isNewline && c != "\t"
             default: false
             }
@@ -99,6 +110,7 @@ public struct CompressState: Equatable, Sendable {
         switch pass {
         case .quantize: [.model, .pass, .type, .embedding, .method, .samples, .target, .output, .map]
         case .prune: [.model, .pass, .pruneMethod, .sparsity, .pattern, .structure, .samples, .output]
+        case .distil: [.model, .pass, .studentLayers, .studentWidth, .studentHeads, .studentInit, .alpha, .temperature, .steps, .output]
         }
     }
     /// The model passes start from (a model, checkpoint, run or variant directory).
@@ -121,6 +133,8 @@ public struct CompressState: Equatable, Sendable {
     public var sparsity = TextField("0.5")
     public var pattern: SparsityPattern?
     public var structure: PruningPlan.StructuredUnit?
+    /// The distil pass's rows (the student; defaults follow the teacher read on the model row).
+    public var distil = DistilForm()
     /// The output was typed (otherwise it follows the model and type).
     public var outputEdited = false
     public var status: PassStatus = .idle
@@ -167,6 +181,7 @@ public struct CompressState: Equatable, Sendable {
         guard let model else { return "" }
         let name = model.split(separator: "/").last.map(String.init) ?? model
         if pass == .prune { return "variants/\(name)-\(pruneOutputSuffix)" }
+        if pass == .distil { return "runs/\(name)-\(distilOutputSuffix)" }
         return "variants/\(name)-\(type.rawValue)" + (embedding == QuantizationPlan.defaultEmbeddingFormat ? "" : "-embd-\(embedding.rawValue)")
             + (method == .rtn ? "" : "-\(method.rawValue)")
     }

@@ -4,7 +4,8 @@
 // a sensitivity scan, the predicted KLD; the running pass's progress bar (F8 cancels, nothing is
 // written) or how it ended; and the sensitivity map, tensors × types coloured by KLD, the plan's
 // cell in each row marked and the cursor walked with the arrows. The prune pass shows its own rows
-// (method, sparsity, pattern, structured) and its prediction (`CompressView+Prune.swift`).
+// (method, sparsity, pattern, structured) and its prediction (`CompressView+Prune.swift`), the distil
+// pass the student's rows and its prediction against the teacher (`CompressView+Distil.swift`).
 
 import Foundation
 import WhittleEngine
@@ -23,12 +24,16 @@ enum CompressView {
             renderField(field, state, theme, row: Rect(x: area.x, y: y, width: area.width, height: 1), into: &screen)
             y += 1
         }
-        let predictionRows = compress.pass == .prune ? 5 : compress.sensitivity == nil ? 4 : 5
+        let predictionRows = switch compress.pass {
+        case .prune: 5
+        case .distil: 6
+        case .quantize: compress.sensitivity == nil ? 4 : 5
+        }
         let predictionArea = Rect(x: area.x, y: y, width: area.width, height: predictionRows)
-        if compress.pass == .prune {
-            renderPrunePrediction(state, theme, area: predictionArea, into: &screen)
-        } else {
-            renderPrediction(state, theme, area: predictionArea, into: &screen)
+        switch compress.pass {
+        case .prune: renderPrunePrediction(state, theme, area: predictionArea, into: &screen)
+        case .distil: renderDistilPrediction(state, theme, area: predictionArea, into: &screen)
+        case .quantize: renderPrediction(state, theme, area: predictionArea, into: &screen)
         }
         y += predictionRows
         guard y < area.maxY else { return }
@@ -50,7 +55,7 @@ enum CompressView {
         let focused = compress.focus == field
         let label = focused ? theme.style(.highlight, bold: true) : theme.style(.inactiveForeground)
         screen.put(focused ? String(g.pointer) : " ", x: row.x, y: row.y, style: label)
-        screen.put(field.label, x: row.x + 2, y: row.y, style: label)
+        screen.put(field == .model && compress.pass == .distil ? "teacher" : field.label, x: row.x + 2, y: row.y, style: label)
         let value = Rect(x: row.x + 14, y: row.y, width: row.width - 14, height: 1)
         let left = String(g.arrowLeft), right = String(g.arrowRight)
         func choice(_ text: String, _ note: String) {
@@ -78,8 +83,12 @@ enum CompressView {
             screen.put("  " + (compress.model == nil ? "" : note), in: Rect(x: x, y: row.y, width: value.maxX - x, height: 1),
                        row: row.y, style: theme.style(compress.inspectionError == nil ? .inactiveForeground : .error), ellipsis: g.ellipsis)
         case .pass:
-            choice(compress.pass.rawValue, compress.pass == .quantize ? "GGUF block types for the weights; also: prune (distil: whittle distill)"
-                   : "zero single weights or remove whole heads / neurons; also: quantize (distil: whittle distill)")
+            let note = switch compress.pass {
+            case .quantize: "GGUF block types for the weights; also: prune, distil"
+            case .prune: "zero single weights or remove whole heads / neurons; also: distil, quantize"
+            case .distil: "train a smaller student on the teacher's logits; also: quantize, prune"
+            }
+            choice(compress.pass.rawValue, note)
         case .pruneMethod:
             let score = compress.pruneMethod.traits.score + (compress.pruneMethod.traits.needsCalibration ? " (calibrated)" : "")
             choice(compress.pruneMethod.rawValue, "score " + (state.useASCII ? asciiOnly(score) : score))
@@ -108,7 +117,14 @@ enum CompressView {
             text(compress.samples, 6, calibrated ? "calibration windows from the base's train split"
                  : "windows (\(compress.pass == .prune ? compress.pruneMethod.rawValue : compress.method.rawValue) uses none)")
         case .target: text(compress.target, 6, "bits per weight: picks the largest type that fits (empty: use the type)")
-        case .output: text(compress.output, 40, "a new variant directory")
+        case .output: text(compress.output, 40, compress.pass == .distil ? "a new run; its student variant: RUN/student" : "a new variant directory")
+        case .studentLayers: text(compress.distil.layers, 5, distilNote(field, compress))
+        case .studentWidth: text(compress.distil.width, 5, distilNote(field, compress))
+        case .studentHeads: text(compress.distil.heads, 5, distilNote(field, compress))
+        case .alpha: text(compress.distil.alpha, 5, distilNote(field, compress))
+        case .temperature: text(compress.distil.temperature, 5, distilNote(field, compress))
+        case .steps: text(compress.distil.steps, 7, distilNote(field, compress))
+        case .studentInit: choice(compress.distil.studentInit.rawValue, distilNote(field, compress))
         case .map:
             switch compress.scan {
             case .running(let activity, let fraction):
@@ -165,13 +181,14 @@ enum CompressView {
 
     /// "before applying | base | predicted variant", then the rows (or the error that stops the prediction).
     static func renderPredictionTable(_ rows: Result<[PredictionRow], FormError>?, _ state: AppState, _ theme: Theme,
-                                      area: Rect, into screen: inout Screen) {
+                                      area: Rect, into screen: inout Screen,
+                                      columns: (base: String, variant: String) = ("base", "predicted variant")) {
         let g = state.glyphs
         let label = theme.style(.inactiveForeground)
         let header = theme.style(.title, bold: true)
         screen.put("before applying", x: area.x, y: area.y, style: header)
-        screen.put("base", x: area.x + 16, y: area.y, style: header)
-        screen.put("predicted variant", x: area.x + 30, y: area.y, style: header)
+        screen.put(columns.base, x: area.x + 16, y: area.y, style: header)
+        screen.put(columns.variant, x: area.x + 30, y: area.y, style: header)
         switch rows {
         case .failure(let error)?:
             screen.put(error.message, in: Rect(x: area.x, y: area.y + 1, width: area.width, height: 1), row: area.y + 1,
@@ -194,12 +211,15 @@ enum CompressView {
         let row = Rect(x: area.x, y: area.y, width: area.width, height: 1)
         switch state.compress.status {
         case .idle:
-            screen.put("Enter applies the pass; the new variant opens in Compare (F3). Nothing is written until it completes.",
+            screen.put(state.compress.pass == .distil
+                       ? "Enter trains the student, then it opens in Compare (F3). F8 cancels and removes the run: nothing is left."
+                       : "Enter applies the pass; the new variant opens in Compare (F3). Nothing is written until it completes.",
                        in: row, row: row.y, style: theme.style(.inactiveForeground), ellipsis: g.ellipsis)
         case .running(let activity, let fraction):
             renderProgress(activity, fraction, state, theme, row: row, into: &screen)
         case .cancelling:
-            renderProgress("cancelling between tensors...", 0, state, theme, row: row, into: &screen)
+            renderProgress(state.compress.pass == .distil ? "cancelling at the next step..." : "cancelling between tensors...", 0,
+                           state, theme, row: row, into: &screen)
         case .finished(let directory):
             screen.put("made \(directory) (F3: Compare)", in: row, row: row.y, style: theme.style(.ok, bold: true), ellipsis: g.ellipsis)
         case .failed(let message):

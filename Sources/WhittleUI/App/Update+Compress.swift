@@ -1,6 +1,7 @@
 // update() for the Compress screen: choosing the model, editing the pass (choices with ←/→, numbers
 // and the output path typed), applying and cancelling it; and the engine's answers (what it read of
-// the model, the pass's progress and end). A finished pass opens its variant in the Compare screen.
+// the model, the pass's progress and end). A finished pass opens its variant in the Compare screen
+// (a distil pass: its student, against the teacher).
 
 import WhittleEngine
 
@@ -91,6 +92,22 @@ func editCompressText(_ state: inout AppState, _ edit: (inout TextField) -> Void
     case .target:
         edit(&state.compress.target)
         applyTarget(&state)
+    case .studentLayers, .studentWidth, .studentHeads, .alpha, .temperature, .steps:
+        editDistilText(state.compress.focus, &state.compress.distil, edit)
+        followDefaultOutput(&state)
+    default: break
+    }
+}
+
+/// Applies `edit` to the distil row `field`.
+func editDistilText(_ field: CompressState.Field, _ form: inout DistilForm, _ edit: (inout TextField) -> Void) {
+    switch field {
+    case .studentLayers: edit(&form.layers)
+    case .studentWidth: edit(&form.width)
+    case .studentHeads: edit(&form.heads)
+    case .alpha: edit(&form.alpha)
+    case .temperature: edit(&form.temperature)
+    case .steps: edit(&form.steps)
     default: break
     }
 }
@@ -120,8 +137,9 @@ func nudgeCompressField(up: Bool, _ state: inout AppState) {
     case .pruneMethod: state.compress.pruneMethod = step(state.compress.pruneMethod, in: PruningMethod.allCases)
     case .pattern: state.compress.pattern = step(state.compress.pattern, in: CompressState.patternChoices)
     case .structure: state.compress.structure = step(state.compress.structure, in: CompressState.structureChoices)
+    case .studentInit: state.compress.distil.studentInit = step(state.compress.distil.studentInit, in: StudentInit.allCases)
     case .model: return
-    case .samples, .target, .output, .sparsity:
+    case .samples, .target, .output, .sparsity, .studentLayers, .studentWidth, .studentHeads, .alpha, .temperature, .steps:
         editCompressText(&state) { up ? $0.moveRight() : $0.moveLeft() }
         return
     }
@@ -203,6 +221,7 @@ func applyPass(_ state: inout AppState) -> [Effect] {
     let effect: Result<Effect, FormError> = switch state.compress.pass {
     case .quantize: state.compress.request().map { .quantize($0) }
     case .prune: state.compress.pruneRequest().map { .prune($0) }
+    case .distil: state.compress.distilRequest().map { .distil($0) }
     }
     switch effect {
     case .failure(let error):
@@ -223,6 +242,8 @@ func updateCompress(_ state: inout AppState, _ action: Action) -> [Effect] {
         guard inspection.path == state.compress.model else { return [] }
         state.compress.inspection = inspection
         state.compress.inspectionError = nil
+        state.compress.distil = DistilForm(teacher: inspection.config)
+        followDefaultOutput(&state)
         applyTarget(&state)
     case .modelInspectionFailed(let path, let message):
         guard path == state.compress.model else { return [] }

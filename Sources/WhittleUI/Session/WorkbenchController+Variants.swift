@@ -1,7 +1,8 @@
 // The controller's side of the Compare and Compress screens: their effects become commands for the
 // engine's VariantLibrary (listing, reading a model, comparing, exporting, side-by-side generation,
-// checking which compared directories still exist), QuantizationSession or PruningSession (one pass) and
-// SensitivityScanSession (one scan), and once a frame their snapshots and events come back as Actions.
+// checking which compared directories still exist), QuantizationSession, PruningSession or
+// DistillationSession (one pass) and SensitivityScanSession (one scan), and once a frame their
+// snapshots and events come back as Actions.
 
 import Foundation
 import WhittleEngine
@@ -47,6 +48,9 @@ extension WorkbenchController {
         case .prune(let request):
             pass = PruningSession(pruningRequest(request))
             passVersion = -1
+        case .distil(let request):
+            pass = DistillationSession(distillationRequest(request))
+            passVersion = -1
         case .scanSensitivity(let basePath, let samples):
             scan = SensitivityScanSession(basePath: basePath, calibration: Quantizer.Calibration(samples: samples))
             scanVersion = -1
@@ -67,6 +71,15 @@ extension WorkbenchController {
         command += " --out \(request.output) (from the workbench's Compress screen)"
         return PruningJob.Request(basePath: request.basePath, plan: plan, calibrationSamples: request.calibrationSamples,
                                   output: request.output, whittleVersion: whittleVersion, command: command)
+    }
+
+    /// The engine's request for a distil pass, with the `whittle distill` command that makes the same run.
+    func distillationRequest(_ request: DistilRequest) -> DistillationSession.Request {
+        let settings = request.overrides.filter { !$0.hasPrefix("teacher=") }.map { " --set \($0)" }.joined()
+        let command = "whittle distill --teacher \(request.teacher) --config \(request.teacher)/\(Checkpoint.configName)\(settings)"
+            + " --out \(request.runDirectory) (from the workbench's Compress screen)"
+        return DistillationSession.Request(config: request.config, runDirectory: request.runDirectory,
+                                           whittleVersion: whittleVersion, command: command)
     }
 
     /// Brings the library's answers and the pass's progress into the state.

@@ -115,7 +115,7 @@ public final class WorkbenchController {
                 request.publish = QuantizeNowRequest.Publication(root: variantsRoot, whittleVersion: whittleVersion)
             }
             session.send(.quantizeNow(request))
-        case .listLibrary, .inspectModel, .compare, .checkModels, .exportComparison, .generateSideBySide, .quantize, .prune,
+        case .listLibrary, .inspectModel, .compare, .checkModels, .exportComparison, .generateSideBySide, .quantize, .prune, .distil,
              .cancelPass, .scanSensitivity, .measureTensorErrors:
             performVariantEffect(effect)
         case .replaceRun(let replacement, let saveCurrent):
