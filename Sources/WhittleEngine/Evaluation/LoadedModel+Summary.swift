@@ -4,11 +4,16 @@
 import Foundation
 
 extension LoadedModel {
-    /// The last path component of where the model came from ("model.gguf" names its directory instead).
+    /// The last path component of where the model came from ("model.gguf" names its directory instead);
+    /// a name every run has (a distilled run's "student", a checkpoint's "ckpt-NNNNNN") keeps its run's
+    /// name in front ("runs/s1/student" is "s1/student"), so two of them stay apart in a table.
     public var shortName: String {
-        let url = URL(fileURLWithPath: source)
-        return url.lastPathComponent == LoadedModel.ggufName ? url.deletingLastPathComponent().lastPathComponent
-            : url.lastPathComponent
+        var url = URL(fileURLWithPath: source)
+        if url.lastPathComponent == LoadedModel.ggufName { url = url.deletingLastPathComponent() }
+        let last = url.lastPathComponent
+        let parent = url.deletingLastPathComponent().lastPathComponent
+        let generic = last == Variant.studentDirectoryName || last.hasPrefix(Checkpoint.directoryPrefix)
+        return generic && !parent.isEmpty && parent != "/" ? parent + "/" + last : last
     }
 
     /// The formats the products read: "f32", "q8_0", or "q4_0+q8_0" when tensors differ (most common first).

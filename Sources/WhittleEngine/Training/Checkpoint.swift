@@ -31,10 +31,13 @@ public enum Checkpoint {
     public static let stateName = "state.json"
     public static let configName = "config.toml"
 
+    /// What every checkpoint directory's name starts with.
+    public static let directoryPrefix = "ckpt-"
+
     /// Directory name of the checkpoint after `step` optimizer steps.
     public static func directoryName(step: Int) -> String {
         let digits = String(step)
-        return "ckpt-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+        return directoryPrefix + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
     }
 
     /// Whether `directory` already holds a training run: its config.toml, its log or a checkpoint.
