@@ -4,12 +4,13 @@
    for backward); a prefill needs neither the probabilities nor OpenBLAS's threads, and its ~13 ms of
    attention, LayerNorm and GELU used to run on one thread while the other waited.
 
-   One part = one head × one block of query rows. It transposes the head's keys up to its last row
+   One item = one head × one block of query rows (four blocks at √-spaced rows when threaded, so the
+   causal work is even); the pool's threads claim items from a shared counter. An item transposes the head's keys up to its last row
    into Kt[d][j] (16 keys padded with zeros), then for every four query rows: scores against 16 keys
    at a time (broadcast q[t][d], two 8-key FMAs per row), softmax on the row's causal prefix (exp as
    in FastMath.exp, same polynomial), and the weighted sum of value rows (broadcast p[t][j], FMAs over
    the head's columns). Every output element is computed by the same arithmetic whatever the number
-   of parts, so a threaded prefill equals a one-thread prefill bit for bit. The plain twin is
+   of items, so a threaded prefill equals a one-thread prefill bit for bit. The plain twin is
    Attention.forward / AttentionReference in Swift; the tests compare with them. */
 #include "ckernels.h"
 #include <immintrin.h>

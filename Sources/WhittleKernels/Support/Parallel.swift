@@ -1,5 +1,7 @@
-// Coarse-grained parallel loops (≥ ~1 ms per chunk): data-parallel workers, optimizer and
-// gradient-reduction passes. Chunk boundaries depend only on the sizes, so results repeat exactly.
+// Parallel loops. `forEach` is for coarse-grained work (≥ ~1 ms per chunk: data-parallel workers,
+// optimizer and gradient-reduction passes); `onPool` runs fine-grained parts (tens of microseconds: a
+// prefill's LayerNorms and GELUs) on CKernels' spinning pool. Chunk boundaries depend only on the
+// sizes, so results repeat exactly.
 
 import CKernels
 import Dispatch
