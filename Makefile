@@ -25,6 +25,7 @@ test: deps
 
 # Kernel micro-benchmarks (single thread, against OpenBLAS), built into .build/bench/:
 #   make bench-kernels && .build/bench/sgemm && .build/bench/bf16_gemm && .build/bench/bf16_microkernel && .build/bench/sparse_gemv
+#   .build/bench/qgemm (quantized and 16-bit products), .build/bench/attention (prefill attention)
 KERNEL_CFLAGS := -O3 -march=native -fno-math-errno -ISources/CKernels/include
 bench-kernels: deps
 	mkdir -p .build/bench
@@ -32,6 +33,8 @@ bench-kernels: deps
 	clang $(KERNEL_CFLAGS) bench/bf16_gemm.c Sources/CKernels/gemm_bf16.c -lopenblas -lm -o .build/bench/bf16_gemm
 	clang $(KERNEL_CFLAGS) bench/bf16_microkernel.c -o .build/bench/bf16_microkernel
 	clang $(KERNEL_CFLAGS) bench/sparse_gemv.c -lopenblas -lm -o .build/bench/sparse_gemv
+	clang $(KERNEL_CFLAGS) bench/qgemm.c Sources/CKernels/quant_gemm.c Sources/CKernels/half_panel.c Sources/CKernels/thread_pool.c -lm -lpthread -o .build/bench/qgemm
+	clang $(KERNEL_CFLAGS) bench/attention.c Sources/CKernels/attention_f32.c Sources/CKernels/thread_pool.c -lm -lpthread -o .build/bench/attention
 
 clean:
 	rm -rf .build

@@ -4,10 +4,11 @@
    time (median of the repetitions), and the largest difference from the scalar twin.
 
      clang -O3 -march=native -fno-math-errno -ISources/CKernels/include bench/qgemm.c \
-         Sources/CKernels/quant_gemm.c Sources/CKernels/thread_pool.c -lm -lpthread -o .build/qgemm
+         Sources/CKernels/quant_gemm.c Sources/CKernels/half_panel.c Sources/CKernels/thread_pool.c -lm -lpthread -o .build/qgemm
      .build/qgemm            # every type
      .build/qgemm q4_0 256   # one type, one row count (under callgrind: build with -gdwarf-4)
      .build/qgemm q4_0 8     # any row count: from 2 rows on the block types run on packed panels
+     .build/qgemm f16 256    # 16-bit weights: packed fp32 panels from 24 rows on (half_panel.c)
 */
 #include "ckernels.h"
 #include "bench_support.h"

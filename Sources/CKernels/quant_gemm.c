@@ -450,6 +450,9 @@ CK_AVX2 static void gemm_q5_1(long n, long o0, long o1, long k, const uint8_t *w
 #define PANEL_MIN_ROWS 2   /* panels are no slower from 2 rows on (bench/qgemm.c q4_0 2: 1.0–1.2 vs 1.2–1.4 ns per
                               32 MACs, q8_0 even); -DPANEL_MIN_ROWS=100000 brings back the row tiles to compare */
 #endif
+#ifndef HALF_PANEL_MIN_ROWS
+#define HALF_PANEL_MIN_ROWS 24   /* 16-bit weights: packed fp32 panels (half_panel.c) from this many rows on (bench/qgemm.c f16: even at 16 rows, 1.6× slower at 4) */
+#endif
 #ifndef PANEL_NR
 #define PANEL_NR 3   /* activation rows per panel tile */
 #endif
@@ -783,6 +786,7 @@ void ck_qgemm(int wtype, long n, long o0, long o1, long k, const void *w, long w
         return;
     }
     if (n >= PANEL_MIN_ROWS && panel_dispatch(wtype, n, o0, o1, k, wb, wrow, ab, arow, y, ldy, accumulate)) return;
+    if (n >= HALF_PANEL_MIN_ROWS && ck_half_panel_gemm(wtype, n, o0, o1, k, wb, wrow, ab, arow, y, ldy, accumulate)) return;
     switch (wtype) {
     case CK_Q8_0: gemm_q8_0(n, o0, o1, k, wb, wrow, ab, arow, y, ldy, accumulate); break;
     case CK_Q4_0: gemm_q4_0(n, o0, o1, k, wb, wrow, ab, arow, y, ldy, accumulate); break;

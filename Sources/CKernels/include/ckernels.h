@@ -174,4 +174,18 @@ void ck_sgemv(long n, long o0, long o1, long k, const float *x, const float *w, 
 void ck_sgemv_reference(long n, long o0, long o1, long k, const float *x, const float *w, long ldw, float *y, long ldy);
 void ck_sgemv_threaded(long n, long m, long k, const float *x, const float *w, float *y, int threads);
 
+/* Causal self-attention of an inference prefill into an empty cache (attention_f32.c): qkv [T, 3A]
+   (q | k | v, heads side by side), out [T, A], query t over keys 0...t, split over `threads` threads
+   of the pool by head and query block; no probabilities kept. Each output is computed the same way
+   whatever the thread count. Only when ck_attention_supported(head width) (AVX2 + FMA, head width a
+   multiple of 8); the Swift Attention.forward is its twin. */
+int ck_attention_supported(long head_width);
+void ck_attention_prefill(long T, long A, long heads, const float *qkv, float *out, int threads);
+
+/* 16-bit weights (CK_F16, CK_BF16) against n fp32 activation rows on packed fp32 panels of 16 outputs
+   (half_panel.c): the same contract as ck_qgemm; returns 0 (nothing done) for other types or without
+   AVX2/FMA/F16C. ck_qgemm uses it from HALF_PANEL_MIN_ROWS rows on. */
+int ck_half_panel_gemm(int wtype, long n, long o0, long o1, long k, const void *w, long wrow, const void *a, long arow,
+                       float *y, long ldy, int accumulate);
+
 #endif

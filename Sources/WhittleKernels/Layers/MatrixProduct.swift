@@ -15,8 +15,10 @@ public enum MatrixProduct {
                                weight w: WeightOperand, bias: UnsafePointer<Float>?, rows N: Int, accumulate: Bool,
                                scratch: ByteScratch? = nil) {
         let K = w.inputs, M = w.outputs
+        // A prefill's bias rows are megabytes: copied on the pool (a copy is the same on any thread count).
+        let fillThreads = path == .fast && N >= 16 ? BLAS.threadCount : 1
         if let type = w.format.kernelType {
-            if !accumulate { fillRows(y, bias, N: N, M: M) } else if let bias { Linear.addBias(y, bias, N: N, OC: M) }
+            if !accumulate { fillRows(y, bias, N: N, M: M, threads: fillThreads) } else if let bias { Linear.addBias(y, bias, N: N, OC: M) }
             switch path {
             case .fast: quantized(type, out: y, inp: x, weight: w, rows: N, scratch: scratch ?? ByteScratch())
             case .reference: reference(out: y, inp: x, weight: w, rows: N)
@@ -33,7 +35,7 @@ public enum MatrixProduct {
         case (.fast, .inputMajor):
             Linear.forward(out: y, inp: x, weight: w.floats, bias: bias, N: N, C: K, OC: M, accumulate: accumulate)
         case (.fast, _):
-            if !accumulate, bias != nil { fillRows(y, bias, N: N, M: M) }
+            if !accumulate, bias != nil { fillRows(y, bias, N: N, M: M, threads: fillThreads) }
             BLAS.gemm(transposeA: false, transposeB: true, m: N, n: M, k: K, a: x, lda: K, b: w.floats, ldb: K,
                       beta: accumulate || bias != nil ? 1 : 0, c: y, ldc: M)
             if accumulate, let bias { Linear.addBias(y, bias, N: N, OC: M) }
@@ -81,11 +83,14 @@ public enum MatrixProduct {
         ck_qgemm_threaded(type, N, M, K, w.base, w.rowBytes, x, buffer, y, M, 1, Int32(threads))
     }
 
-    /// y[n, ·] = bias (or 0) for every row.
+    /// y[n, ·] = bias (or 0) for every row, the rows split over `threads` threads of the pool.
     @inline(__always)
-    static func fillRows(_ y: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>?, N: Int, M: Int) {
-        guard let bias else { return y.update(repeating: 0, count: N * M) }
-        for row in 0..<N { (y + row * M).update(from: bias, count: M) }
+    static func fillRows(_ y: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>?, N: Int, M: Int, threads: Int = 1) {
+        Parallel.onPool(min(max(threads, 1), N)) { part in
+            let rows = Parallel.range(part, of: min(max(threads, 1), N), total: N)
+            guard let bias else { return (y + rows.lowerBound * M).update(repeating: 0, count: rows.count * M) }
+            for row in rows { (y + row * M).update(from: bias, count: M) }
+        }
     }
 
     /// y += x·W with plain loops: for each output, its K weights (dequantized when stored in a

@@ -2,6 +2,8 @@
 // activations (`ActivationBuffer`), and the weight operand's format. This is the only place the
 // passes branch on precision; `GPT.forward`, `blockForward` and `backward` read the same for all.
 
+import CKernels
+
 extension GPT {
     /// x_0 = wte[token] + wpe[firstPosition + t] (wte rows dequantized when stored in another format).
     static func embed(weights w: ModelWeights, arena a: ActivationArena, firstPosition: Int) {
@@ -23,13 +25,18 @@ extension GPT {
 
     /// LayerNorm of `inp` ([B·T, C], fp32) into `out`; a 16-bit output is normalised in fp32
     /// (in the dLayerInput staging buffer) and rounded.
+    /// With `threads` > 1 (an fp32 prefill) the rows are split over the pool; each row is normalised
+    /// exactly as on one thread.
     static func norm(out: ActivationBuffer, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
-                     inp: UnsafePointer<Float>, weights: NormWeights, arena a: ActivationArena) {
-        let d = a.dimensions, N = a.B * a.T
+                     inp: UnsafePointer<Float>, weights: NormWeights, arena a: ActivationArena, threads: Int = 1) {
+        let d = a.dimensions, N = a.B * a.T, C = d.C
         switch out {
         case .f32(let y):
-            LayerNorm.forward(out: y, mean: mean, rstd: rstd, inp: inp, weight: weights.gain, bias: weights.bias,
-                              N: N, C: d.C, epsilon: d.epsilon)
+            Parallel.onPool(min(threads, N)) { part in
+                let rows = Parallel.range(part, of: min(threads, N), total: N), r = rows.lowerBound
+                LayerNorm.forward(out: y + r * C, mean: mean + r, rstd: rstd + r, inp: inp + r * C, weight: weights.gain,
+                                  bias: weights.bias, N: rows.count, C: C, epsilon: d.epsilon)
+            }
         case .half(let y, let format):
             let staging = a.dLayerInput.pointer
             LayerNorm.forward(out: staging, mean: mean, rstd: rstd, inp: inp, weight: weights.gain, bias: weights.bias,
@@ -69,7 +76,7 @@ extension GPT {
     /// the residual and bias are written first and the product added onto them in the same GEMM.
     static func residualLinear(_ path: KernelPath, out: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>,
                                inp: ActivationBuffer, weights lw: LinearWeights, arena a: ActivationArena,
-                               layer: Int, site: Int) {
+                               layer: Int, site: Int, threads: Int = 1) {
         let N = a.B * a.T, M = lw.weight.outputs
         if let drop = a.dropout {
             let branch = a.projected.pointer
@@ -78,13 +85,16 @@ extension GPT {
             for i in 0..<(N * M) { out[i] = residual[i] + branch[i] }
             return
         }
-        if let bias = lw.bias {
-            for row in 0..<N {
-                let o = out + row * M, r = residual + row * M
-                for i in 0..<M { o[i] = r[i] + bias[i] }
+        Parallel.onPool(min(threads, N)) { part in
+            let rows = Parallel.range(part, of: min(threads, N), total: N)
+            if let bias = lw.bias {
+                for row in rows {
+                    let o = out + row * M, r = residual + row * M
+                    for i in 0..<M { o[i] = r[i] + bias[i] }
+                }
+            } else {
+                (out + rows.lowerBound * M).update(from: residual + rows.lowerBound * M, count: rows.count * M)
             }
-        } else {
-            out.update(from: residual, count: N * M)
         }
         linear(path, out: .f32(out), inp: inp, weight: lw.weight, bias: nil, accumulate: true, arena: a)
     }
@@ -99,13 +109,20 @@ extension GPT {
 
     /// Causal self-attention of block `l` from its qkv activation into its attention output.
     /// With a cache holding a prefix, each new query attends over the cache (the decoder's step).
-    static func attention(layer l: Int, arena a: ActivationArena, path: KernelPath, cache: KVCache?) {
+    /// An inference prefill into an empty cache (`prefill`: its thread count) runs `ck_attention_prefill`
+    /// on the pool (split by head and query block, no probabilities kept for backward).
+    static func attention(layer l: Int, arena a: ActivationArena, path: KernelPath, cache: KVCache?, prefill: Int? = nil) {
         let d = a.dimensions, B = a.B, T = a.T
         let heads = d.layers[l].heads, A = d.attentionWidth(l)
         let drop = a.dropout.map { ($0, $0.seed(layer: l, site: 1), a.droppedScores.pointer) }
         if let cache, cache.length > 0 {
             cache.store(layer: l, qkv: a.qkv[l].pointer, rows: T)
             cache.attend(layer: l, qkv: a.qkv[l].pointer, out: a.attentionOut[l].pointer, rows: T)
+            return
+        }
+        if let threads = prefill, let cache, B == 1, a.half == nil, ck_attention_supported(d.headWidth) != 0 {
+            ck_attention_prefill(T, A, heads, a.qkv[l].pointer, a.attentionOut[l].pointer, Int32(threads))
+            cache.store(layer: l, qkv: a.qkv[l].pointer, rows: T)
             return
         }
         if let half = a.half {
