@@ -1,4 +1,4 @@
-// ck_sgemv (gemv_f32.c), the decode path of fp32 products with input-major weights: AVX2 panels
+// ck_sgemv (gemv_f32.c), the decode path of fp32 products with input-major weights: AVX2 panels and the one-row streaming kernel
 // against the portable loop on odd shapes, and the threaded entry against one thread.
 
 import CKernels
@@ -24,15 +24,41 @@ import Testing
         }
     }
 
+    /// One activation row streams W's rows (8 at a time, sums in an L1 buffer, 1024 columns a pass):
+    /// odd widths, row counts that are not multiples of 8, several passes and a column range not at 0.
+    @Test func testGemv_oneRowStreamingMatchesItsScalarTwin() {
+        for (outputs, k, o0) in [(2100, 19, 0), (1030, 8, 3), (1536, 384, 512), (9, 17, 1), (40, 7, 0)] {
+            let (x, w) = operands(rows: 1, outputs: outputs, k: k, seed: UInt64(outputs + k))
+            var fast = [Float](repeating: 0.5, count: outputs), twin = fast
+            ck_sgemv(1, o0, outputs, k, x, w, outputs, &fast, outputs)
+            ck_sgemv_reference(1, o0, outputs, k, x, w, outputs, &twin, outputs)
+            #expect(maxRelativeError(fast, twin, floor: 1) < Self.tolerance, "1×\(outputs)×\(k) from \(o0)")
+            #expect(fast[..<o0] == twin[..<o0], "columns before the range are untouched")
+        }
+    }
+
+    /// The streaming one-row kernel takes each sum's k terms in the same order, one FMA each, as the
+    /// panels of the two-row path: the same bits on the vector columns.
+    @Test func testGemv_oneRowGivesThePanelsBits() {
+        let (outputs, k) = (1100, 45)
+        let (x, w) = operands(rows: 2, outputs: outputs, k: k, seed: 11)
+        var one = [Float](repeating: 0, count: outputs), two = [Float](repeating: 0, count: 2 * outputs)
+        ck_sgemv(1, 0, outputs, k, x, w, outputs, &one, outputs)
+        ck_sgemv(2, 0, outputs, k, x, w, outputs, &two, outputs)
+        let vectorColumns = outputs / 32 * 32
+        #expect(Array(one[..<vectorColumns]) == Array(two[..<vectorColumns]))
+    }
+
     @Test func testGemv_threadedMatchesOneThread() {
-        let (rows, outputs, k) = (2, 133, 40)
-        let (x, w) = operands(rows: rows, outputs: outputs, k: k, seed: 3)
-        var single = [Float](repeating: 1, count: rows * outputs)
-        ck_sgemv(rows, 0, outputs, k, x, w, outputs, &single, outputs)
-        for threads in [1, 2, 3] {
-            var y = [Float](repeating: 1, count: rows * outputs)
-            ck_sgemv_threaded(rows, outputs, k, x, w, &y, Int32(threads))
-            #expect(y == single, "\(threads) threads")
+        for (rows, outputs, k) in [(2, 133, 40), (1, 1153, 24)] {
+            let (x, w) = operands(rows: rows, outputs: outputs, k: k, seed: 3)
+            var single = [Float](repeating: 1, count: rows * outputs)
+            ck_sgemv(rows, 0, outputs, k, x, w, outputs, &single, outputs)
+            for threads in [1, 2, 3] {
+                var y = [Float](repeating: 1, count: rows * outputs)
+                ck_sgemv_threaded(rows, outputs, k, x, w, &y, Int32(threads))
+                #expect(y == single, "\(rows) rows, \(threads) threads")
+            }
         }
     }
 }
