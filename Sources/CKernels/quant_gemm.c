@@ -649,6 +649,25 @@ void half_tile(const int wtype, const int MR, const int NR, const uint16_t *w, l
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < NR; j++) acc[i][j] = _mm256_setzero_ps();
     long c = 0;
+    if (NR == 1) {
+        /* Decode: two sums per row (steps of 16 values) so that 2·MR FMA chains hide the FMA latency. */
+        __m256 odd[MAX_MR];
+        for (int i = 0; i < MR; i++) odd[i] = _mm256_setzero_ps();
+        for (; c + 16 <= k; c += 16) {
+            _mm_prefetch((const char *)w + DECODE_PREFETCH + c * 2 * MR, _MM_HINT_T0);
+            _mm_prefetch((const char *)w + DECODE_PREFETCH + c * 2 * MR + 64, _MM_HINT_T0);
+            __m256 x0 = _mm256_loadu_ps(a + c), x1 = _mm256_loadu_ps(a + c + 8);
+            for (int i = 0; i < MR; i++) {
+                const uint16_t *r = w + i * wstride + c;
+                __m128i h0 = _mm_loadu_si128((const __m128i *)r), h1 = _mm_loadu_si128((const __m128i *)(r + 8));
+                __m256 v0 = wtype == CK_F16 ? _mm256_cvtph_ps(h0) : _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h0), 16));
+                __m256 v1 = wtype == CK_F16 ? _mm256_cvtph_ps(h1) : _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h1), 16));
+                acc[i][0] = _mm256_fmadd_ps(v0, x0, acc[i][0]);
+                odd[i] = _mm256_fmadd_ps(v1, x1, odd[i]);
+            }
+        }
+        for (int i = 0; i < MR; i++) acc[i][0] = _mm256_add_ps(acc[i][0], odd[i]);
+    }
     for (; c + 8 <= k; c += 8) {
         __m256 v[MAX_MR];
         /* Decode: the MR rows are one contiguous run of memory read as MR short streams (a row is
