@@ -128,7 +128,33 @@ static void gemv_part(void *context, int part, int parts) {
     if (o0 < o1) ck_sgemv(job->n, o0, o1, job->k, job->x, job->w, job->m, job->y, job->m);
 }
 
+#ifndef NARROW
+#define NARROW 2048       /* one-row products with at most this many outputs split W's rows, not its columns */
+#endif
+#define ROW_HALVES 2
+
+typedef struct { long m, k; const float *x, *w; float *partial; } halves_job;
+
+static void half_part(void *context, int part, int parts) {
+    const halves_job *job = context;
+    long i0 = job->k * part / parts, i1 = job->k * (part + 1) / parts;
+    float *sums = job->partial + part * job->m;
+    for (long o = 0; o < job->m; o++) sums[o] = 0;
+    ck_sgemv(1, 0, job->m, i1 - i0, job->x + i0, job->w + i0 * job->m, job->m, sums, job->m);
+}
+
 void ck_sgemv_threaded(long n, long m, long k, const float *x, const float *w, float *y, int threads) {
+    if (n == 1 && m <= NARROW && k >= 64) {
+        /* Halves of the columns would give each thread a piece of every row (768 bytes for c_proj's
+           384 outputs); halves of the rows are two long sequential runs of memory. Always two halves,
+           whatever the thread count, summed in one order: the result does not depend on the threads. */
+        float partial[ROW_HALVES * NARROW] __attribute__((aligned(32)));
+        halves_job job = {m, k, x, w, partial};
+        if (threads > 1) ck_parallel(ROW_HALVES, half_part, &job);
+        else for (int part = 0; part < ROW_HALVES; part++) half_part(&job, part, ROW_HALVES);
+        for (long o = 0; o < m; o++) y[o] += partial[o] + partial[m + o];
+        return;
+    }
     gemv_job job = {n, m, k, x, w, y};
     long panels = (m + PANEL - 1) / PANEL;
     int parts = threads < 1 ? 1 : threads;

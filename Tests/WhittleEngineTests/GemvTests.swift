@@ -8,6 +8,8 @@ import Testing
 @Suite struct GemvTests {
     /// Same products, panel sums in the same k order: only FMA contraction differs.
     static let tolerance: Float = 1e-5
+    /// Two half-length sums added at the end instead of one running sum: measured up to 3.3e-5 at k = 1536.
+    static let halvesTolerance: Float = 1e-4
 
     func operands(rows: Int, outputs: Int, k: Int, seed: UInt64) -> (x: [Float], w: [Float]) {
         var generator = RandomGenerator(seed: seed)
@@ -49,8 +51,26 @@ import Testing
         #expect(Array(one[..<vectorColumns]) == Array(two[..<vectorColumns]))
     }
 
+    /// One activation row and at most 2048 outputs: the threaded entry sums two halves of W's rows
+    /// (always two, whatever the thread count), so thread counts agree bit for bit and the result is
+    /// the twin's up to the order of two additions.
+    @Test func testGemv_oneRowHalvesOfTheRowsAgreeAcrossThreadCounts() {
+        for (outputs, k) in [(384, 1536), (37, 65), (1152, 384)] {
+            let (x, w) = operands(rows: 1, outputs: outputs, k: k, seed: UInt64(outputs * 7 + k))
+            var twin = [Float](repeating: 1, count: outputs)
+            ck_sgemv_reference(1, 0, outputs, k, x, w, outputs, &twin, outputs)
+            var first: [Float]?
+            for threads in [1, 2, 3] {
+                var y = [Float](repeating: 1, count: outputs)
+                ck_sgemv_threaded(1, outputs, k, x, w, &y, Int32(threads))
+                #expect(maxRelativeError(y, twin, floor: 1) < Self.halvesTolerance, "1×\(outputs)×\(k), \(threads) threads")
+                if let first { #expect(y == first, "1×\(outputs)×\(k), \(threads) threads") } else { first = y }
+            }
+        }
+    }
+
     @Test func testGemv_threadedMatchesOneThread() {
-        for (rows, outputs, k) in [(2, 133, 40), (1, 1153, 24)] {
+        for (rows, outputs, k) in [(2, 133, 40), (1, 1153, 24), (1, 2100, 70)] {
             let (x, w) = operands(rows: rows, outputs: outputs, k: k, seed: 3)
             var single = [Float](repeating: 1, count: rows * outputs)
             ck_sgemv(rows, 0, outputs, k, x, w, outputs, &single, outputs)
