@@ -280,6 +280,7 @@ void ck_qgemm_reference(int wtype, long n, long o0, long o1, long k, const void 
 
 #define MAX_MR 4
 #define MAX_NR 4
+#define DECODE_PREFETCH 2048   /* bytes ahead that one-row products fetch their weights (bench: 1-8 KB alike, none ~1.3x slower for f16) */
 #ifndef PREFILL_NR
 #define PREFILL_NR 3   /* activation rows of a prefill tile of the block types: 2 × 3 measured ~10% faster than 2 × 4 (fewer spills) */
 #endif
@@ -350,6 +351,12 @@ void block_tile(const int wtype, const int MR, const int NR, const uint8_t *w, l
         for (long b = b0; b < b1; b++) {
             __m256i q[MAX_MR], magnitude[MAX_MR];
             __m256 dw[MAX_MR];
+            if (NR == 1) {   /* decode: the MR rows are one run of memory, MR · wb bytes a step (see half_tile) */
+                const char *ahead = (const char *)w + DECODE_PREFETCH + b * wb * MR;
+                _mm_prefetch(ahead, _MM_HINT_T0);
+                if (MR * wb > 64) _mm_prefetch(ahead + 64, _MM_HINT_T0);
+                if (MR * wb > 128) _mm_prefetch(ahead + 128, _MM_HINT_T0);
+            }
             for (int i = 0; i < MR; i++) {
                 const uint8_t *blk = w + i * wrow + b * wb;
                 q[i] = block_codes(wtype, blk);
@@ -392,7 +399,57 @@ void block_tile(const int wtype, const int MR, const int NR, const uint8_t *w, l
         }
 }
 
-/* Rows [0, n) × outputs [o0, o1) of one block type: 2 × PREFILL_NR tiles (4 × 1 when n is 1), then the edges. */
+/* Decode: four weight rows against one activation row, the four rows' block results as one vector.
+   Per block the four rows' int32 lanes (madd) are summed across lanes with three hadds, so the four
+   integer dot products leave as one int32 × 4 (one convert, one FMA with the four d·d_a, where
+   block_tile pays a convert, a multiply and an FMA per row); the four scales are converted together
+   and the offset or minimum terms accumulate as one vector with the activation block's scaled sum. */
+CK_AVX2 static inline __attribute__((always_inline))
+void block_rows4(const int wtype, const uint8_t *w, long wrow, const uint8_t *a, long nb, float *y, int accumulate) {
+    const long wb = weight_block_bytes(wtype), header = blocks_header(nb);
+    const int offset = weight_offset(wtype), hasMinimum = weight_has_minimum(wtype);
+    const float *scales = (const float *)a, *sums = scales + nb;
+    const uint8_t *codes = a + header;
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m128 acc = _mm_setzero_ps(), corr = _mm_setzero_ps();
+    for (long b = 0; b < nb; b++) {
+        const uint8_t *blk = w + b * wb;
+        const char *ahead = (const char *)w + DECODE_PREFETCH + b * wb * 4;
+        _mm_prefetch(ahead, _MM_HINT_T0);
+        if (4 * wb > 64) _mm_prefetch(ahead + 64, _MM_HINT_T0);
+        if (4 * wb > 128) _mm_prefetch(ahead + 128, _MM_HINT_T0);
+        __m256i x = _mm256_loadu_si256((const __m256i *)(codes + b * QK));
+        __m256i p[4];
+        for (int i = 0; i < 4; i++) {
+            __m256i q = block_codes(wtype, blk + i * wrow);
+            __m256i products = wtype == CK_Q8_0 ? _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(x, q))
+                                                : _mm256_maddubs_epi16(q, x);
+            p[i] = _mm256_madd_epi16(products, ones);
+        }
+        __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
+        __m128i dots = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+        __m128i hd = _mm_cvtsi32_si128(load_u16(blk));
+        hd = _mm_insert_epi16(hd, load_u16(blk + wrow), 1);
+        hd = _mm_insert_epi16(hd, load_u16(blk + 2 * wrow), 2);
+        hd = _mm_insert_epi16(hd, load_u16(blk + 3 * wrow), 3);
+        __m128 d = _mm_cvtph_ps(hd);
+        acc = _mm_fmadd_ps(_mm_cvtepi32_ps(dots), _mm_mul_ps(d, _mm_broadcast_ss(scales + b)), acc);
+        if (offset) corr = _mm_fmadd_ps(d, _mm_broadcast_ss(sums + b), corr);
+        if (hasMinimum) {
+            __m128i hm = _mm_cvtsi32_si128(load_u16(blk + 2));
+            hm = _mm_insert_epi16(hm, load_u16(blk + wrow + 2), 1);
+            hm = _mm_insert_epi16(hm, load_u16(blk + 2 * wrow + 2), 2);
+            hm = _mm_insert_epi16(hm, load_u16(blk + 3 * wrow + 2), 3);
+            corr = _mm_fmadd_ps(_mm_cvtph_ps(hm), _mm_broadcast_ss(sums + b), corr);
+        }
+    }
+    if (offset) acc = _mm_fnmadd_ps(_mm_set1_ps((float)offset), corr, acc);
+    if (hasMinimum) acc = _mm_add_ps(acc, corr);
+    if (accumulate) acc = _mm_add_ps(acc, _mm_loadu_ps(y));
+    _mm_storeu_ps(y, acc);
+}
+
+/* Rows [0, n) × outputs [o0, o1) of one block type: 2 × PREFILL_NR tiles (block_rows4 when n is 1), then the edges. */
 CK_AVX2 static inline __attribute__((always_inline))
 void blocks_gemm(const int wtype, long n, long o0, long o1, long k, const uint8_t *w, long wrow,
                  const uint8_t *a, long arow, float *y, long ldy, int accumulate) {
@@ -400,7 +457,7 @@ void blocks_gemm(const int wtype, long n, long o0, long o1, long k, const uint8_
 #define TILE(MR, NR) block_tile(wtype, MR, NR, w + o * wrow, wrow, a + r * arow, arow, nb, y + r * ldy + o, ldy, accumulate)
     if (n == 1) {
         long r = 0, o = o0;
-        for (; o + 4 <= o1; o += 4) TILE(4, 1);
+        for (; o + 4 <= o1; o += 4) block_rows4(wtype, w + o * wrow, wrow, a, nb, y + o, accumulate);
         for (; o < o1; o++) TILE(1, 1);
         return;
     }
@@ -645,8 +702,31 @@ void half_tile(const int wtype, const int MR, const int NR, const uint16_t *w, l
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < NR; j++) acc[i][j] = _mm256_setzero_ps();
     long c = 0;
+    if (NR == 1) {
+        /* Decode: two sums per row (steps of 16 values) so that 2·MR FMA chains hide the FMA latency. */
+        __m256 odd[MAX_MR];
+        for (int i = 0; i < MR; i++) odd[i] = _mm256_setzero_ps();
+        for (; c + 16 <= k; c += 16) {
+            _mm_prefetch((const char *)w + DECODE_PREFETCH + c * 2 * MR, _MM_HINT_T0);
+            _mm_prefetch((const char *)w + DECODE_PREFETCH + c * 2 * MR + 64, _MM_HINT_T0);
+            __m256 x0 = _mm256_loadu_ps(a + c), x1 = _mm256_loadu_ps(a + c + 8);
+            for (int i = 0; i < MR; i++) {
+                const uint16_t *r = w + i * wstride + c;
+                __m128i h0 = _mm_loadu_si128((const __m128i *)r), h1 = _mm_loadu_si128((const __m128i *)(r + 8));
+                __m256 v0 = wtype == CK_F16 ? _mm256_cvtph_ps(h0) : _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h0), 16));
+                __m256 v1 = wtype == CK_F16 ? _mm256_cvtph_ps(h1) : _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h1), 16));
+                acc[i][0] = _mm256_fmadd_ps(v0, x0, acc[i][0]);
+                odd[i] = _mm256_fmadd_ps(v1, x1, odd[i]);
+            }
+        }
+        for (int i = 0; i < MR; i++) acc[i][0] = _mm256_add_ps(acc[i][0], odd[i]);
+    }
     for (; c + 8 <= k; c += 8) {
         __m256 v[MAX_MR];
+        /* Decode: the MR rows are one contiguous run of memory read as MR short streams (a row is
+           k · 2 bytes), which the hardware prefetchers follow late; fetch the run ahead, one line
+           per step (MR · 16 bytes are consumed per step). */
+        if (NR == 1) _mm_prefetch((const char *)w + DECODE_PREFETCH + c * 2 * MR, _MM_HINT_T0);
         for (int i = 0; i < MR; i++) {
             __m128i h = _mm_loadu_si128((const __m128i *)(w + i * wstride + c));
             v[i] = wtype == CK_F16 ? _mm256_cvtph_ps(h) : _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));

@@ -80,6 +80,18 @@ import Testing
         }
     }
 
+    /// One-row (decode) 16-bit products take 16 values a step in two sums per row, then 8, then
+    /// single values: reduction lengths that end in each of those, and 1–3 leftover outputs.
+    @Test(arguments: [WeightFormat.f16, .bf16])
+    func testQuantizedProduct_oneRowHalfMatchesItsScalarTwin(format: WeightFormat) {
+        for (index, (outputs, k)) in [(9, 40), (6, 27), (7, 16), (5, 8), (3, 5), (11, 385)].enumerated() {
+            let operands = operands(format, rows: 1, outputs: outputs, k: k, seed: UInt64(90 + index))
+            let fast = product(format, operands, rows: 1, outputs: outputs, k: k, reference: false)
+            let twin = product(format, operands, rows: 1, outputs: outputs, k: k, reference: true)
+            #expect(maxRelativeError(fast, twin, floor: 1) < Self.pathTolerance, "\(format) 1×\(outputs)×\(k)")
+        }
+    }
+
     /// The packed-panel path (8 outputs a panel, integer sums across the rows' lanes) against the
     /// scalar twin on every shape, 1–3 activation rows and partial panels included.
     @Test(arguments: blockFormats)

@@ -168,8 +168,10 @@ typedef void (*ck_task)(void *context, int part, int parts);
 void ck_parallel(int parts, ck_task fn, void *context);
 
 /* fp32 products of a few rows with an input-major W[k, m] (gemv_f32.c), for decode:
-   y[r*ldy + o] += Σ_i x[r*k + i]·w[i*ldw + o] for r < n, o in [o0, o1). AVX2 panels of 32 outputs,
-   the portable loop for the rest; ck_sgemv_threaded splits the panels over the pool (ldw = ldy = m). */
+   y[r*ldy + o] += Σ_i x[r*k + i]·w[i*ldw + o] for r < n, o in [o0, o1). One row: W's rows streamed
+   eight at a time; more rows: AVX2 panels of 32 outputs; the portable loop for the rest.
+   ck_sgemv_threaded (ldw = ldy = m) sums two halves of W's rows for one row and m ≤ 2048 (the same
+   result for every thread count), else splits the panels over the pool. */
 void ck_sgemv(long n, long o0, long o1, long k, const float *x, const float *w, long ldw, float *y, long ldy);
 void ck_sgemv_reference(long n, long o0, long o1, long k, const float *x, const float *w, long ldw, float *y, long ldy);
 void ck_sgemv_threaded(long n, long m, long k, const float *x, const float *w, float *y, int threads);
