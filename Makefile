@@ -25,16 +25,19 @@ test: deps
 
 # Kernel micro-benchmarks (single thread, against OpenBLAS), built into .build/bench/:
 #   make bench-kernels && .build/bench/sgemm && .build/bench/bf16_gemm && .build/bench/bf16_microkernel && .build/bench/sparse_gemv
-#   .build/bench/qgemm (quantized and 16-bit products), .build/bench/attention (prefill attention)
+#   .build/bench/qgemm (quantized and 16-bit products), .build/bench/attention (prefill attention),
+#   .build/bench/decode_products (one decode token's 24 weight products; see its header)
 KERNEL_CFLAGS := -O3 -march=native -fno-math-errno -ISources/CKernels/include
 bench-kernels: deps
 	mkdir -p .build/bench
 	clang $(KERNEL_CFLAGS) bench/sgemm.c Sources/CKernels/gemm_f32.c -lopenblas -lm -o .build/bench/sgemm
 	clang $(KERNEL_CFLAGS) bench/bf16_gemm.c Sources/CKernels/gemm_bf16.c -lopenblas -lm -o .build/bench/bf16_gemm
-	clang $(KERNEL_CFLAGS) bench/bf16_microkernel.c -o .build/bench/bf16_microkernel
+	if grep -q avx512_bf16 /proc/cpuinfo; then clang $(KERNEL_CFLAGS) bench/bf16_microkernel.c -o .build/bench/bf16_microkernel; \
+	else echo "bf16_microkernel skipped: this CPU has no AVX-512 BF16"; fi
 	clang $(KERNEL_CFLAGS) bench/sparse_gemv.c -lopenblas -lm -o .build/bench/sparse_gemv
 	clang $(KERNEL_CFLAGS) bench/qgemm.c Sources/CKernels/quant_gemm.c Sources/CKernels/half_panel.c Sources/CKernels/thread_pool.c -lm -lpthread -o .build/bench/qgemm
 	clang $(KERNEL_CFLAGS) bench/attention.c Sources/CKernels/attention_f32.c Sources/CKernels/thread_pool.c -lm -lpthread -o .build/bench/attention
+	clang $(KERNEL_CFLAGS) bench/decode_products.c Sources/CKernels/gemv_f32.c Sources/CKernels/quant_gemm.c Sources/CKernels/half_panel.c Sources/CKernels/thread_pool.c -lm -lpthread -o .build/bench/decode_products
 
 clean:
 	rm -rf .build

@@ -4,11 +4,10 @@
    ms per token (median, p10, p90 of the tokens). fp32 runs ck_sgemv_threaded on input-major weights,
    the other types ck_qgemm_threaded on output-major rows (random codes: speed does not depend on them).
 
-     clang -O3 -march=native -ISources/CKernels/include bench/decode_products.c Sources/CKernels/gemv_f32.c \
-         Sources/CKernels/quant_gemm.c Sources/CKernels/thread_pool.c -lm -lpthread -o .build/decode_products
-     .build/decode_products f32 2          # type (f32 f16 q8_0 q5_0 q4_0), threads, [tokens]
-     CPUTIME=1 .build/decode_products f16 1  # this thread's CPU time instead of wall time (one thread only)
-     BLOCKS=1 .build/decode_products f32 1   # fewer blocks: weights that stay in the last-level cache
+     make bench-kernels                     # or the clang line for decode_products in the Makefile
+     .build/bench/decode_products f32 2          # type (f32 f16 q8_0 q5_0 q4_0), threads, [tokens]
+     CPUTIME=1 .build/bench/decode_products f16 1  # this thread's CPU time instead of wall time (one thread only)
+     BLOCKS=1 .build/bench/decode_products f32 1   # fewer blocks: weights that stay in the last-level cache
 */
 #include "ckernels.h"
 #include <stdio.h>

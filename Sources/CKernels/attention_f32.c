@@ -13,6 +13,7 @@
    of items, so a threaded prefill equals a one-thread prefill bit for bit. The plain twin is
    Attention.forward / AttentionReference in Swift; the tests compare with them. */
 #include "ckernels.h"
+#include "scratch_buffer.h"
 #include <immintrin.h>
 #include <math.h>
 #include <stdatomic.h>
@@ -22,16 +23,12 @@
 #define ROWS 4   /* query rows per tile */
 #define KEYS 16  /* keys per score tile */
 
-static _Thread_local float *attention_buffer;
+static _Thread_local void *attention_buffer;
 static _Thread_local size_t attention_capacity;
 
+/* This thread's scratch (see scratch_buffer.h); NULL if it cannot be allocated. */
 static float *attention_storage(size_t floats) {
-    if (floats > attention_capacity) {
-        free(attention_buffer);
-        attention_capacity = (floats + 1023) & ~(size_t)1023;
-        attention_buffer = aligned_alloc(64, attention_capacity * sizeof(float));
-    }
-    return attention_buffer;
+    return ck_grow_scratch(&attention_buffer, &attention_capacity, floats * sizeof(float));
 }
 
 /* e^x as FastMath.exp: clamp, x = n·ln2 + r (Cody–Waite), degree-6 Taylor polynomial, 2^n by the exponent. */
@@ -71,6 +68,7 @@ typedef struct {
     const float *qkv;
     float *out;
     atomic_long next;   /* the next unclaimed (head, block) item */
+    atomic_int failed;  /* a thread could not allocate its scratch: the caller falls back */
 } attention_job;
 
 /* Scores of NR rows q, q + 3A, … against keys [0, keys) (keys a multiple of KEYS) into S (stride ls).
@@ -179,7 +177,7 @@ CK_AVX2 static void transpose_keys(const float *k, long rs, long keys, long hs, 
 }
 
 /* Item = (head, block of query rows). Blocks split the causal work (∝ t) into equal shares. */
-CK_AVX2 static void attention_item(const attention_job *job, long part) {
+CK_AVX2 static void attention_item(attention_job *job, long part) {
     const long T = job->T, A = job->A, hs = job->hs, rs = 3 * A;
     const long h = part / job->blocks, block = part % job->blocks;
     /* Row range of this block: r = T·sqrt(b / blocks), rounded to whole tiles. */
@@ -188,6 +186,7 @@ CK_AVX2 static void attention_item(const attention_job *job, long part) {
     if (r0 >= r1) return;
     const long kstride = (r1 + KEYS - 1) / KEYS * KEYS;   /* keys up to r1, padded */
     float *Kt = attention_storage((size_t)(hs * kstride + ROWS * kstride) + 16);
+    if (!Kt) { atomic_store(&job->failed, 1); return; }
     float *S = Kt + hs * kstride;
     const float *q = job->qkv + h * hs, *k = q + A, *v = q + 2 * A;
     transpose_keys(k, rs, r1, hs, Kt, kstride);
@@ -215,12 +214,13 @@ int ck_attention_supported(long head_width) {
     return has && head_width > 0 && head_width % 8 == 0;
 }
 
-void ck_attention_prefill(long T, long A, long heads, const float *qkv, float *out, int threads) {
-    attention_job job = {T, A, A / heads, heads, 1, 0, qkv, out, 0};
+int ck_attention_prefill(long T, long A, long heads, const float *qkv, float *out, int threads) {
+    attention_job job = {T, A, A / heads, heads, 1, 0, qkv, out, 0, 0};
     job.scale = 1.0f / sqrtf((float)job.hs);
     /* Enough items for the threads to balance, few enough to reuse each key transpose. */
     job.blocks = threads <= 1 ? 1 : (T >= 64 ? 4 : 1);
     if (threads < 1) threads = 1;
     if (threads > heads * job.blocks) threads = (int)(heads * job.blocks);
     ck_parallel(threads, attention_thread, &job);
+    return !atomic_load(&job.failed);
 }

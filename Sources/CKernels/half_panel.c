@@ -13,21 +13,18 @@
 #include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
+#include "scratch_buffer.h"
 
 #define CK_AVX2 __attribute__((target("avx2,fma,f16c")))
 #define PANEL_WIDTH 16
 #define TILE_ROWS 6
 
-static _Thread_local float *half_panel_buffer;
+static _Thread_local void *half_panel_buffer;
 static _Thread_local size_t half_panel_capacity;
 
+/* This thread's panel (see scratch_buffer.h); NULL if it cannot be allocated. */
 static float *half_panel_storage(size_t floats) {
-    if (floats > half_panel_capacity) {
-        free(half_panel_buffer);
-        half_panel_capacity = (floats + 1023) & ~(size_t)1023;
-        half_panel_buffer = aligned_alloc(64, half_panel_capacity * sizeof(float));
-    }
-    return half_panel_buffer;
+    return ck_grow_scratch(&half_panel_buffer, &half_panel_capacity, floats * sizeof(float));
 }
 
 CK_AVX2 static inline __m256 widen8(const int wtype, const uint16_t *p) {
@@ -114,10 +111,9 @@ void half_panel_tile(const int NR, const float *panel, int cols, const float *x,
 }
 
 CK_AVX2 static inline __attribute__((always_inline))
-void half_panel_gemm(const int wtype, long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a,
+void half_panel_gemm(const int wtype, float *panel, long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a,
                      long arow, float *y, long ldy, int accumulate) {
     const long ws = wrow / 2, xs = arow / 4;
-    float *panel = half_panel_storage((size_t)(k * PANEL_WIDTH));
     for (long o = o0; o < o1; o += PANEL_WIDTH) {
         int cols = o1 - o < PANEL_WIDTH ? (int)(o1 - o) : PANEL_WIDTH;
         pack_half_panel(wtype, (const uint16_t *)(w + o * wrow), ws, cols, k, panel);
@@ -136,21 +132,23 @@ void half_panel_gemm(const int wtype, long n, long o0, long o1, long k, const ui
     }
 }
 
-CK_AVX2 static void half_panel_f16(long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a,
+CK_AVX2 static void half_panel_f16(float *panel, long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a,
                                    long arow, float *y, long ldy, int accumulate) {
-    half_panel_gemm(CK_F16, n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate);
+    half_panel_gemm(CK_F16, panel, n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate);
 }
-CK_AVX2 static void half_panel_bf16(long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a,
+CK_AVX2 static void half_panel_bf16(float *panel, long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a,
                                     long arow, float *y, long ldy, int accumulate) {
-    half_panel_gemm(CK_BF16, n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate);
+    half_panel_gemm(CK_BF16, panel, n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate);
 }
 
 int ck_half_panel_gemm(int wtype, long n, long o0, long o1, long k, const void *w, long wrow, const void *a, long arow,
                        float *y, long ldy, int accumulate) {
-    if (!ck_qgemm_has_avx2()) return 0;
+    if (!ck_qgemm_has_avx2() || (wtype != CK_F16 && wtype != CK_BF16)) return 0;
+    float *panel = half_panel_storage((size_t)(k * PANEL_WIDTH));
+    if (!panel) return 0;
     switch (wtype) {
-    case CK_F16: half_panel_f16(n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate); return 1;
-    case CK_BF16: half_panel_bf16(n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate); return 1;
+    case CK_F16: half_panel_f16(panel, n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate); return 1;
+    case CK_BF16: half_panel_bf16(panel, n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate); return 1;
     default: return 0;
     }
 }

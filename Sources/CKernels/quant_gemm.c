@@ -13,6 +13,7 @@
    chosen at run time. Integer sums are exact in both; only the order of the fp32 accumulation of
    block results differs, so the two agree to float rounding. */
 #include "ckernels.h"
+#include "scratch_buffer.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -517,17 +518,11 @@ CK_AVX2 static void gemm_q5_1(long n, long o0, long o1, long k, const uint8_t *w
 /* Bytes of one block of a panel: the 8 scales (and 8 minimums), then 8 steps of 32 code bytes. */
 static inline long panel_block_bytes(int wtype) { return (weight_has_minimum(wtype) ? 64 : 32) + 8 * 32; }
 
-static _Thread_local uint8_t *panel_buffer;
+static _Thread_local void *panel_buffer;
 static _Thread_local size_t panel_capacity;
 
-static uint8_t *panel_storage(size_t bytes) {
-    if (bytes > panel_capacity) {
-        free(panel_buffer);
-        panel_capacity = (bytes + 4095) & ~(size_t)4095;
-        panel_buffer = aligned_alloc(64, panel_capacity);
-    }
-    return panel_buffer;
-}
+/* This thread's panel (see scratch_buffer.h); NULL if it cannot be allocated. */
+static uint8_t *panel_storage(size_t bytes) { return ck_grow_scratch(&panel_buffer, &panel_capacity, bytes); }
 
 /* Stores the 8 × 8 transpose of 32-bit groups: out[s] lane r = R[r] group s. */
 CK_AVX2 static inline __attribute__((always_inline)) void store_transposed(const __m256i R[8], __m256i *out) {
@@ -638,10 +633,9 @@ void panel_tile(const int wtype, const int NR, const uint8_t *panel, int rows, c
 }
 
 CK_AVX2 static inline __attribute__((always_inline))
-void panel_gemm(const int wtype, long n, long o0, long o1, long k, const uint8_t *w, long wrow,
+void panel_gemm(const int wtype, uint8_t *panel, long n, long o0, long o1, long k, const uint8_t *w, long wrow,
                 const uint8_t *a, long arow, float *y, long ldy, int accumulate) {
     long nb = k / QK;
-    uint8_t *panel = panel_storage((size_t)(nb * panel_block_bytes(wtype)) + 64);
     for (long o = o0; o < o1; o += 8) {
         int rows = o1 - o < 8 ? (int)(o1 - o) : 8;
         pack_panel(wtype, w + o * wrow, wrow, rows, nb, panel);
@@ -665,31 +659,34 @@ void panel_gemm(const int wtype, long n, long o0, long o1, long k, const uint8_t
     }
 }
 
-CK_AVX2 static void panel_q8_0(long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a, long arow, float *y, long ldy, int acc) {
-    panel_gemm(CK_Q8_0, n, o0, o1, k, w, wrow, a, arow, y, ldy, acc);
+CK_AVX2 static void panel_q8_0(uint8_t *panel, long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a, long arow, float *y, long ldy, int acc) {
+    panel_gemm(CK_Q8_0, panel, n, o0, o1, k, w, wrow, a, arow, y, ldy, acc);
 }
-CK_AVX2 static void panel_q4_0(long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a, long arow, float *y, long ldy, int acc) {
-    panel_gemm(CK_Q4_0, n, o0, o1, k, w, wrow, a, arow, y, ldy, acc);
+CK_AVX2 static void panel_q4_0(uint8_t *panel, long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a, long arow, float *y, long ldy, int acc) {
+    panel_gemm(CK_Q4_0, panel, n, o0, o1, k, w, wrow, a, arow, y, ldy, acc);
 }
-CK_AVX2 static void panel_q4_1(long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a, long arow, float *y, long ldy, int acc) {
-    panel_gemm(CK_Q4_1, n, o0, o1, k, w, wrow, a, arow, y, ldy, acc);
+CK_AVX2 static void panel_q4_1(uint8_t *panel, long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a, long arow, float *y, long ldy, int acc) {
+    panel_gemm(CK_Q4_1, panel, n, o0, o1, k, w, wrow, a, arow, y, ldy, acc);
 }
-CK_AVX2 static void panel_q5_0(long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a, long arow, float *y, long ldy, int acc) {
-    panel_gemm(CK_Q5_0, n, o0, o1, k, w, wrow, a, arow, y, ldy, acc);
+CK_AVX2 static void panel_q5_0(uint8_t *panel, long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a, long arow, float *y, long ldy, int acc) {
+    panel_gemm(CK_Q5_0, panel, n, o0, o1, k, w, wrow, a, arow, y, ldy, acc);
 }
-CK_AVX2 static void panel_q5_1(long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a, long arow, float *y, long ldy, int acc) {
-    panel_gemm(CK_Q5_1, n, o0, o1, k, w, wrow, a, arow, y, ldy, acc);
+CK_AVX2 static void panel_q5_1(uint8_t *panel, long n, long o0, long o1, long k, const uint8_t *w, long wrow, const uint8_t *a, long arow, float *y, long ldy, int acc) {
+    panel_gemm(CK_Q5_1, panel, n, o0, o1, k, w, wrow, a, arow, y, ldy, acc);
 }
 
 /* The panel path for the block types (1 when it ran). */
 static int panel_dispatch(int wtype, long n, long o0, long o1, long k, const uint8_t *w, long wrow,
                           const uint8_t *a, long arow, float *y, long ldy, int accumulate) {
+    if (wtype != CK_Q8_0 && wtype != CK_Q4_0 && wtype != CK_Q4_1 && wtype != CK_Q5_0 && wtype != CK_Q5_1) return 0;
+    uint8_t *panel = panel_storage((size_t)((k / QK) * panel_block_bytes(wtype)) + 64);
+    if (!panel) return 0;   /* the row-tile kernels need no scratch */
     switch (wtype) {
-    case CK_Q8_0: panel_q8_0(n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate); return 1;
-    case CK_Q4_0: panel_q4_0(n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate); return 1;
-    case CK_Q4_1: panel_q4_1(n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate); return 1;
-    case CK_Q5_0: panel_q5_0(n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate); return 1;
-    case CK_Q5_1: panel_q5_1(n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate); return 1;
+    case CK_Q8_0: panel_q8_0(panel, n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate); return 1;
+    case CK_Q4_0: panel_q4_0(panel, n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate); return 1;
+    case CK_Q4_1: panel_q4_1(panel, n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate); return 1;
+    case CK_Q5_0: panel_q5_0(panel, n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate); return 1;
+    case CK_Q5_1: panel_q5_1(panel, n, o0, o1, k, w, wrow, a, arow, y, ldy, accumulate); return 1;
     default: return 0;
     }
 }

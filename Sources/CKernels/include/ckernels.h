@@ -180,13 +180,14 @@ void ck_sgemv_threaded(long n, long m, long k, const float *x, const float *w, f
    (q | k | v, heads side by side), out [T, A], query t over keys 0...t, split over `threads` threads
    of the pool by head and query block; no probabilities kept. Each output is computed the same way
    whatever the thread count. Only when ck_attention_supported(head width) (AVX2 + FMA, head width a
-   multiple of 8); the Swift Attention.forward is its twin. */
+   multiple of 8); the Swift Attention.forward is its twin. Returns 0 when a thread could not allocate
+   its scratch (the output is then incomplete: the caller runs the twin instead). */
 int ck_attention_supported(long head_width);
-void ck_attention_prefill(long T, long A, long heads, const float *qkv, float *out, int threads);
+int ck_attention_prefill(long T, long A, long heads, const float *qkv, float *out, int threads);
 
 /* 16-bit weights (CK_F16, CK_BF16) against n fp32 activation rows on packed fp32 panels of 16 outputs
-   (half_panel.c): the same contract as ck_qgemm; returns 0 (nothing done) for other types or without
-   AVX2/FMA/F16C. ck_qgemm uses it from HALF_PANEL_MIN_ROWS rows on. */
+   (half_panel.c): the same contract as ck_qgemm; returns 0 (nothing done) for other types, without
+   AVX2/FMA/F16C, or when the panel's scratch cannot be allocated. ck_qgemm uses it from HALF_PANEL_MIN_ROWS rows on. */
 int ck_half_panel_gemm(int wtype, long n, long o0, long o1, long k, const void *w, long wrow, const void *a, long arow,
                        float *y, long ldy, int accumulate);
 

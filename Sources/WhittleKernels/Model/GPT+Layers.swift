@@ -120,8 +120,8 @@ extension GPT {
             cache.attend(layer: l, qkv: a.qkv[l].pointer, out: a.attentionOut[l].pointer, rows: T)
             return
         }
-        if let threads = prefill, let cache, B == 1, a.half == nil, ck_attention_supported(d.headWidth) != 0 {
-            ck_attention_prefill(T, A, heads, a.qkv[l].pointer, a.attentionOut[l].pointer, Int32(threads))
+        if let threads = prefill, let cache, B == 1, a.half == nil, ck_attention_supported(d.headWidth) != 0,
+           ck_attention_prefill(T, A, heads, a.qkv[l].pointer, a.attentionOut[l].pointer, Int32(threads)) != 0 {
             cache.store(layer: l, qkv: a.qkv[l].pointer, rows: T)
             return
         }
