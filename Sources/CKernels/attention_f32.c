@@ -14,6 +14,7 @@
    Attention.forward / AttentionReference in Swift; the tests compare with them. */
 #include "ckernels.h"
 #include "scratch_buffer.h"
+#include "avx2_helpers.h"
 #include <immintrin.h>
 #include <math.h>
 #include <stdatomic.h>
@@ -54,12 +55,6 @@ CK_AVX2 static inline float hmax(__m256 v) {
     __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     m = _mm_max_ps(m, _mm_movehl_ps(m, m));
     return _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
-}
-
-CK_AVX2 static inline float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
 }
 
 typedef struct {
@@ -111,7 +106,7 @@ CK_AVX2 static void softmax_row(float *S, long count, long padded) {
         _mm256_store_ps(S + j, e);
         sum = _mm256_add_ps(sum, e);
     }
-    __m256 inverse = _mm256_set1_ps(1 / hsum8(sum));
+    __m256 inverse = _mm256_set1_ps(1 / ck_hsum8(sum));
     for (long j = 0; j < padded; j += 8) _mm256_store_ps(S + j, _mm256_mul_ps(_mm256_load_ps(S + j), inverse));
 }
 
@@ -155,23 +150,7 @@ CK_AVX2 static void transpose_keys(const float *k, long rs, long keys, long hs, 
         for (long d = 0; d < hs; d += 8) {
             __m256 R[8];
             for (int r = 0; r < 8; r++) R[r] = j + r < keys ? _mm256_loadu_ps(k + (j + r) * rs + d) : _mm256_setzero_ps();
-            __m256 t0 = _mm256_unpacklo_ps(R[0], R[1]), t1 = _mm256_unpackhi_ps(R[0], R[1]);
-            __m256 t2 = _mm256_unpacklo_ps(R[2], R[3]), t3 = _mm256_unpackhi_ps(R[2], R[3]);
-            __m256 t4 = _mm256_unpacklo_ps(R[4], R[5]), t5 = _mm256_unpackhi_ps(R[4], R[5]);
-            __m256 t6 = _mm256_unpacklo_ps(R[6], R[7]), t7 = _mm256_unpackhi_ps(R[6], R[7]);
-            __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-            __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-            __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-            __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-            float *out = Kt + d * kstride + j;
-            _mm256_store_ps(out + 0 * kstride, _mm256_permute2f128_ps(u0, u4, 0x20));
-            _mm256_store_ps(out + 1 * kstride, _mm256_permute2f128_ps(u1, u5, 0x20));
-            _mm256_store_ps(out + 2 * kstride, _mm256_permute2f128_ps(u2, u6, 0x20));
-            _mm256_store_ps(out + 3 * kstride, _mm256_permute2f128_ps(u3, u7, 0x20));
-            _mm256_store_ps(out + 4 * kstride, _mm256_permute2f128_ps(u0, u4, 0x31));
-            _mm256_store_ps(out + 5 * kstride, _mm256_permute2f128_ps(u1, u5, 0x31));
-            _mm256_store_ps(out + 6 * kstride, _mm256_permute2f128_ps(u2, u6, 0x31));
-            _mm256_store_ps(out + 7 * kstride, _mm256_permute2f128_ps(u3, u7, 0x31));
+            ck_store_transposed8(R, Kt + d * kstride + j, kstride);
         }
     }
 }

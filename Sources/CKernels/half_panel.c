@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "scratch_buffer.h"
+#include "avx2_helpers.h"
 
 #define CK_AVX2 __attribute__((target("avx2,fma,f16c")))
 #define PANEL_WIDTH 16
@@ -40,26 +41,6 @@ CK_AVX2 static inline float widen1(const int wtype, uint16_t h) {
     return v;
 }
 
-/* Stores the transpose of eight 8-float rows: out[s·stride + r] = R[r][s]. */
-CK_AVX2 static inline void store_transposed8(const __m256 R[8], float *out, long stride) {
-    __m256 t0 = _mm256_unpacklo_ps(R[0], R[1]), t1 = _mm256_unpackhi_ps(R[0], R[1]);
-    __m256 t2 = _mm256_unpacklo_ps(R[2], R[3]), t3 = _mm256_unpackhi_ps(R[2], R[3]);
-    __m256 t4 = _mm256_unpacklo_ps(R[4], R[5]), t5 = _mm256_unpackhi_ps(R[4], R[5]);
-    __m256 t6 = _mm256_unpacklo_ps(R[6], R[7]), t7 = _mm256_unpackhi_ps(R[6], R[7]);
-    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    _mm256_store_ps(out + 0 * stride, _mm256_permute2f128_ps(u0, u4, 0x20));
-    _mm256_store_ps(out + 1 * stride, _mm256_permute2f128_ps(u1, u5, 0x20));
-    _mm256_store_ps(out + 2 * stride, _mm256_permute2f128_ps(u2, u6, 0x20));
-    _mm256_store_ps(out + 3 * stride, _mm256_permute2f128_ps(u3, u7, 0x20));
-    _mm256_store_ps(out + 4 * stride, _mm256_permute2f128_ps(u0, u4, 0x31));
-    _mm256_store_ps(out + 5 * stride, _mm256_permute2f128_ps(u1, u5, 0x31));
-    _mm256_store_ps(out + 6 * stride, _mm256_permute2f128_ps(u2, u6, 0x31));
-    _mm256_store_ps(out + 7 * stride, _mm256_permute2f128_ps(u3, u7, 0x31));
-}
-
 /* Weight rows w, w + ws, … (`rows` ≤ 16; missing ones are zeros) widened into panel[k·16 + i]. */
 CK_AVX2 static inline __attribute__((always_inline))
 void pack_half_panel(const int wtype, const uint16_t *w, long ws, int rows, long k, float *panel) {
@@ -71,7 +52,7 @@ void pack_half_panel(const int wtype, const uint16_t *w, long ws, int rows, long
                 int i = half * 8 + r;
                 R[r] = i < rows ? widen8(wtype, w + i * ws + c) : _mm256_setzero_ps();
             }
-            store_transposed8(R, panel + c * PANEL_WIDTH + half * 8, PANEL_WIDTH);
+            ck_store_transposed8(R, panel + c * PANEL_WIDTH + half * 8, PANEL_WIDTH);
         }
     }
     for (; c < k; c++)

@@ -14,6 +14,7 @@
    block results differs, so the two agree to float rounding. */
 #include "ckernels.h"
 #include "scratch_buffer.h"
+#include "avx2_helpers.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,13 +288,6 @@ void ck_qgemm_reference(int wtype, long n, long o0, long o1, long k, const void 
 #endif
 #define OFFSET_CHUNK 32   /* blocks whose weight scales are kept for the offset terms */
 
-CK_AVX2 static inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
 /* 16 bytes of nibbles → 32 bytes 0..15: low nibbles (weights 0..15), then high nibbles (16..31). */
 CK_AVX2 static inline __m256i unpack_nibbles(const uint8_t *p) {
     __m128i bytes = _mm_loadu_si128((const __m128i *)p);
@@ -329,7 +323,7 @@ CK_AVX2 static inline float scaled_sum(const float *scale, const float *sum, lon
     __m256 acc = _mm256_setzero_ps();
     long b = 0;
     for (; b + 8 <= count; b += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(scale + b), _mm256_loadu_ps(sum + b), acc);
-    float s = hsum(acc);
+    float s = ck_hsum8(acc);
     for (; b < count; b++) s += scale[b] * sum[b];
     return s;
 }
@@ -392,7 +386,7 @@ void block_tile(const int wtype, const int MR, const int NR, const uint8_t *w, l
     }
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < NR; j++) {
-            float v = hsum(acc[i][j]);
+            float v = ck_hsum8(acc[i][j]);
             if (offset) v -= (float)offset * corr[i][j];
             if (hasMinimum) v += corr[i][j];
             float *out = y + j * ldy + i;
@@ -735,7 +729,7 @@ void half_tile(const int wtype, const int MR, const int NR, const uint16_t *w, l
     }
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < NR; j++) {
-            float s = hsum(acc[i][j]);
+            float s = ck_hsum8(acc[i][j]);
             const uint16_t *wr = w + i * wstride;
             const float *x = a + j * astride;
             for (long t = c; t < k; t++) {
