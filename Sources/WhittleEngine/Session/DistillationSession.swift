@@ -30,7 +30,7 @@ public final class DistillationSession: VariantPassSession {
         public var output: String { AtomicDirectory.normalized(runDirectory) + "/" + Variant.studentDirectoryName }
     }
 
-    let job: VariantPassJob
+    public let job: VariantPassJob
     public let output: String
 
     public init(_ request: Request) {
@@ -41,14 +41,6 @@ public final class DistillationSession: VariantPassSession {
             }
         }
     }
-
-    public func snapshot() -> VariantPassSnapshot { job.snapshot() }
-    public func takeEvents() -> [VariantPassEvent] { job.takeEvents() }
-    public func cancel() { job.cancel() }
-    public var hasEnded: Bool { job.hasEnded }
-
-    @discardableResult
-    public func waitUntilEnded(timeoutSeconds: Double) -> Bool { job.waitUntilEnded(timeoutSeconds: timeoutSeconds) }
 
     static func run(_ request: Request, job: VariantPassJob) throws {
         let directory = AtomicDirectory.normalized(request.runDirectory)

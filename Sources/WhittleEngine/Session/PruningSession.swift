@@ -8,7 +8,7 @@ import Foundation
 
 /// A `PruningJob.run` on its own thread.
 public final class PruningSession: VariantPassSession {
-    let job: VariantPassJob
+    public let job: VariantPassJob
     public let output: String
 
     public init(_ request: PruningJob.Request) {
@@ -37,12 +37,4 @@ public final class PruningSession: VariantPassSession {
             }
         }
     }
-
-    public func snapshot() -> VariantPassSnapshot { job.snapshot() }
-    public func takeEvents() -> [VariantPassEvent] { job.takeEvents() }
-    public func cancel() { job.cancel() }
-    public var hasEnded: Bool { job.hasEnded }
-
-    @discardableResult
-    public func waitUntilEnded(timeoutSeconds: Double) -> Bool { job.waitUntilEnded(timeoutSeconds: timeoutSeconds) }
 }

@@ -7,15 +7,12 @@ import Foundation
 
 /// A `Quantizer.run` on its own thread.
 public final class QuantizationSession: VariantPassSession {
-    public typealias Event = VariantPassEvent
-    public typealias Snapshot = VariantPassSnapshot
-
-    let job: VariantPassJob
+    public let job: VariantPassJob
     public let output: String
 
     public init(_ request: Quantizer.Request) {
         output = request.output
-        job = VariantPassJob(name: "whittle.quantize", initial: Snapshot()) { job in
+        job = VariantPassJob(name: "whittle.quantize", initial: VariantPassSnapshot()) { job in
             job.runPass(output: request.output) {
                 _ = try Quantizer.run(request, progress: { progress in
                     job.publish { snapshot in
@@ -36,13 +33,4 @@ public final class QuantizationSession: VariantPassSession {
             }
         }
     }
-
-    public func snapshot() -> Snapshot { job.snapshot() }
-    public func takeEvents() -> [Event] { job.takeEvents() }
-    public func cancel() { job.cancel() }
-    public var hasEnded: Bool { job.hasEnded }
-
-    /// Waits until the pass has ended; false on timeout.
-    @discardableResult
-    public func waitUntilEnded(timeoutSeconds: Double) -> Bool { job.waitUntilEnded(timeoutSeconds: timeoutSeconds) }
 }

@@ -25,21 +25,27 @@ public struct VariantPassSnapshot: JobSnapshot {
     public init() {}
 }
 
-/// A compression pass on its own thread, as its host sees it.
+/// A compression pass on its own thread, as its host sees it: the job it runs in and the variant
+/// directory it publishes; snapshots, events, cancel and waiting are the job's (below).
 public protocol VariantPassSession: AnyObject, Sendable {
     /// The variant directory the pass publishes.
     var output: String { get }
-    func snapshot() -> VariantPassSnapshot
-    func takeEvents() -> [VariantPassEvent]
-    func cancel()
-    var hasEnded: Bool { get }
+    /// The job the pass runs in.
+    var job: VariantPassJob { get }
+}
+
+extension VariantPassSession {
+    public func snapshot() -> VariantPassSnapshot { job.snapshot() }
+    public func takeEvents() -> [VariantPassEvent] { job.takeEvents() }
+    public func cancel() { job.cancel() }
+    public var hasEnded: Bool { job.hasEnded }
     /// Waits until the pass has ended; false on timeout.
     @discardableResult
-    func waitUntilEnded(timeoutSeconds: Double) -> Bool
+    public func waitUntilEnded(timeoutSeconds: Double) -> Bool { job.waitUntilEnded(timeoutSeconds: timeoutSeconds) }
 }
 
 /// The job every pass runs in: it takes no commands once started (only `cancel`).
-typealias VariantPassJob = JobSession<Never, VariantPassSnapshot, VariantPassEvent>
+public typealias VariantPassJob = JobSession<Never, VariantPassSnapshot, VariantPassEvent>
 
 extension JobSession where Command == Never, Snapshot == VariantPassSnapshot, Event == VariantPassEvent {
     /// Runs `body` (which publishes its progress) after making `output`'s parent directory (unless
