@@ -70,8 +70,9 @@ extension TrainingConfig {
     /// Whitespace around the key and value is ignored; strings may be quoted; `lr_decay_iters=none`
     /// clears the optional key. Ranges are not checked; call `validate()` afterwards.
     /// - Throws: `WhittleError.config` for a missing `=`, an unknown key or a value of the wrong type.
-    public mutating func apply(override: String) throws {
-        let source = "--set \(override)"
+    /// `source` names where the setting came from in messages (by default `--set key=value`).
+    public mutating func apply(override: String, source: String? = nil) throws {
+        let source = source ?? "--set \(override)"
         guard let equals = override.firstIndex(of: "=") else {
             let name = override.trimmingWhitespace()
             let known = Self.key(named: name) ?? Self.suggestedKey(for: name).flatMap(Self.key(named:))

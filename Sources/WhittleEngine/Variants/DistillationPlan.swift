@@ -42,19 +42,18 @@ public struct DistillationPlan: Equatable, Sendable {
                 "eval_interval=\(max(1, steps / 4))"]
     }
 
-    /// Everything the pass sets over the teacher's config, in the order it is applied.
-    public func overrides(base: TrainingConfig) throws -> [String] {
+    /// The teacher's config with everything the pass sets, and those settings in the order applied.
+    func applied(to base: TrainingConfig) throws -> (config: TrainingConfig, overrides: [String]) {
         var config = base
         for setting in fixedSettings + settings { try Self.apply(setting, to: &config) }
-        return fixedSettings + settings + Self.scheduleSettings(config)
+        let schedule = Self.scheduleSettings(config)
+        for setting in schedule { try Self.apply(setting, to: &config) }
+        return (config, fixedSettings + settings + schedule)
     }
 
-    /// Sets one `key=value` through the key table (its type checks and messages, naming the form).
+    /// Sets one `key=value` through the key table (its type checks, with messages naming the form).
     static func apply(_ setting: String, to config: inout TrainingConfig) throws {
-        let parts = setting.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-        let source = "the distil form"
-        let key = try TrainingConfig.requireKey(String(parts[0]), source: source)
-        try key.set(key.parse(parts.count > 1 ? String(parts[1]) : "", source: source), in: &config, source: source)
+        try config.apply(override: setting, source: "the distil form")
     }
 
     /// The student's training config and what it makes, or the first thing wrong with the settings
@@ -63,9 +62,7 @@ public struct DistillationPlan: Equatable, Sendable {
     ///   - base: the teacher's training config (its `config.toml`: text, context, batch, optimiser).
     ///   - teacherModel: the teacher's model shape; `teacherIsFloat`: whether its weights are fp32.
     public func predict(base: TrainingConfig, teacherModel: ModelConfig, teacherIsFloat: Bool) throws -> DistillationPrediction {
-        var config = base
-        let overrides = try overrides(base: base)
-        for override in overrides { try Self.apply(override, to: &config) }
+        let (config, overrides) = try applied(to: base)
         try config.validate()
         let student = config.modelConfig(vocabularySize: teacherModel.vocabularySize)
         guard config.contextLength <= teacherModel.contextLength else {

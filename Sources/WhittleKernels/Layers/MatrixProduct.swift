@@ -86,8 +86,9 @@ public enum MatrixProduct {
     /// y[n, ·] = bias (or 0) for every row, the rows split over `threads` threads of the pool.
     @inline(__always)
     static func fillRows(_ y: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>?, N: Int, M: Int, threads: Int = 1) {
-        Parallel.onPool(min(max(threads, 1), N)) { part in
-            let rows = Parallel.range(part, of: min(max(threads, 1), N), total: N)
+        let parts = min(max(threads, 1), N)
+        Parallel.onPool(parts) { part in
+            let rows = Parallel.range(part, of: parts, total: N)
             guard let bias else { return (y + rows.lowerBound * M).update(repeating: 0, count: rows.count * M) }
             for row in rows { (y + row * M).update(from: bias, count: M) }
         }
