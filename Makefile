@@ -26,7 +26,8 @@ test: deps
 # Kernel micro-benchmarks (single thread, against OpenBLAS), built into .build/bench/:
 #   make bench-kernels && .build/bench/sgemm && .build/bench/bf16_gemm && .build/bench/bf16_microkernel && .build/bench/sparse_gemv
 #   .build/bench/qgemm (quantized and 16-bit products), .build/bench/attention (prefill attention),
-#   .build/bench/decode_products (one decode token's 24 weight products; see its header)
+#   .build/bench/decode_products (one decode token's 24 weight products; see its header),
+#   .build/bench/int8_step_bound (the AVX2 int8 dot-product step alone: the floor of q8_0/int8 kernels)
 KERNEL_CFLAGS := -O3 -march=native -fno-math-errno -ISources/CKernels/include
 bench-kernels: deps
 	mkdir -p .build/bench
@@ -37,6 +38,7 @@ bench-kernels: deps
 	clang $(KERNEL_CFLAGS) bench/sparse_gemv.c -lopenblas -lm -o .build/bench/sparse_gemv
 	clang $(KERNEL_CFLAGS) bench/qgemm.c Sources/CKernels/quant_gemm.c Sources/CKernels/half_panel.c Sources/CKernels/thread_pool.c -lm -lpthread -o .build/bench/qgemm
 	clang $(KERNEL_CFLAGS) bench/attention.c Sources/CKernels/attention_f32.c Sources/CKernels/thread_pool.c -lm -lpthread -o .build/bench/attention
+	clang $(KERNEL_CFLAGS) bench/int8_step_bound.c -o .build/bench/int8_step_bound
 	clang $(KERNEL_CFLAGS) bench/decode_products.c Sources/CKernels/gemv_f32.c Sources/CKernels/quant_gemm.c Sources/CKernels/half_panel.c Sources/CKernels/thread_pool.c -lm -lpthread -o .build/bench/decode_products
 
 clean:
